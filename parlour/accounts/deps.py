@@ -1,0 +1,62 @@
+"""Who is calling: a browser session (cookie + CSRF header) or an API token."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from parlour.accounts import service
+from parlour.accounts.models import User
+from parlour.db.deps import SAFE_METHODS, TxDep
+from parlour.db.tx import Tx
+from parlour.errors import Forbidden, Unauthorized
+from parlour.runtime import runtime_of
+
+SESSION_COOKIE = "parlour_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+async def authenticate(
+    tx: Tx, *, authorization: str | None, cookie: str | None
+) -> tuple[User, str | None]:
+    """Returns the user and, for cookie logins, the session's CSRF token."""
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("Use 'Authorization: Bearer <token>'.", code="bad_auth_header")
+        user = await service.resolve_api_token(tx, token=token.strip())
+        if user is None:
+            raise Unauthorized("This API token is not valid.", code="invalid_token")
+        return user, None
+    if cookie:
+        found = await service.resolve_session(tx, token=cookie)
+        if found:
+            return found[0], found[1].csrf_token
+    raise Unauthorized("Log in first.", code="not_authenticated")
+
+
+async def current_user(request: Request, tx: TxDep) -> User:
+    user, csrf = await authenticate(
+        tx,
+        authorization=request.headers.get("authorization"),
+        cookie=request.cookies.get(SESSION_COOKIE),
+    )
+    if csrf is not None and request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), csrf.encode()):
+            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
+    request.state.csrf_token = csrf
+    request.state.settings = runtime_of(request).settings
+    return user
+
+
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    if user.role != "admin":
+        raise Forbidden("Only an admin can do this.", code="admin_only")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+AdminUser = Annotated[User, Depends(admin_user)]

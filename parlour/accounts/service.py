@@ -1,0 +1,205 @@
+"""Accounts, users, logins and API tokens."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+
+from parlour.accounts.models import Account, ApiToken, LoginSession, Role, User
+from parlour.accounts.passwords import hash_password, new_token, token_hash, verify_password
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx
+from parlour.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from parlour.files import service as files_service
+
+MIN_PASSWORD = 8
+
+
+async def get_or_create_account(tx: Tx, *, name: str) -> Account:
+    account = await tx.session.scalar(select(Account).where(Account.name == name))
+    if account is None:
+        account = Account(name=name, event_seq=0)
+        tx.session.add(account)
+        await tx.session.flush()
+    return account
+
+
+async def create_user(
+    tx: Tx, *, account_id: int, email: str, name: str, password: str, role: Role
+) -> User:
+    email = email.strip().lower()
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"Passwords need at least {MIN_PASSWORD} characters.", code="weak_password"
+        )
+    if await tx.session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("A user with this email already exists.", code="user_exists")
+    user = User(
+        account_id=account_id,
+        email=email,
+        name=name,
+        role=role,
+        password_hash=await asyncio.to_thread(hash_password, password),
+    )
+    tx.session.add(user)
+    await tx.session.flush()
+    return user
+
+
+async def get_user(tx: Tx, *, account_id: int, user_id: int) -> User:
+    user = await tx.session.scalar(
+        select(User).where(User.id == user_id, User.account_id == account_id)
+    )
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+async def get_user_by_email(tx: Tx, *, email: str) -> User:
+    user = await tx.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No user with email {email}.")
+    return user
+
+
+async def list_users(tx: Tx, *, account_id: int) -> list[User]:
+    rows = await tx.session.scalars(
+        select(User).where(User.account_id == account_id).order_by(User.name, User.id)
+    )
+    return list(rows)
+
+
+async def update_user(
+    tx: Tx,
+    *,
+    user: User,
+    name: str | None = None,
+    role: Role | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+) -> User:
+    if name is not None:
+        user.name = name
+    if role is not None:
+        user.role = role
+    if active is not None:
+        user.active = active
+    if password is not None:
+        if len(password) < MIN_PASSWORD:
+            raise InvalidInput(
+                f"Passwords need at least {MIN_PASSWORD} characters.", code="weak_password"
+            )
+        user.password_hash = await asyncio.to_thread(hash_password, password)
+    await tx.session.flush()
+    return user
+
+
+async def set_avatar(tx: Tx, *, user: User, data: bytes | None) -> User:
+    if data is None:
+        user.avatar_blob_id = None
+    else:
+        ctype = files_service.sniff_image(data)
+        blob = await files_service.store(
+            tx, account_id=user.account_id, data=data, content_type=ctype
+        )
+        user.avatar_blob_id = blob.id
+    await tx.session.flush()
+    return user
+
+
+@dataclass(frozen=True)
+class NewLogin:
+    token: str
+    csrf_token: str
+    user: User
+
+
+async def login(tx: Tx, *, email: str, password: str, days: int) -> NewLogin:
+    user = await tx.session.scalar(select(User).where(User.email == email.strip().lower()))
+    ok = await asyncio.to_thread(verify_password, user.password_hash if user else None, password)
+    if user is None or not ok or not user.active:
+        raise Unauthorized("Wrong email or password.", code="bad_credentials")
+    token = new_token("")
+    csrf = secrets.token_urlsafe(24)
+    tx.session.add(
+        LoginSession(
+            user_id=user.id,
+            token_hash=token_hash(token),
+            csrf_token=csrf,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
+    await tx.session.flush()
+    return NewLogin(token=token, csrf_token=csrf, user=user)
+
+
+async def resolve_session(tx: Tx, *, token: str) -> tuple[User, LoginSession] | None:
+    row = (
+        await tx.session.execute(
+            select(User, LoginSession)
+            .join(LoginSession, LoginSession.user_id == User.id)
+            .where(
+                LoginSession.token_hash == token_hash(token),
+                LoginSession.expires_at > utcnow(),
+                User.active.is_(True),
+            )
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+async def logout(tx: Tx, *, token: str) -> None:
+    await tx.session.execute(
+        delete(LoginSession).where(LoginSession.token_hash == token_hash(token))
+    )
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token: str
+    record: ApiToken
+
+
+async def create_api_token(tx: Tx, *, user: User, name: str) -> NewToken:
+    token = new_token("plr_")
+    record = ApiToken(
+        account_id=user.account_id,
+        user_id=user.id,
+        name=name,
+        token_hash=token_hash(token),
+        prefix=token[:8],
+    )
+    tx.session.add(record)
+    await tx.session.flush()
+    return NewToken(token=token, record=record)
+
+
+async def resolve_api_token(tx: Tx, *, token: str) -> User | None:
+    return await tx.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_hash(token), User.active.is_(True))
+    )
+
+
+async def list_api_tokens(tx: Tx, *, user: User) -> list[ApiToken]:
+    rows = await tx.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)
+    )
+    return list(rows)
+
+
+async def revoke_api_token(tx: Tx, *, user: User, token_id: int) -> None:
+    result = await tx.session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("No such token.")
+
+
+async def count_users(tx: Tx) -> int:
+    return int(await tx.session.scalar(select(func.count(User.id))) or 0)

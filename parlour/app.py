@@ -1,0 +1,258 @@
+"""create_app(settings): the API, the web app, the WebSocket and the in-process worker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parlour import __version__
+from parlour.accounts import api as accounts_api
+from parlour.channels.email import api as email_api
+from parlour.channels.registry import Providers, make_providers
+from parlour.channels.sms import api as sms_api
+from parlour.channels.webchat import api as webchat_api
+from parlour.config import Settings
+from parlour.contacts import api as contacts_api
+from parlour.conversations import api as conversations_api
+from parlour.db.engine import make_database
+from parlour.errors import ParlourError
+from parlour.files import api as files_api
+from parlour.outbox.worker import OutboxWorker
+from parlour.realtime import api as realtime_api
+from parlour.realtime.hub import make_hub
+from parlour.runtime import Runtime
+from parlour.tasks import api as tasks_api
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+APP_CSP = (
+    "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+    "font-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self' blob: data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"code": code, "message": message, "details": details}
+
+
+class BodyLimit:
+    """Refuses request bodies over the limit, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.upload_bytes = upload_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        ctype = headers.get(b"content-type", b"")
+        limit = self.upload_bytes if ctype.startswith(b"multipart/") else self.max_bytes
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._too_large(send, limit)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._too_large(send, limit)
+
+    @staticmethod
+    async def _too_large(send: Send, limit: int) -> None:
+        resp = JSONResponse(
+            error_body("body_too_large", f"Request bodies can be at most {limit} bytes."),
+            status_code=413,
+        )
+        await resp({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _route_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ParlourError)
+    async def _parlour(_: Request, exc: ParlourError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"),
+                "message": err.get("msg", ""),
+                "type": err.get("type", ""),
+            }
+            for err in exc.errors()
+        ]
+        return JSONResponse(
+            error_body("validation_error", "Some fields are missing or invalid.", details),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
+        return JSONResponse(
+            error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # The services check first; this only catches a race between two writers.
+        log.info("integrity error: %s", exc.orig)
+        return JSONResponse(
+            error_body("conflict", "This conflicts with data stored meanwhile. Try again."),
+            status_code=409,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on our side."), status_code=500
+        )
+
+
+def _api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for module_router in (
+        accounts_api.auth,
+        accounts_api.account,
+        accounts_api.users,
+        accounts_api.tokens,
+        contacts_api.router,
+        conversations_api.router,
+        conversations_api.views,
+        sms_api.router,
+        email_api.router,
+        webchat_api.router,
+        tasks_api.router,
+        files_api.router,
+        realtime_api.router,
+    ):
+        api.include_router(module_router)
+    return api
+
+
+def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
+    settings = settings or Settings()
+    providers = providers or make_providers(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
+        app.state.runtime = rt
+        app.state.providers = providers
+        await rt.hub.start()
+        stop = asyncio.Event()
+        worker_task = None
+        if settings.run_worker:
+            worker_task = asyncio.create_task(
+                OutboxWorker(rt, providers).run(stop), name="outbox-worker"
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            rt.outbox_wakeup.set()
+            if worker_task:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await asyncio.wait_for(worker_task, timeout=10)
+            await rt.hub.stop()
+            await rt.db.dispose()
+
+    app = FastAPI(
+        title="Parlour",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        generate_unique_id_function=_route_id,
+    )
+    _install_error_handlers(app)
+    app.include_router(_api_router())
+
+    @app.get("/healthz", tags=["health"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"])
+    async def readyz(request: Request) -> JSONResponse:
+        rt: Runtime = request.app.state.runtime
+        try:
+            async with rt.db.reader.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            return JSONResponse(
+                error_body("database_unreachable", f"The database does not answer: {exc}"),
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready"})
+
+    _mount_web_app(app, settings)
+    app.add_middleware(
+        BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+    )
+    return app
+
+
+def _mount_web_app(app: FastAPI, settings: Settings) -> None:
+    app_dir = settings.static_dir / "app"
+    assets = app_dir / "assets"
+    if assets.is_dir():
+        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+    index = app_dir / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def web_app(path: str) -> Response:
+        if path.startswith(("api/", "webhooks/")):
+            return JSONResponse(error_body("not_found", "Not Found"), status_code=404)
+        if not index.is_file():
+            return HTMLResponse(
+                "<h1>Parlour</h1><p>The web app is not built. Run <code>make setup</code>.</p>",
+                status_code=503,
+            )
+        return FileResponse(
+            index, headers={"Content-Security-Policy": APP_CSP, "Cache-Control": "no-cache"}
+        )

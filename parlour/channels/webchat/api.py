@@ -1,0 +1,48 @@
+"""Web-chat widgets."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from parlour.accounts.deps import AdminUser, CurrentUser
+from parlour.channels.webchat import service
+from parlour.channels.webchat.schemas import WidgetIn, WidgetOut, WidgetPatch
+from parlour.db.deps import TxDep
+from parlour.runtime import runtime_of
+from parlour.types import PathId
+
+router = APIRouter(prefix="/widgets", tags=["widgets"])
+
+
+def _url(request: Request) -> str:
+    return runtime_of(request).settings.public_url
+
+
+@router.get("")
+async def list_widgets(request: Request, user: CurrentUser, tx: TxDep) -> list[WidgetOut]:
+    widgets = await service.list_widgets(tx, account_id=user.account_id)
+    return [WidgetOut.from_model(w, public_url=_url(request)) for w in widgets]
+
+
+@router.post("", status_code=201)
+async def add_widget(body: WidgetIn, request: Request, admin: AdminUser, tx: TxDep) -> WidgetOut:
+    widget = await service.add_widget(tx, account_id=admin.account_id, data=body)
+    await tx.commit()
+    return WidgetOut.from_model(widget, public_url=_url(request))
+
+
+@router.patch("/{widget_id}")
+async def update_widget(
+    widget_id: PathId, body: WidgetPatch, request: Request, admin: AdminUser, tx: TxDep
+) -> WidgetOut:
+    widget = await service.update_widget(
+        tx, account_id=admin.account_id, widget_id=widget_id, patch=body
+    )
+    await tx.commit()
+    return WidgetOut.from_model(widget, public_url=_url(request))
+
+
+@router.delete("/{widget_id}", status_code=204)
+async def remove_widget(widget_id: PathId, admin: AdminUser, tx: TxDep) -> None:
+    await service.remove_widget(tx, account_id=admin.account_id, widget_id=widget_id)
+    await tx.commit()

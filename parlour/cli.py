@@ -1,0 +1,223 @@
+"""The `parlour` command."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from parlour.config import Settings
+
+app = typer.Typer(help="Parlour: a multi-channel conversations inbox.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+
+
+def _settings(**overrides: object) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})  # type: ignore[arg-type]
+
+
+def _logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from parlour.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        proxy_headers=True,
+        ws_ping_interval=20,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema."""
+    from parlour.db.migrate import migrate as run_migrate
+
+    settings = _settings()
+    asyncio.run(run_migrate(settings.database_url))
+    typer.echo("Database is up to date.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    no_worker: Annotated[bool, typer.Option(help="Leave delivery to `parlour worker`.")] = False,
+) -> None:
+    """Run everything: API, web app, WebSocket and (unless --no-worker) the outbox worker."""
+    from parlour.db.migrate import migrate as run_migrate
+
+    settings = _settings(host=host, port=port, run_worker=False if no_worker else None)
+    _logging(settings)
+    asyncio.run(run_migrate(settings.database_url))
+    _serve(settings)
+
+
+@app.command()
+def worker() -> None:
+    """Deliver queued messages (for setups with several processes)."""
+    from parlour.channels.registry import make_providers
+    from parlour.db.engine import make_database
+    from parlour.outbox.worker import OutboxWorker
+    from parlour.realtime.hub import make_hub
+    from parlour.runtime import Runtime
+
+    settings = _settings()
+    _logging(settings)
+
+    async def run() -> None:
+        rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
+        await rt.hub.start()
+        try:
+            await OutboxWorker(rt, make_providers(settings)).run(asyncio.Event())
+        finally:
+            await rt.hub.stop()
+            await rt.db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option(help="SQLite file to (re)create.")] = Path("parlour-demo.db"),
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    no_serve: Annotated[bool, typer.Option(help="Create the data, then exit.")] = False,
+) -> None:
+    """Create a fresh SQLite database with demo data, print the login, and serve it."""
+    from parlour.demo import create_demo
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite+aiosqlite:///{db.resolve()}"
+    overrides: dict[str, object] = {"database_url": url, "host": host, "port": port}
+    if port and not os.environ.get("PARLOUR_PUBLIC_URL"):
+        overrides["public_url"] = f"http://{host or '127.0.0.1'}:{port}"
+    settings = _settings(**overrides)
+    password = os.environ.get("PARLOUR_DEMO_PASSWORD") or "parlour-demo"
+    asyncio.run(create_demo(settings, password=password))
+    typer.echo("")
+    typer.echo(f"  Parlour demo is ready: {settings.public_url}/")
+    typer.echo(f"  Log in as admin@example.com / {password}  (or agent@example.com)")
+    typer.echo("")
+    if not no_serve:
+        _logging(settings)
+        _serve(settings)
+
+
+@app.command()
+def seed(
+    contacts: Annotated[int, typer.Option(help="Contacts in a conversation.")] = 100_000,
+    messages: Annotated[int, typer.Option(help="Messages in all.")] = 1_000_000,
+    account: Annotated[str, typer.Option(help="Account to fill.")] = "Seed",
+) -> None:
+    """Bulk-insert a large synthetic data set, for benchmarks."""
+    from parlour.db.migrate import migrate as run_migrate
+    from parlour.seed import seed as run_seed
+
+    settings = _settings()
+    asyncio.run(run_migrate(settings.database_url))
+    stats = asyncio.run(run_seed(settings, account=account, contacts=contacts, messages=messages))
+    typer.echo(stats)
+
+
+async def _with_tx(settings: Settings, fn):  # type: ignore[no-untyped-def]
+    from parlour.db.engine import make_database
+    from parlour.db.tx import transaction
+    from parlour.realtime.hub import make_hub
+
+    db = make_database(settings)
+    hub = make_hub(settings)
+    await hub.start()
+    try:
+        async with transaction(db, hub) as tx:
+            result = await fn(tx)
+            await tx.commit()
+            return result
+    finally:
+        await hub.stop()
+        await db.dispose()
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Login email.")],
+    password: Annotated[str, typer.Option(help="Password (8+ characters).")],
+    role: Annotated[str, typer.Option(help="admin or agent.")] = "agent",
+    account: Annotated[str, typer.Option(help="Account (created if new).")] = "Parlour",
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+) -> None:
+    """Create a user (and their account if it does not exist)."""
+    from parlour.accounts import service
+    from parlour.db.migrate import migrate as run_migrate
+    from parlour.errors import ParlourError
+
+    if role not in ("admin", "agent"):
+        raise typer.BadParameter("role must be admin or agent")
+    settings = _settings()
+    asyncio.run(run_migrate(settings.database_url))
+
+    async def go(tx):  # type: ignore[no-untyped-def]
+        acct = await service.get_or_create_account(tx, name=account)
+        return await service.create_user(
+            tx,
+            account_id=acct.id,
+            email=email,
+            name=name or email.split("@")[0].title(),
+            password=password,
+            role=role,  # type: ignore[arg-type]
+        )
+
+    try:
+        user = asyncio.run(_with_tx(settings, go))
+    except ParlourError as exc:
+        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"Created {user.role} {user.email} in account '{account}'.")
+
+
+@token_app.command("create")
+def token_create(
+    email: Annotated[str, typer.Option(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+) -> None:
+    """Print a new API token for a user (shown once)."""
+    from parlour.accounts import service
+    from parlour.errors import ParlourError
+
+    settings = _settings()
+
+    async def go(tx):  # type: ignore[no-untyped-def]
+        user = await service.get_user_by_email(tx, email=email)
+        return (await service.create_api_token(tx, user=user, name=name)).token
+
+    try:
+        token = asyncio.run(_with_tx(settings, go))
+    except ParlourError as exc:
+        typer.echo(f"error: {exc.message} ({exc.code})", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(token)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Settings, read from ``PARLOUR_*`` environment variables and an optional ``.env``."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLOUR_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///parlour.db"
+    redis_url: str | None = None
+    # Every key and channel this process uses in Redis starts with this, so that several
+    # installations (or test runs) can share one Redis server.
+    redis_prefix: str = "parlour:"
+    secret_key: str = "dev-insecure-change-me"
+    public_url: str = "http://127.0.0.1:8000"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    default_region: str = Field(default="US", min_length=2, max_length=2)
+    # The in-process outbox worker; turn it off when running `parlour worker` separately.
+    run_worker: bool = True
+    worker_poll_seconds: float = 0.5
+    max_body_bytes: int = 1_000_000
+    max_upload_bytes: int = 10_000_000
+    session_days: int = 14
+    log_level: str = "info"
+    static_dir: Path = Path(__file__).parent / "static"
+
+    @cached_property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")

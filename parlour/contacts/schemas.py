@@ -1,0 +1,170 @@
+"""Request and response shapes for contacts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone
+from parlour.types import Id, Label, LongText, ShortText
+
+Channel = Literal["sms", "webchat", "email"]
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+RawPhone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+RawEmail = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PhoneIn(Strict):
+    id: Id | None = None
+    number: RawPhone
+    label: Label = ""
+    sms_opt_out: bool | None = None
+
+
+class EmailIn(Strict):
+    id: Id | None = None
+    address: RawEmail
+    label: Label = ""
+    bounced: bool | None = None
+
+
+class ContactIn(Strict):
+    name: ShortText = ""
+    company: ShortText = ""
+    phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
+    emails: list[EmailIn] = Field(default_factory=list, max_length=20)
+    tags: list[Tag] = Field(default_factory=list, max_length=50)
+    preferred_channel: Channel | None = None
+    note: LongText | None = None
+
+
+class ContactPatch(Strict):
+    """Only the fields given change. ``phones``/``emails`` are the full new lists: items
+    with an ``id`` are kept (and updated), items without one are added, the rest removed."""
+
+    name: ShortText | None = None
+    company: ShortText | None = None
+    phones: list[PhoneIn] | None = Field(default=None, max_length=20)
+    emails: list[EmailIn] | None = Field(default=None, max_length=20)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
+    preferred_channel: Channel | None = None
+
+
+class PhonePatch(Strict):
+    label: Label | None = None
+    sms_opt_out: bool | None = None
+
+
+class EmailPatch(Strict):
+    label: Label | None = None
+    bounced: bool | None = None
+
+
+class NoteIn(Strict):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
+
+
+class MergeIn(Strict):
+    other_contact_id: Id
+
+
+class PhoneOut(BaseModel):
+    id: int
+    e164: str
+    label: str
+    sms_opt_out: bool
+    sms_opt_out_at: datetime | None
+    sms_opt_out_number: str | None
+
+    @classmethod
+    def from_model(cls, p: ContactPhone) -> PhoneOut:
+        return cls(
+            id=p.id,
+            e164=p.e164,
+            label=p.label,
+            sms_opt_out=p.sms_opt_out,
+            sms_opt_out_at=p.sms_opt_out_at,
+            sms_opt_out_number=p.sms_opt_out_number,
+        )
+
+
+class EmailOut(BaseModel):
+    id: int
+    address: str
+    label: str
+    bounced: bool
+
+    @classmethod
+    def from_model(cls, e: ContactEmail) -> EmailOut:
+        return cls(id=e.id, address=e.address, label=e.label, bounced=e.bounced)
+
+
+class ContactOut(BaseModel):
+    id: int
+    name: str
+    company: str
+    avatar_url: str | None
+    initials: str
+    preferred_channel: Channel | None
+    phones: list[PhoneOut]
+    emails: list[EmailOut]
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(cls, c: Contact) -> ContactOut:
+        return cls(
+            id=c.id,
+            name=c.name,
+            company=c.company,
+            avatar_url=f"/api/v1/contacts/{c.id}/avatar" if c.avatar_blob_id else None,
+            initials=initials(c.name or (c.emails[0].address if c.emails else "?")),
+            preferred_channel=c.preferred_channel,  # type: ignore[arg-type]
+            phones=[PhoneOut.from_model(p) for p in c.phones],
+            emails=[EmailOut.from_model(e) for e in c.emails],
+            tags=[t.tag for t in c.tags],
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+        )
+
+
+class NoteOut(BaseModel):
+    id: int
+    body: str
+    author_id: int | None
+    created_at: datetime
+
+    @classmethod
+    def from_model(cls, n: ContactNote) -> NoteOut:
+        return cls(id=n.id, body=n.body, author_id=n.author_id, created_at=n.created_at)
+
+
+class ContactDetailOut(ContactOut):
+    notes: list[NoteOut]
+    conversation_id: int | None
+
+
+class ContactPage(BaseModel):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+def initials(name: str) -> str:
+    words = [w for w in name.replace("@", " ").split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    first = words[0][0]
+    last = words[-1][0] if len(words) > 1 else ""
+    return (first + last).upper()

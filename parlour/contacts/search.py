@@ -1,0 +1,35 @@
+"""Contact search served by the database's own trigram index, never a table scan.
+
+SQLite: an FTS5 table with the trigram tokenizer over ``contacts.search_text`` (kept in
+step by triggers, see the migration). PostgreSQL: a ``pg_trgm`` GIN index on the same
+column, which serves ``LIKE '%needle%'``. Trigram indexes need three characters; shorter
+needles fall back to a prefix match on the name.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, literal_column, select, text
+
+from parlour.contacts.models import Contact
+from parlour.contacts.normalize import fold, search_needle
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
+    """A condition on ``Contact`` true for contacts matching ``query``."""
+    needle = search_needle(query)
+    if len(needle) < 3:
+        # Too short for trigrams: a prefix of the folded text (names come first in it).
+        return Contact.search_text.like(_like_escape(fold(query.strip())) + "%", escape="\\")
+    if dialect == "sqlite":
+        fts_query = '"' + needle.replace('"', '""') + '"'
+        ids = (
+            select(literal_column("rowid"))
+            .select_from(text("contacts_fts"))
+            .where(text("contacts_fts MATCH :fts_q").bindparams(fts_q=fts_query))
+        )
+        return Contact.id.in_(ids)
+    return Contact.search_text.like("%" + _like_escape(needle) + "%", escape="\\")

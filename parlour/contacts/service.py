@@ -1,0 +1,445 @@
+"""Contacts: create, read, update, delete, look up by endpoint, search."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import and_, delete, or_, select
+
+from parlour.contacts import search
+from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone, ContactTag
+from parlour.contacts.normalize import normalize_email, search_text, to_e164
+from parlour.contacts.schemas import (
+    ContactIn,
+    ContactOut,
+    ContactPatch,
+    EmailIn,
+    EmailPatch,
+    PhoneIn,
+    PhonePatch,
+)
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx
+from parlour.errors import Conflict, InvalidInput, NotFound
+from parlour.pagination import decode_cursor, encode_cursor
+from parlour.realtime.events import Event
+
+
+def emit_contact_updated(tx: Tx, contact: Contact) -> None:
+    tx.emit(
+        Event(
+            type="contact.updated",
+            account_id=contact.account_id,
+            data={"contact": ContactOut.from_model(contact).model_dump(mode="json")},
+        )
+    )
+
+
+def reindex(contact: Contact) -> None:
+    contact.search_text = search_text(
+        name=contact.name,
+        company=contact.company,
+        emails=[e.address for e in contact.emails],
+        phones=[p.e164 for p in contact.phones],
+    )
+    contact.updated_at = utcnow()
+
+
+async def get_contact(tx: Tx, *, account_id: int, contact_id: int) -> Contact:
+    contact = await tx.session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.account_id == account_id)
+    )
+    if contact is None:
+        raise NotFound("No such contact.", details={"contact_id": contact_id})
+    return contact
+
+
+async def find_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact | None:
+    return await tx.session.scalar(
+        select(Contact)
+        .join(ContactPhone, ContactPhone.contact_id == Contact.id)
+        .where(ContactPhone.account_id == account_id, ContactPhone.e164 == e164)
+    )
+
+
+async def find_by_email(tx: Tx, *, account_id: int, address: str) -> Contact | None:
+    return await tx.session.scalar(
+        select(Contact)
+        .join(ContactEmail, ContactEmail.contact_id == Contact.id)
+        .where(
+            ContactEmail.account_id == account_id,
+            ContactEmail.address == normalize_email(address),
+        )
+    )
+
+
+async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:
+    contact = await find_by_phone(tx, account_id=account_id, e164=e164)
+    if contact is None:
+        contact = Contact(account_id=account_id, name="", company="", phones=[], emails=[], tags=[])
+        contact.phones.append(ContactPhone(account_id=account_id, e164=e164, label="mobile"))
+        reindex(contact)
+        tx.session.add(contact)
+        await tx.session.flush()
+        emit_contact_updated(tx, contact)
+    return contact
+
+
+def _normalise_phones(items: Sequence[PhoneIn], region: str) -> list[tuple[PhoneIn, str]]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items):
+        try:
+            e164 = to_e164(item.number, region=region)
+        except InvalidInput as exc:
+            exc.details = {"field": f"phones.{i}.number", "phone": item.number}
+            raise
+        if e164 in seen:
+            raise InvalidInput(
+                f"{e164} is listed twice.",
+                code="duplicate_phone",
+                details={"field": f"phones.{i}.number"},
+            )
+        seen.add(e164)
+        out.append((item, e164))
+    return out
+
+
+def _normalise_emails(items: Sequence[EmailIn]) -> list[tuple[EmailIn, str]]:
+    seen: set[str] = set()
+    out = []
+    for i, item in enumerate(items):
+        address = normalize_email(item.address)
+        if address in seen:
+            raise InvalidInput(
+                f"{address} is listed twice.",
+                code="duplicate_email",
+                details={"field": f"emails.{i}.address"},
+            )
+        seen.add(address)
+        out.append((item, address))
+    return out
+
+
+async def _check_phones_free(
+    tx: Tx, *, account_id: int, e164s: list[str], contact_id: int | None
+) -> None:
+    if not e164s:
+        return
+    taken = (
+        await tx.session.execute(
+            select(ContactPhone.e164, ContactPhone.contact_id).where(
+                ContactPhone.account_id == account_id,
+                ContactPhone.e164.in_(e164s),
+                ContactPhone.contact_id != (contact_id or 0),
+            )
+        )
+    ).first()
+    if taken:
+        raise Conflict(
+            f"{taken[0]} already belongs to another contact.",
+            code="duplicate_phone",
+            details={"phone": taken[0], "contact_id": taken[1]},
+        )
+
+
+async def _check_emails_free(
+    tx: Tx, *, account_id: int, addresses: list[str], contact_id: int | None
+) -> None:
+    if not addresses:
+        return
+    taken = (
+        await tx.session.execute(
+            select(ContactEmail.address, ContactEmail.contact_id).where(
+                ContactEmail.account_id == account_id,
+                ContactEmail.address.in_(addresses),
+                ContactEmail.contact_id != (contact_id or 0),
+            )
+        )
+    ).first()
+    if taken:
+        raise Conflict(
+            f"{taken[0]} already belongs to another contact.",
+            code="duplicate_email",
+            details={"email": taken[0], "contact_id": taken[1]},
+        )
+
+
+def _set_tags(contact: Contact, tags: Sequence[str]) -> None:
+    wanted = sorted({t.strip() for t in tags if t.strip()})
+    existing = {t.tag: t for t in contact.tags}
+    contact.tags = [
+        existing.get(t) or ContactTag(account_id=contact.account_id, tag=t) for t in wanted
+    ]
+
+
+async def create_contact(
+    tx: Tx, *, account_id: int, data: ContactIn, region: str, author_id: int | None = None
+) -> Contact:
+    phones = _normalise_phones(data.phones, region)
+    emails = _normalise_emails(data.emails)
+    await _check_phones_free(
+        tx, account_id=account_id, e164s=[e for _, e in phones], contact_id=None
+    )
+    await _check_emails_free(
+        tx, account_id=account_id, addresses=[a for _, a in emails], contact_id=None
+    )
+    contact = Contact(
+        account_id=account_id,
+        name=data.name,
+        company=data.company,
+        preferred_channel=data.preferred_channel,
+        phones=[
+            ContactPhone(
+                account_id=account_id,
+                e164=e164,
+                label=item.label,
+                sms_opt_out=bool(item.sms_opt_out),
+                sms_opt_out_at=utcnow() if item.sms_opt_out else None,
+            )
+            for item, e164 in phones
+        ],
+        emails=[
+            ContactEmail(
+                account_id=account_id, address=addr, label=item.label, bounced=bool(item.bounced)
+            )
+            for item, addr in emails
+        ],
+        tags=[],
+    )
+    _set_tags(contact, data.tags)
+    reindex(contact)
+    tx.session.add(contact)
+    await tx.session.flush()
+    if data.note:
+        tx.session.add(
+            ContactNote(
+                account_id=account_id, contact_id=contact.id, author_id=author_id, body=data.note
+            )
+        )
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+def _apply_phone_flags(phone: ContactPhone, item: PhoneIn | PhonePatch) -> None:
+    if item.label is not None:
+        phone.label = item.label
+    if item.sms_opt_out is not None and item.sms_opt_out != phone.sms_opt_out:
+        phone.sms_opt_out = item.sms_opt_out
+        phone.sms_opt_out_at = utcnow() if item.sms_opt_out else None
+        if not item.sms_opt_out:
+            phone.sms_opt_out_number = None
+
+
+def _apply_email_flags(email: ContactEmail, item: EmailIn | EmailPatch) -> None:
+    if item.label is not None:
+        email.label = item.label
+    if item.bounced is not None:
+        email.bounced = item.bounced
+
+
+async def update_contact(
+    tx: Tx, *, account_id: int, contact_id: int, patch: ContactPatch, region: str
+) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    if patch.phones is not None:
+        phones = _normalise_phones(patch.phones, region)
+        await _check_phones_free(
+            tx, account_id=account_id, e164s=[e for _, e in phones], contact_id=contact.id
+        )
+        by_id = {p.id: p for p in contact.phones}
+        by_number = {p.e164: p for p in contact.phones}
+        new_list: list[ContactPhone] = []
+        for i, (item, e164) in enumerate(phones):
+            if item.id is not None:
+                phone = by_id.get(item.id)
+                if phone is None:
+                    raise InvalidInput(
+                        "That phone is not this contact's.",
+                        code="unknown_phone",
+                        details={"field": f"phones.{i}.id"},
+                    )
+                phone.e164 = e164
+            else:
+                # Re-adding a number the contact already has keeps its row (and opt-out).
+                phone = by_number.get(e164) or ContactPhone(account_id=account_id, e164=e164)
+            _apply_phone_flags(phone, item)
+            new_list.append(phone)
+        contact.phones = new_list
+    if patch.emails is not None:
+        emails = _normalise_emails(patch.emails)
+        await _check_emails_free(
+            tx, account_id=account_id, addresses=[a for _, a in emails], contact_id=contact.id
+        )
+        eby_id = {e.id: e for e in contact.emails}
+        eby_addr = {e.address: e for e in contact.emails}
+        new_emails: list[ContactEmail] = []
+        for i, (eitem, addr) in enumerate(emails):
+            if eitem.id is not None:
+                email = eby_id.get(eitem.id)
+                if email is None:
+                    raise InvalidInput(
+                        "That email is not this contact's.",
+                        code="unknown_email",
+                        details={"field": f"emails.{i}.id"},
+                    )
+                email.address = addr
+            else:
+                email = eby_addr.get(addr) or ContactEmail(account_id=account_id, address=addr)
+            _apply_email_flags(email, eitem)
+            new_emails.append(email)
+        contact.emails = new_emails
+    if patch.name is not None:
+        contact.name = patch.name
+    if patch.company is not None:
+        contact.company = patch.company
+    if "preferred_channel" in patch.model_fields_set:
+        contact.preferred_channel = patch.preferred_channel
+    if patch.tags is not None:
+        _set_tags(contact, patch.tags)
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def add_phone(
+    tx: Tx, *, account_id: int, contact_id: int, item: PhoneIn, region: str
+) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    ((_, e164),) = _normalise_phones([item], region)
+    if any(p.e164 == e164 for p in contact.phones):
+        raise Conflict(f"{e164} is already this contact's.", code="duplicate_phone")
+    await _check_phones_free(tx, account_id=account_id, e164s=[e164], contact_id=contact.id)
+    phone = ContactPhone(account_id=account_id, e164=e164, label="", sms_opt_out=False)
+    _apply_phone_flags(phone, item)
+    contact.phones.append(phone)
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def add_email(tx: Tx, *, account_id: int, contact_id: int, item: EmailIn) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    ((_, addr),) = _normalise_emails([item])
+    if any(e.address == addr for e in contact.emails):
+        raise Conflict(f"{addr} is already this contact's.", code="duplicate_email")
+    await _check_emails_free(tx, account_id=account_id, addresses=[addr], contact_id=contact.id)
+    email = ContactEmail(account_id=account_id, address=addr, label="", bounced=False)
+    _apply_email_flags(email, item)
+    contact.emails.append(email)
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def update_phone(
+    tx: Tx, *, account_id: int, contact_id: int, phone_id: int, patch: PhonePatch
+) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    phone = next((p for p in contact.phones if p.id == phone_id), None)
+    if phone is None:
+        raise NotFound("No such phone on this contact.")
+    _apply_phone_flags(phone, patch)
+    contact.updated_at = utcnow()
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def update_email(
+    tx: Tx, *, account_id: int, contact_id: int, email_id: int, patch: EmailPatch
+) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    email = next((e for e in contact.emails if e.id == email_id), None)
+    if email is None:
+        raise NotFound("No such email on this contact.")
+    _apply_email_flags(email, patch)
+    contact.updated_at = utcnow()
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def remove_phone(tx: Tx, *, account_id: int, contact_id: int, phone_id: int) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    phone = next((p for p in contact.phones if p.id == phone_id), None)
+    if phone is None:
+        raise NotFound("No such phone on this contact.")
+    contact.phones.remove(phone)
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def remove_email(tx: Tx, *, account_id: int, contact_id: int, email_id: int) -> Contact:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    email = next((e for e in contact.emails if e.id == email_id), None)
+    if email is None:
+        raise NotFound("No such email on this contact.")
+    contact.emails.remove(email)
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return contact
+
+
+async def delete_contact(tx: Tx, *, account_id: int, contact_id: int) -> None:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    await tx.session.delete(contact)
+    await tx.session.flush()
+    tx.emit(Event(type="contact.deleted", account_id=account_id, data={"contact_id": contact_id}))
+
+
+async def add_note(
+    tx: Tx, *, account_id: int, contact_id: int, author_id: int | None, body: str
+) -> ContactNote:
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    note = ContactNote(account_id=account_id, contact_id=contact.id, author_id=author_id, body=body)
+    tx.session.add(note)
+    await tx.session.flush()
+    return note
+
+
+async def list_notes(tx: Tx, *, account_id: int, contact_id: int) -> list[ContactNote]:
+    rows = await tx.session.scalars(
+        select(ContactNote)
+        .where(ContactNote.account_id == account_id, ContactNote.contact_id == contact_id)
+        .order_by(ContactNote.created_at.desc(), ContactNote.id.desc())
+    )
+    return list(rows)
+
+
+async def delete_note(tx: Tx, *, account_id: int, contact_id: int, note_id: int) -> None:
+    result = await tx.session.execute(
+        delete(ContactNote).where(
+            ContactNote.id == note_id,
+            ContactNote.contact_id == contact_id,
+            ContactNote.account_id == account_id,
+        )
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound("No such note.")
+
+
+async def search_contacts(
+    tx: Tx, *, account_id: int, q: str | None, cursor: str | None, limit: int
+) -> tuple[list[Contact], str | None]:
+    """Every contact of the account (not only those in a conversation), by name."""
+    stmt = select(Contact).where(Contact.account_id == account_id)
+    if q and q.strip():
+        stmt = stmt.where(search.matches(q, dialect=tx.dialect))
+    if cursor:
+        name, cid = decode_cursor(cursor, 2)
+        if not isinstance(name, str) or not isinstance(cid, int):
+            raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
+        stmt = stmt.where(or_(Contact.name > name, and_(Contact.name == name, Contact.id > cid)))
+    rows = list(await tx.session.scalars(stmt.order_by(Contact.name, Contact.id).limit(limit + 1)))
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].name, rows[-1].id)
+    return rows, next_cursor

@@ -1,0 +1,208 @@
+"""The contacts panel, threads, sending, and saved views."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from parlour.accounts.deps import CurrentUser
+from parlour.accounts.models import User
+from parlour.conversations import service
+from parlour.conversations.models import SavedView
+from parlour.conversations.schemas import (
+    ChannelOptions,
+    ConversationOut,
+    ConversationPage,
+    ConversationPatch,
+    MessageIn,
+    MessageOut,
+    MessagePage,
+    ViewFilters,
+    ViewIn,
+    ViewOut,
+)
+from parlour.conversations.views import BUILTIN_VIEWS
+from parlour.db.deps import TxDep
+from parlour.db.tx import Tx
+from parlour.errors import NotFound
+from parlour.types import PathId
+
+router = APIRouter(prefix="/conversations", tags=["conversations"])
+views = APIRouter(prefix="/views", tags=["views"])
+
+
+async def view_filters(tx: Tx, *, user: User, view: str) -> ViewFilters:
+    if view in BUILTIN_VIEWS:
+        return BUILTIN_VIEWS[view][1]
+    saved = None
+    if view.isdigit() and len(view) < 19:
+        saved = await tx.session.scalar(
+            select(SavedView).where(
+                SavedView.id == int(view),
+                SavedView.account_id == user.account_id,
+                (SavedView.user_id == user.id) | SavedView.user_id.is_(None),
+            )
+        )
+    if saved is None:
+        raise NotFound(f"No view '{view}'.", code="unknown_view")
+    return ViewFilters.model_validate(saved.filters)
+
+
+@router.get("")
+async def list_conversations(
+    user: CurrentUser,
+    tx: TxDep,
+    view: Annotated[str, Query(max_length=40)] = "all",
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ConversationPage:
+    """The contacts panel: contacts in a conversation, newest activity first."""
+    filters = await view_filters(tx, user=user, view=view)
+    items, next_cursor = await service.list_panel(
+        tx,
+        account_id=user.account_id,
+        user_id=user.id,
+        filters=filters,
+        q=q,
+        cursor=cursor,
+        limit=limit,
+    )
+    return ConversationPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{conversation_id}")
+async def get_conversation(
+    conversation_id: PathId, user: CurrentUser, tx: TxDep
+) -> ConversationOut:
+    conv = await service.get_conversation(
+        tx, account_id=user.account_id, conversation_id=conversation_id
+    )
+    return await service.conversation_out(tx, conv, user_id=user.id)
+
+
+@router.patch("/{conversation_id}")
+async def update_conversation(
+    conversation_id: PathId, body: ConversationPatch, user: CurrentUser, tx: TxDep
+) -> ConversationOut:
+    conv = await service.update_conversation(
+        tx,
+        account_id=user.account_id,
+        conversation_id=conversation_id,
+        status=body.status,
+        assignee_id=body.assignee_id,
+        assignee_given="assignee_id" in body.model_fields_set,
+    )
+    await tx.commit()
+    return await service.conversation_out(tx, conv, user_id=user.id)
+
+
+@router.post("/{conversation_id}/read", status_code=204)
+async def mark_read(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> None:
+    await service.mark_read(
+        tx, account_id=user.account_id, conversation_id=conversation_id, user_id=user.id
+    )
+    await tx.commit()
+
+
+@router.get("/{conversation_id}/messages")
+async def list_messages(
+    conversation_id: PathId,
+    user: CurrentUser,
+    tx: TxDep,
+    before: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> MessagePage:
+    items, older = await service.list_messages(
+        tx, account_id=user.account_id, conversation_id=conversation_id, before=before, limit=limit
+    )
+    return MessagePage(items=items, older_cursor=older)
+
+
+@router.post("/{conversation_id}/messages", status_code=201)
+async def send_message(
+    conversation_id: PathId, body: MessageIn, user: CurrentUser, tx: TxDep
+) -> MessageOut:
+    message = await service.send_message(
+        tx,
+        account_id=user.account_id,
+        conversation_id=conversation_id,
+        author=service.Author.user(user),
+        draft=body,
+    )
+    await tx.commit()
+    return await service.message_out(tx, message)
+
+
+@router.post("/{conversation_id}/messages/{message_id}/retry")
+async def retry_message(
+    conversation_id: PathId, message_id: PathId, user: CurrentUser, tx: TxDep
+) -> MessageOut:
+    message = await service.retry_message(
+        tx, account_id=user.account_id, conversation_id=conversation_id, message_id=message_id
+    )
+    await tx.commit()
+    return await service.message_out(tx, message)
+
+
+@router.get("/{conversation_id}/channels")
+async def channels(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> ChannelOptions:
+    conv = await service.get_conversation(
+        tx, account_id=user.account_id, conversation_id=conversation_id
+    )
+    return await service.channel_options(tx, account_id=user.account_id, contact_id=conv.contact_id)
+
+
+@views.get("")
+async def list_views(user: CurrentUser, tx: TxDep) -> list[ViewOut]:
+    out = []
+    for view_id, (name, filters) in BUILTIN_VIEWS.items():
+        count = await service.count_view(
+            tx, account_id=user.account_id, user_id=user.id, filters=filters
+        )
+        out.append(ViewOut(id=view_id, name=name, builtin=True, filters=filters, count=count))
+    saved = await tx.session.scalars(
+        select(SavedView)
+        .where(
+            SavedView.account_id == user.account_id,
+            (SavedView.user_id == user.id) | SavedView.user_id.is_(None),
+        )
+        .order_by(SavedView.name, SavedView.id)
+    )
+    for v in saved:
+        filters = ViewFilters.model_validate(v.filters)
+        count = await service.count_view(
+            tx, account_id=user.account_id, user_id=user.id, filters=filters
+        )
+        out.append(ViewOut(id=str(v.id), name=v.name, builtin=False, filters=filters, count=count))
+    return out
+
+
+@views.post("", status_code=201)
+async def create_view(body: ViewIn, user: CurrentUser, tx: TxDep) -> ViewOut:
+    view = SavedView(
+        account_id=user.account_id,
+        user_id=user.id,
+        name=body.name,
+        filters=body.filters.model_dump(mode="json"),
+    )
+    tx.session.add(view)
+    await tx.commit()
+    return ViewOut(id=str(view.id), name=view.name, builtin=False, filters=body.filters)
+
+
+@views.delete("/{view_id}", status_code=204)
+async def delete_view(view_id: PathId, user: CurrentUser, tx: TxDep) -> None:
+    view = await tx.session.scalar(
+        select(SavedView).where(
+            SavedView.id == view_id,
+            SavedView.account_id == user.account_id,
+            SavedView.user_id == user.id,
+        )
+    )
+    if view is None:
+        raise NotFound("No such view.")
+    await tx.session.delete(view)
+    await tx.commit()

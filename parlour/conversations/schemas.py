@@ -1,0 +1,269 @@
+"""Request and response shapes for the contacts panel, threads and sending."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from parlour.accounts.models import User
+from parlour.contacts.models import Contact
+from parlour.contacts.schemas import initials
+from parlour.conversations.models import Attachment, Channel, Conversation, Message
+from parlour.types import Id, LongText
+
+MAX_BODY = 20_000
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MessageIn(Strict):
+    channel: Channel
+    body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = ""
+    # Email only.
+    subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=998)] | None = None
+    html: LongText | None = None
+    # The company side; omitted means the account's default for the channel.
+    phone_number_id: Id | None = None
+    mailbox_id: Id | None = None
+    widget_id: Id | None = None
+    # The contact side; omitted means the contact's first usable phone or email.
+    contact_phone_id: Id | None = None
+    contact_email_id: Id | None = None
+    # Echoed back so a client can swap its optimistic copy for the stored message.
+    client_id: Annotated[str, StringConstraints(max_length=64)] | None = None
+
+
+class ConversationPatch(Strict):
+    status: Literal["open", "closed"] | None = None
+    assignee_id: Id | None = None
+
+
+class ReadIn(Strict):
+    pass
+
+
+class SenderOut(BaseModel):
+    type: Literal["contact", "user", "bot"]
+    user_id: int | None = None
+    workflow_id: int | None = None
+    name: str
+    avatar_url: str | None = None
+    initials: str
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    url: str | None
+
+    @classmethod
+    def from_model(cls, a: Attachment) -> AttachmentOut:
+        url = f"/api/v1/attachments/{a.id}" if a.blob_id else a.remote_url
+        return cls(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size, url=url)
+
+
+class MessageOut(BaseModel):
+    id: int
+    conversation_id: int
+    direction: Literal["in", "out"]
+    channel: Channel
+    sender: SenderOut
+    body: str
+    subject: str | None
+    html: str | None
+    from_address: str | None
+    to_address: str | None
+    phone_number_id: int | None
+    mailbox_id: int | None
+    widget_id: int | None
+    contact_phone_id: int | None
+    contact_email_id: int | None
+    status: str
+    error_code: str | None
+    error_message: str | None
+    attachments: list[AttachmentOut]
+    client_id: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_model(
+        cls, m: Message, *, contact: Contact | None = None, user: User | None = None
+    ) -> MessageOut:
+        if m.sender_type == "user":
+            name = user.name if user else "Former user"
+            sender = SenderOut(
+                type="user",
+                user_id=m.user_id,
+                name=name,
+                avatar_url=(
+                    f"/api/v1/users/{m.user_id}/avatar" if user and user.avatar_blob_id else None
+                ),
+                initials=initials(name),
+            )
+        elif m.sender_type == "bot":
+            name = m.workflow_name or "Automation"
+            sender = SenderOut(type="bot", workflow_id=m.workflow_id, name=name, initials="🤖")
+        else:
+            name = (contact.name if contact else "") or (m.from_address or "Contact")
+            sender = SenderOut(
+                type="contact",
+                name=name,
+                avatar_url=(
+                    f"/api/v1/contacts/{contact.id}/avatar"
+                    if contact and contact.avatar_blob_id
+                    else None
+                ),
+                initials=initials(name),
+            )
+        return cls(
+            id=m.id,
+            conversation_id=m.conversation_id,
+            direction=m.direction,  # type: ignore[arg-type]
+            channel=m.channel,  # type: ignore[arg-type]
+            sender=sender,
+            body=m.body,
+            subject=m.subject,
+            html=m.html,
+            from_address=m.from_address,
+            to_address=m.to_address,
+            phone_number_id=m.phone_number_id,
+            mailbox_id=m.mailbox_id,
+            widget_id=m.widget_id,
+            contact_phone_id=m.contact_phone_id,
+            contact_email_id=m.contact_email_id,
+            status=m.status,
+            error_code=m.error_code,
+            error_message=m.error_message,
+            attachments=[AttachmentOut.from_model(a) for a in m.attachments],
+            client_id=(m.meta or {}).get("client_id"),
+            created_at=m.created_at,
+            updated_at=m.updated_at,
+        )
+
+
+class ContactBrief(BaseModel):
+    id: int
+    name: str
+    avatar_url: str | None
+    initials: str
+
+    @classmethod
+    def from_model(cls, c: Contact) -> ContactBrief:
+        label = (
+            c.name
+            or (c.phones[0].e164 if c.phones else "")
+            or (c.emails[0].address if c.emails else "Unknown")
+        )
+        return cls(
+            id=c.id,
+            name=label,
+            avatar_url=f"/api/v1/contacts/{c.id}/avatar" if c.avatar_blob_id else None,
+            initials=initials(c.name or label),
+        )
+
+
+class ConversationOut(BaseModel):
+    id: int
+    contact: ContactBrief
+    status: Literal["open", "closed"]
+    assignee_id: int | None
+    last_message_at: datetime | None
+    last_message_preview: str
+    last_message_channel: Channel | None
+    last_message_direction: Literal["in", "out"] | None
+    channels: list[Channel]
+    # For the user asking; events carry 0 and clients keep their own count.
+    unread_count: int
+
+    @classmethod
+    def from_model(
+        cls, conv: Conversation, contact: Contact, *, unread: int = 0
+    ) -> ConversationOut:
+        channels: list[Channel] = [
+            ch  # type: ignore[misc]
+            for ch, on in (
+                ("sms", conv.has_sms),
+                ("webchat", conv.has_webchat),
+                ("email", conv.has_email),
+            )
+            if on
+        ]
+        return cls(
+            id=conv.id,
+            contact=ContactBrief.from_model(contact),
+            status=conv.status,  # type: ignore[arg-type]
+            assignee_id=conv.assignee_id,
+            last_message_at=conv.last_message_at,
+            last_message_preview=conv.last_message_preview,
+            last_message_channel=conv.last_message_channel,  # type: ignore[arg-type]
+            last_message_direction=conv.last_message_direction,  # type: ignore[arg-type]
+            channels=channels,
+            unread_count=unread,
+        )
+
+
+class ConversationPage(BaseModel):
+    items: list[ConversationOut]
+    next_cursor: str | None
+
+
+class MessagePage(BaseModel):
+    """A page of a thread in time order; ``older_cursor`` fetches the page before it."""
+
+    items: list[MessageOut]
+    older_cursor: str | None
+
+
+class EndpointOption(BaseModel):
+    id: int
+    address: str
+    label: str
+    usable: bool
+    reason: str | None = None
+    reason_code: str | None = None
+
+
+class ChannelOption(BaseModel):
+    channel: Channel
+    available: bool
+    reason: str | None
+    reason_code: str | None
+    # Company side (numbers, mailboxes, widgets) and contact side (phones, emails).
+    senders: list[EndpointOption]
+    recipients: list[EndpointOption]
+    default_sender_id: int | None
+    default_recipient_id: int | None
+
+
+class ChannelOptions(BaseModel):
+    conversation_id: int | None
+    contact_id: int
+    channels: list[ChannelOption]
+
+
+class ViewFilters(Strict):
+    status: Literal["open", "closed", "any"] = "open"
+    assignee: Literal["me", "none", "any"] | Id = "any"
+    channel: Channel | None = None
+    unread: bool = False
+    tag: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
+
+
+class ViewIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    filters: ViewFilters = Field(default_factory=ViewFilters)
+
+
+class ViewOut(BaseModel):
+    id: str
+    name: str
+    builtin: bool
+    filters: ViewFilters
+    count: int | None = None

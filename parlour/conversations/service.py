@@ -1,0 +1,678 @@
+"""Threads and messages: the contacts panel, reading, sending and receiving."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import nh3
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from parlour.accounts.models import Account, User
+from parlour.contacts import search
+from parlour.contacts import service as contacts_service
+from parlour.contacts.models import Contact
+from parlour.conversations import channels
+from parlour.conversations.models import Conversation, Message, ReadMarker
+from parlour.conversations.schemas import (
+    ChannelOption,
+    ChannelOptions,
+    ConversationOut,
+    MessageIn,
+    MessageOut,
+    ViewFilters,
+)
+from parlour.conversations.views import conditions
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx
+from parlour.errors import ChannelUnavailable, InvalidInput, NotFound
+from parlour.outbox import service as outbox_service
+from parlour.pagination import decode_cursor, encode_cursor
+from parlour.realtime.events import Event, EventType
+from parlour.tasks import service as tasks_service
+
+SMS_MAX_BODY = 1600
+_SPACES = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who sends an outbound message: an employee, or a workflow acting as the bot."""
+
+    kind: str  # "user" | "bot"
+    user_id: int | None = None
+    workflow_id: int | None = None
+    workflow_name: str | None = None
+
+    @classmethod
+    def user(cls, user: User) -> Author:
+        return cls(kind="user", user_id=user.id)
+
+    @classmethod
+    def bot(cls, *, workflow_name: str, workflow_id: int | None = None) -> Author:
+        return cls(kind="bot", workflow_id=workflow_id, workflow_name=workflow_name)
+
+
+# --- loading -------------------------------------------------------------------------
+
+
+async def get_conversation(tx: Tx, *, account_id: int, conversation_id: int) -> Conversation:
+    conv = await tx.session.scalar(
+        select(Conversation).where(
+            Conversation.id == conversation_id, Conversation.account_id == account_id
+        )
+    )
+    if conv is None:
+        raise NotFound("No such conversation.", details={"conversation_id": conversation_id})
+    return conv
+
+
+async def get_or_open(tx: Tx, *, account_id: int, contact_id: int) -> Conversation:
+    """The contact's one thread, created (empty, so not yet on the panel) if needed."""
+    contact = await contacts_service.get_contact(tx, account_id=account_id, contact_id=contact_id)
+    conv = await tx.session.scalar(
+        select(Conversation).where(
+            Conversation.account_id == account_id, Conversation.contact_id == contact.id
+        )
+    )
+    if conv is None:
+        conv = Conversation(
+            account_id=account_id,
+            contact_id=contact.id,
+            status="open",
+            last_message_preview="",
+            has_sms=False,
+            has_webchat=False,
+            has_email=False,
+        )
+        tx.session.add(conv)
+        await tx.session.flush()
+    return conv
+
+
+async def conversation_id_of(tx: Tx, *, account_id: int, contact_id: int) -> int | None:
+    return await tx.session.scalar(
+        select(Conversation.id).where(
+            Conversation.account_id == account_id, Conversation.contact_id == contact_id
+        )
+    )
+
+
+async def conversation_out(tx: Tx, conv: Conversation, *, user_id: int | None) -> ConversationOut:
+    contact = await contacts_service.get_contact(
+        tx, account_id=conv.account_id, contact_id=conv.contact_id
+    )
+    unread = (await unread_counts(tx, [conv.id], user_id=user_id)).get(conv.id, 0) if user_id else 0
+    return ConversationOut.from_model(conv, contact, unread=unread)
+
+
+async def unread_counts(tx: Tx, conversation_ids: list[int], *, user_id: int) -> dict[int, int]:
+    if not conversation_ids:
+        return {}
+    rows = await tx.session.execute(
+        select(Message.conversation_id, func.count(Message.id))
+        .outerjoin(
+            ReadMarker,
+            and_(
+                ReadMarker.conversation_id == Message.conversation_id,
+                ReadMarker.user_id == user_id,
+            ),
+        )
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.direction == "in",
+            or_(ReadMarker.last_read_at.is_(None), Message.created_at > ReadMarker.last_read_at),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {cid: int(n) for cid, n in rows.all()}
+
+
+async def message_out(tx: Tx, message: Message) -> MessageOut:
+    user = await tx.session.get(User, message.user_id) if message.user_id else None
+    conv = await tx.session.get(Conversation, message.conversation_id)
+    contact = await tx.session.get(Contact, conv.contact_id) if conv else None
+    return MessageOut.from_model(message, contact=contact, user=user)
+
+
+async def emit_message_event(tx: Tx, kind: EventType, message: Message) -> None:
+    conv = await get_conversation(
+        tx, account_id=message.account_id, conversation_id=message.conversation_id
+    )
+    tx.emit(
+        Event(
+            type=kind,
+            account_id=message.account_id,
+            data={
+                "message": (await message_out(tx, message)).model_dump(mode="json"),
+                "conversation": (await conversation_out(tx, conv, user_id=None)).model_dump(
+                    mode="json"
+                ),
+            },
+        )
+    )
+
+
+async def emit_conversation_updated(tx: Tx, conv: Conversation) -> None:
+    tx.emit(
+        Event(
+            type="conversation.updated",
+            account_id=conv.account_id,
+            data={
+                "conversation": (await conversation_out(tx, conv, user_id=None)).model_dump(
+                    mode="json"
+                )
+            },
+        )
+    )
+
+
+# --- the contacts panel -----------------------------------------------------------------
+
+
+async def list_panel(
+    tx: Tx,
+    *,
+    account_id: int,
+    user_id: int,
+    filters: ViewFilters,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[ConversationOut], str | None]:
+    stmt = (
+        select(Conversation, Contact)
+        .join(Contact, Contact.id == Conversation.contact_id)
+        .where(Conversation.account_id == account_id, Conversation.last_message_at.is_not(None))
+        .where(*conditions(filters, user_id=user_id))
+    )
+    if q and q.strip():
+        stmt = stmt.where(search.matches(q, dialect=tx.dialect))
+    if cursor:
+        at_s, cid = decode_cursor(cursor, 2)
+        try:
+            at = datetime.fromisoformat(str(at_s))
+        except ValueError as exc:
+            raise InvalidInput("This cursor is not valid.", code="invalid_cursor") from exc
+        if not isinstance(cid, int) or at.tzinfo is None:
+            raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
+        stmt = stmt.where(
+            or_(
+                Conversation.last_message_at < at,
+                and_(Conversation.last_message_at == at, Conversation.id < cid),
+            )
+        )
+    stmt = stmt.order_by(Conversation.last_message_at.desc(), Conversation.id.desc()).limit(
+        limit + 1
+    )
+    rows = (await tx.session.execute(stmt)).all()
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last_conv = rows[-1][0]
+        assert last_conv.last_message_at is not None
+        next_cursor = encode_cursor(last_conv.last_message_at.isoformat(), last_conv.id)
+    unread = await unread_counts(tx, [c.id for c, _ in rows], user_id=user_id)
+    items = [ConversationOut.from_model(c, ct, unread=unread.get(c.id, 0)) for c, ct in rows]
+    return items, next_cursor
+
+
+async def count_view(tx: Tx, *, account_id: int, user_id: int, filters: ViewFilters) -> int:
+    n = await tx.session.scalar(
+        select(func.count(Conversation.id)).where(
+            Conversation.account_id == account_id,
+            Conversation.last_message_at.is_not(None),
+            *conditions(filters, user_id=user_id),
+        )
+    )
+    return int(n or 0)
+
+
+# --- the thread ------------------------------------------------------------------------
+
+
+async def list_messages(
+    tx: Tx, *, account_id: int, conversation_id: int, before: str | None, limit: int
+) -> tuple[list[MessageOut], str | None]:
+    conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
+    stmt = select(Message).where(
+        Message.conversation_id == conv.id, Message.account_id == account_id
+    )
+    if before:
+        at_s, mid = decode_cursor(before, 2)
+        try:
+            at = datetime.fromisoformat(str(at_s))
+        except ValueError as exc:
+            raise InvalidInput("This cursor is not valid.", code="invalid_cursor") from exc
+        if not isinstance(mid, int) or at.tzinfo is None:
+            raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
+        stmt = stmt.where(
+            or_(Message.created_at < at, and_(Message.created_at == at, Message.id < mid))
+        )
+    rows = list(
+        await tx.session.scalars(
+            stmt.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
+        )
+    )
+    older = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        older = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id)
+    rows.reverse()
+    contact = await tx.session.get(Contact, conv.contact_id)
+    user_ids = {m.user_id for m in rows if m.user_id}
+    users = (
+        {u.id: u for u in await tx.session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
+    items = [
+        MessageOut.from_model(m, contact=contact, user=users.get(m.user_id or 0)) for m in rows
+    ]
+    return items, older
+
+
+async def mark_read(tx: Tx, *, account_id: int, conversation_id: int, user_id: int) -> datetime:
+    conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
+    now = utcnow()
+    # Never move the marker before a message the user has already seen.
+    at = max(now, conv.last_message_at) if conv.last_message_at else now
+    values = {"conversation_id": conv.id, "user_id": user_id, "last_read_at": at}
+    ins = pg_insert(ReadMarker) if tx.dialect == "postgresql" else sqlite_insert(ReadMarker)
+    await tx.session.execute(
+        ins.values(**values).on_conflict_do_update(
+            index_elements=["conversation_id", "user_id"], set_={"last_read_at": at}
+        )
+    )
+    tx.emit(
+        Event(
+            type="conversation.read",
+            account_id=account_id,
+            data={
+                "conversation_id": conv.id,
+                "user_id": user_id,
+                "last_read_at": at.isoformat(),
+            },
+        )
+    )
+    return at
+
+
+async def update_conversation(
+    tx: Tx,
+    *,
+    account_id: int,
+    conversation_id: int,
+    status: str | None,
+    assignee_id: int | None,
+    assignee_given: bool,
+) -> Conversation:
+    conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
+    if status is not None:
+        conv.status = status
+    if assignee_given:
+        if assignee_id is not None:
+            found = await tx.session.scalar(
+                select(User.id).where(User.id == assignee_id, User.account_id == account_id)
+            )
+            if found is None:
+                raise InvalidInput(
+                    "No such user to assign.",
+                    code="unknown_user",
+                    details={"field": "assignee_id"},
+                )
+        conv.assignee_id = assignee_id
+    await tx.session.flush()
+    await emit_conversation_updated(tx, conv)
+    return conv
+
+
+# --- channels ----------------------------------------------------------------------------
+
+
+async def channel_options(tx: Tx, *, account_id: int, contact_id: int) -> ChannelOptions:
+    account = await tx.session.get(Account, account_id)
+    assert account is not None
+    contact = await contacts_service.get_contact(tx, account_id=account_id, contact_id=contact_id)
+    conv = await tx.session.scalar(
+        select(Conversation).where(
+            Conversation.account_id == account_id, Conversation.contact_id == contact.id
+        )
+    )
+    opts = [
+        await channels.sms_option(tx, account=account, contact=contact, conv=conv),
+        await channels.webchat_option(tx, account=account, contact=contact, conv=conv),
+        await channels.email_option(tx, account=account, contact=contact, conv=conv),
+    ]
+    return ChannelOptions(
+        conversation_id=conv.id if conv else None, contact_id=contact.id, channels=opts
+    )
+
+
+def _choose(
+    option: ChannelOption, *, sender_id: int | None, recipient_id: int | None
+) -> tuple[int, int | None]:
+    """The company and contact endpoints to use, refusing what the composer would grey out."""
+    if sender_id is not None:
+        sender = next((s for s in option.senders if s.id == sender_id), None)
+        if sender is None:
+            raise InvalidInput(
+                "That sender is not one of this account's.",
+                code="unknown_sender",
+                details={"channel": option.channel},
+            )
+        if not sender.usable:
+            raise ChannelUnavailable(sender.reason or "", code=sender.reason_code)
+    elif option.default_sender_id is None:
+        raise ChannelUnavailable(option.reason or "", code=option.reason_code)
+    if not option.available and option.reason_code not in (
+        "contact_opted_out",
+        "email_bounced",
+    ):
+        raise ChannelUnavailable(option.reason or "", code=option.reason_code)
+    chosen_sender = sender_id or option.default_sender_id
+    assert chosen_sender is not None
+    if option.channel == "webchat":
+        return chosen_sender, None
+    if recipient_id is not None:
+        recipient = next((r for r in option.recipients if r.id == recipient_id), None)
+        if recipient is None:
+            raise InvalidInput(
+                "That endpoint is not this contact's.",
+                code="unknown_recipient",
+                details={"channel": option.channel},
+            )
+        if not recipient.usable:
+            raise ChannelUnavailable(recipient.reason or "", code=recipient.reason_code)
+        return chosen_sender, recipient_id
+    if option.default_recipient_id is None:
+        raise ChannelUnavailable(option.reason or "", code=option.reason_code)
+    return chosen_sender, option.default_recipient_id
+
+
+# --- writing messages ----------------------------------------------------------------------
+
+
+def preview_of(message: Message) -> str:
+    text = message.body
+    if message.channel == "email" and message.subject:
+        text = f"{message.subject} — {message.body}"
+    if not text and message.attachments:
+        text = "📎 " + (message.attachments[0].filename or "Attachment")
+    return _SPACES.sub(" ", text).strip()[:200]
+
+
+def _apply_to_thread(conv: Conversation, message: Message) -> None:
+    if conv.last_message_at is None or message.created_at >= conv.last_message_at:
+        conv.last_message_at = message.created_at
+        conv.last_message_preview = preview_of(message)
+        conv.last_message_channel = message.channel
+        conv.last_message_direction = message.direction
+    if message.direction == "in" and (
+        conv.last_inbound_at is None or message.created_at > conv.last_inbound_at
+    ):
+        conv.last_inbound_at = message.created_at
+    if message.channel == "sms":
+        conv.has_sms = True
+    elif message.channel == "webchat":
+        conv.has_webchat = True
+    elif message.channel == "email":
+        conv.has_email = True
+
+
+def sanitize_html(html: str) -> str:
+    """Email HTML as safe to show: no script, no event handlers, no remote images."""
+    cleaned: str = nh3.clean(
+        html,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        attribute_filter=lambda tag, attr, value: (
+            None if tag == "img" and attr == "src" and not value.startswith("cid:") else value
+        ),
+    )
+    return cleaned
+
+
+def html_to_text(html: str) -> str:
+    text: str = nh3.clean(html, tags=set())
+    return _SPACES.sub(" ", text).strip()
+
+
+async def send_message(
+    tx: Tx, *, account_id: int, conversation_id: int, author: Author, draft: MessageIn
+) -> Message:
+    conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
+    options = await channel_options(tx, account_id=account_id, contact_id=conv.contact_id)
+    option = next(o for o in options.channels if o.channel == draft.channel)
+    body = draft.body.strip()
+    html = sanitize_html(draft.html) if draft.html else None
+    if draft.channel == "email" and html and not body:
+        body = html_to_text(html)
+    if not body:
+        raise InvalidInput(
+            "Write a message first.", code="body_required", details={"field": "body"}
+        )
+    if draft.channel == "sms" and len(body) > SMS_MAX_BODY:
+        raise InvalidInput(
+            f"An SMS can be at most {SMS_MAX_BODY} characters.",
+            code="body_too_long",
+            details={"field": "body", "max": SMS_MAX_BODY},
+        )
+    sender_given = {
+        "sms": draft.phone_number_id,
+        "email": draft.mailbox_id,
+        "webchat": draft.widget_id,
+    }
+    recipient_given = {
+        "sms": draft.contact_phone_id,
+        "email": draft.contact_email_id,
+        "webchat": None,
+    }
+    sender_id, recipient_id = _choose(
+        option,
+        sender_id=sender_given[draft.channel],
+        recipient_id=recipient_given[draft.channel],
+    )
+    sender_addr = next(s.address for s in option.senders if s.id == sender_id)
+    recipient_addr = next((r.address for r in option.recipients if r.id == recipient_id), None)
+    subject = None
+    if draft.channel == "email":
+        subject = draft.subject or await _reply_subject(tx, conv)
+        if not subject:
+            raise InvalidInput(
+                "An email needs a subject.", code="subject_required", details={"field": "subject"}
+            )
+    now = utcnow()
+    message = Message(
+        account_id=account_id,
+        conversation_id=conv.id,
+        direction="out",
+        channel=draft.channel,
+        sender_type=author.kind,
+        user_id=author.user_id,
+        workflow_id=author.workflow_id,
+        workflow_name=author.workflow_name,
+        body=body,
+        subject=subject,
+        html=html,
+        phone_number_id=sender_id if draft.channel == "sms" else None,
+        mailbox_id=sender_id if draft.channel == "email" else None,
+        widget_id=sender_id if draft.channel == "webchat" else None,
+        contact_phone_id=recipient_id if draft.channel == "sms" else None,
+        contact_email_id=recipient_id if draft.channel == "email" else None,
+        from_address=sender_addr if draft.channel != "webchat" else None,
+        to_address=recipient_addr,
+        status="queued",
+        meta={"client_id": draft.client_id} if draft.client_id else {},
+        created_at=now,
+        updated_at=now,
+        attachments=[],
+    )
+    tx.session.add(message)
+    _apply_to_thread(conv, message)
+    await tx.session.flush()
+    if draft.channel == "email":
+        await tasks_service.create_email_task(tx, message=message, owner_id=author.user_id)
+    await outbox_service.enqueue(tx, message=message)
+    await emit_message_event(tx, "message.created", message)
+    return message
+
+
+async def _reply_subject(tx: Tx, conv: Conversation) -> str | None:
+    last = await tx.session.scalar(
+        select(Message.subject)
+        .where(
+            Message.conversation_id == conv.id,
+            Message.channel == "email",
+            Message.subject.is_not(None),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if not last:
+        return None
+    return last if last.lower().startswith("re:") else f"Re: {last}"
+
+
+async def retry_message(
+    tx: Tx, *, account_id: int, conversation_id: int, message_id: int
+) -> Message:
+    message = await tx.session.scalar(
+        select(Message).where(
+            Message.id == message_id,
+            Message.conversation_id == conversation_id,
+            Message.account_id == account_id,
+        )
+    )
+    if message is None:
+        raise NotFound("No such message.")
+    if message.direction != "out" or message.status != "failed":
+        raise InvalidInput("Only a failed message can be retried.", code="not_failed")
+    message.status = "queued"
+    message.error_code = None
+    message.error_message = None
+    message.updated_at = utcnow()
+    await outbox_service.requeue(tx, message=message)
+    await tx.session.flush()
+    await emit_message_event(tx, "message.updated", message)
+    return message
+
+
+async def set_status(
+    tx: Tx,
+    *,
+    message: Message,
+    status: str,
+    provider_message_id: str | None = None,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> None:
+    """Record what the provider said about an outbound message, and tell the agents."""
+    message.status = status
+    if provider_message_id:
+        message.provider_message_id = provider_message_id
+    message.error_code = error_code
+    message.error_message = error_message
+    message.updated_at = utcnow()
+    await tx.session.flush()
+    await emit_message_event(tx, "message.updated", message)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    channel: str
+    body: str
+    from_address: str
+    to_address: str
+    provider_message_id: str | None = None
+    subject: str | None = None
+    html: str | None = None
+    phone_number_id: int | None = None
+    mailbox_id: int | None = None
+    widget_id: int | None = None
+    contact_phone_id: int | None = None
+    contact_email_id: int | None = None
+    received_at: datetime | None = None
+
+
+async def receive_inbound(
+    tx: Tx, *, account_id: int, contact_id: int, inbound: Inbound
+) -> Message | None:
+    """Store a message from a contact. Returns None if the provider already delivered it."""
+    if inbound.provider_message_id:
+        seen = await tx.session.scalar(
+            select(Message.id).where(
+                Message.channel == inbound.channel,
+                Message.provider_message_id == inbound.provider_message_id,
+            )
+        )
+        if seen:
+            return None
+    conv = await get_or_open(tx, account_id=account_id, contact_id=contact_id)
+    at = inbound.received_at or utcnow()
+    message = Message(
+        account_id=account_id,
+        conversation_id=conv.id,
+        direction="in",
+        channel=inbound.channel,
+        sender_type="contact",
+        body=inbound.body,
+        subject=inbound.subject,
+        html=sanitize_html(inbound.html) if inbound.html else None,
+        phone_number_id=inbound.phone_number_id,
+        mailbox_id=inbound.mailbox_id,
+        widget_id=inbound.widget_id,
+        contact_phone_id=inbound.contact_phone_id,
+        contact_email_id=inbound.contact_email_id,
+        from_address=inbound.from_address,
+        to_address=inbound.to_address,
+        provider_message_id=inbound.provider_message_id,
+        status="received",
+        meta={},
+        created_at=at,
+        updated_at=at,
+        attachments=[],
+    )
+    tx.session.add(message)
+    if conv.status == "closed":
+        conv.status = "open"  # a contact writing again reopens the thread, as in Chatwoot
+    _apply_to_thread(conv, message)
+    await tx.session.flush()
+    await emit_message_event(tx, "message.created", message)
+    return message
+
+
+async def recompute_thread(tx: Tx, conv: Conversation) -> None:
+    """Rebuild the denormalised panel fields from the messages (after a merge)."""
+    conv.last_message_at = None
+    conv.last_inbound_at = None
+    conv.last_message_preview = ""
+    conv.last_message_channel = None
+    conv.last_message_direction = None
+    conv.has_sms = conv.has_webchat = conv.has_email = False
+    last = await tx.session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conv.id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if last is not None:
+        _apply_to_thread(conv, last)
+    conv.last_inbound_at = await tx.session.scalar(
+        select(func.max(Message.created_at)).where(
+            Message.conversation_id == conv.id, Message.direction == "in"
+        )
+    )
+    used = set(
+        await tx.session.scalars(
+            select(Message.channel).where(Message.conversation_id == conv.id).distinct()
+        )
+    )
+    conv.has_sms, conv.has_webchat, conv.has_email = (
+        "sms" in used,
+        "webchat" in used,
+        "email" in used,
+    )

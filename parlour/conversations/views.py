@@ -1,0 +1,65 @@
+"""The contacts panel's views: built-in ones and users' saved filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, and_, func, literal, select
+
+from parlour.contacts.models import ContactTag
+from parlour.conversations.models import Conversation, ReadMarker
+from parlour.conversations.schemas import ViewFilters
+from parlour.db.base import UtcDateTime
+
+BUILTIN_VIEWS: dict[str, tuple[str, ViewFilters]] = {
+    "all": ("All", ViewFilters(status="open")),
+    "mine": ("Mine", ViewFilters(status="open", assignee="me")),
+    "unassigned": ("Unassigned", ViewFilters(status="open", assignee="none")),
+    "unread": ("Unread", ViewFilters(status="any", unread=True)),
+    "sms": ("SMS", ViewFilters(status="open", channel="sms")),
+    "webchat": ("Web Chat", ViewFilters(status="open", channel="webchat")),
+    "email": ("Email", ViewFilters(status="open", channel="email")),
+    "closed": ("Closed", ViewFilters(status="closed")),
+}
+
+_EPOCH = literal(datetime(1970, 1, 1, tzinfo=UTC), UtcDateTime())
+
+
+def unread_condition(user_id: int) -> ColumnElement[bool]:
+    """True for conversations with an inbound message newer than the user's read marker."""
+    marker = (
+        select(ReadMarker.last_read_at)
+        .where(ReadMarker.conversation_id == Conversation.id, ReadMarker.user_id == user_id)
+        .scalar_subquery()
+    )
+    return and_(
+        Conversation.last_inbound_at.is_not(None),
+        Conversation.last_inbound_at > func.coalesce(marker, _EPOCH),
+    )
+
+
+def conditions(filters: ViewFilters, *, user_id: int) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if filters.status != "any":
+        conds.append(Conversation.status == filters.status)
+    if filters.assignee == "me":
+        conds.append(Conversation.assignee_id == user_id)
+    elif filters.assignee == "none":
+        conds.append(Conversation.assignee_id.is_(None))
+    elif isinstance(filters.assignee, int):
+        conds.append(Conversation.assignee_id == filters.assignee)
+    if filters.channel == "sms":
+        conds.append(Conversation.has_sms.is_(True))
+    elif filters.channel == "webchat":
+        conds.append(Conversation.has_webchat.is_(True))
+    elif filters.channel == "email":
+        conds.append(Conversation.has_email.is_(True))
+    if filters.unread:
+        conds.append(unread_condition(user_id))
+    if filters.tag:
+        conds.append(
+            Conversation.contact_id.in_(
+                select(ContactTag.contact_id).where(ContactTag.tag == filters.tag)
+            )
+        )
+    return conds

@@ -1,0 +1,67 @@
+"""Engines for the embedded (SQLite) and scaled-out (PostgreSQL) database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+from parlour.config import Settings
+
+
+@dataclass(frozen=True)
+class Database:
+    """A reader and a writer engine (the same one on PostgreSQL).
+
+    SQLite allows one writer at a time. A transaction that starts as a reader and later
+    writes can fail at once with "database is locked", because SQLite cannot wait for a lock
+    upgrade without risking deadlock. Writers therefore start with ``BEGIN IMMEDIATE`` and
+    queue on the busy timeout, while readers keep reading the WAL snapshot alongside them.
+    """
+
+    reader: AsyncEngine
+    writer: AsyncEngine
+    dialect: str
+
+    def sessions(self, *, write: bool) -> async_sessionmaker[Any]:
+        return async_sessionmaker(self.writer if write else self.reader, expire_on_commit=False)
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()
+
+
+def _sqlite_engine(url: str, *, begin: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine
+
+
+def make_database(settings: Settings) -> Database:
+    url = settings.database_url
+    if settings.is_sqlite:
+        return Database(
+            reader=_sqlite_engine(url, begin="BEGIN"),
+            writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE"),
+            dialect="sqlite",
+        )
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return Database(reader=engine, writer=engine, dialect="postgresql")

@@ -1,0 +1,27 @@
+"""Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
+
+from parlour.accounts import models as accounts_models
+from parlour.channels.email import models as email_models
+from parlour.channels.sms import models as sms_models
+from parlour.channels.webchat import models as webchat_models
+from parlour.contacts import models as contacts_models
+from parlour.conversations import models as conversations_models
+from parlour.db.base import Base
+from parlour.files import models as files_models
+from parlour.outbox import models as outbox_models
+from parlour.realtime import models as realtime_models
+from parlour.tasks import models as tasks_models
+
+__all__ = [
+    "Base",
+    "accounts_models",
+    "contacts_models",
+    "conversations_models",
+    "email_models",
+    "files_models",
+    "outbox_models",
+    "realtime_models",
+    "sms_models",
+    "tasks_models",
+    "webchat_models",
+]

@@ -1,0 +1,57 @@
+"""Serving stored files, and reading uploads with a size limit."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, UploadFile
+from sqlalchemy import select
+
+from parlour.accounts.deps import CurrentUser
+from parlour.conversations.models import Attachment
+from parlour.db.deps import TxDep
+from parlour.db.tx import Tx
+from parlour.errors import NotFound, ParlourError
+from parlour.files import service
+from parlour.types import PathId
+
+router = APIRouter(tags=["files"])
+
+
+async def read_upload(file: UploadFile, *, limit: int) -> bytes:
+    data = await file.read(limit + 1)
+    if len(data) > limit:
+        raise ParlourError(
+            f"Files can be at most {limit} bytes.", code="file_too_large", status=413
+        )
+    if not data:
+        raise ParlourError("The file is empty.", code="empty_file", status=422)
+    return data
+
+
+async def blob_response(tx: Tx, *, account_id: int, blob_id: int | None) -> Response:
+    if blob_id is None:
+        raise NotFound("No such file.")
+    blob = await service.load(tx, account_id=account_id, blob_id=blob_id)
+    return Response(
+        blob.data,
+        media_type=blob.content_type,
+        headers={
+            "Cache-Control": "private, max-age=86400",
+            # Stored files are shown, never run: no script even if a type was misjudged.
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/attachments/{attachment_id}", response_class=Response)
+async def get_attachment(attachment_id: PathId, user: CurrentUser, tx: TxDep) -> Response:
+    att = await tx.session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.account_id == user.account_id
+        )
+    )
+    if att is None:
+        raise NotFound("No such attachment.")
+    resp = await blob_response(tx, account_id=user.account_id, blob_id=att.blob_id)
+    resp.headers["Content-Disposition"] = f'attachment; filename="{att.filename or "file"}"'
+    return resp

@@ -1,0 +1,198 @@
+"""The delivery worker: claims outbox rows, calls providers, records the outcome.
+
+It runs inside `parlour serve` by default and as `parlour worker` when scaled out. The
+provider call happens outside any transaction: a slow provider never holds a database lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import select
+
+from parlour.accounts.models import Account
+from parlour.channels.delivery import (
+    DeliveryError,
+    PermanentFailure,
+    ProviderReceipt,
+    TransientFailure,
+)
+from parlour.channels.email.models import Mailbox
+from parlour.channels.email.provider import OutgoingEmail
+from parlour.channels.registry import Providers
+from parlour.channels.sms.models import PhoneNumber
+from parlour.channels.sms.provider import OutgoingSms
+from parlour.channels.webchat.delivery import OutgoingChat
+from parlour.conversations import service as conversations_service
+from parlour.conversations.models import Message
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx, transaction
+from parlour.outbox import service
+from parlour.outbox.models import OutboxItem
+from parlour.runtime import Runtime
+from parlour.tasks import service as tasks_service
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+Send = Callable[[str], Awaitable[ProviderReceipt]]
+
+
+class OutboxWorker:
+    def __init__(self, rt: Runtime, providers: Providers) -> None:
+        self.rt = rt
+        self.providers = providers
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("outbox pass failed")
+                handled = 0
+            if handled:
+                continue
+            self.rt.outbox_wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.rt.outbox_wakeup.wait(), timeout=self.rt.settings.worker_poll_seconds
+                )
+
+    async def run_once(self) -> int:
+        async with transaction(self.rt.db, self.rt.hub) as tx:
+            claimed = await service.claim(tx, limit=BATCH)
+            jobs = [
+                (item.id, item.message_id, item.attempts, interrupted)
+                for item, interrupted in claimed
+            ]
+            await tx.commit()
+        for item_id, message_id, attempts, interrupted in jobs:
+            await self._deliver(item_id, message_id, attempts, interrupted)
+        return len(jobs)
+
+    async def _deliver(
+        self, item_id: int, message_id: int, attempts: int, interrupted: bool
+    ) -> None:
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            message = await tx.session.get(Message, message_id)
+            if message is None:
+                return
+            send = await self._prepare(tx, message)
+        idempotent, call = send
+        if interrupted and not idempotent:
+            # The last worker died mid-send: the provider may or may not have it. Sending
+            # again could text the contact twice, so a person decides.
+            await self._finish(
+                item_id,
+                message_id,
+                error=PermanentFailure(
+                    "Sending was interrupted and the provider cannot tell whether it went "
+                    "out. Check before retrying.",
+                    code="delivery_unknown",
+                ),
+                attempts=attempts,
+            )
+            return
+        try:
+            receipt = await call(f"msg-{message_id}")
+        except DeliveryError as exc:
+            await self._finish(item_id, message_id, error=exc, attempts=attempts)
+        except Exception as exc:
+            log.exception("provider crashed sending message %s", message_id)
+            await self._finish(
+                item_id, message_id, error=TransientFailure(str(exc)[:300]), attempts=attempts
+            )
+        else:
+            await self._finish(item_id, message_id, receipt=receipt, attempts=attempts)
+
+    async def _prepare(self, tx: Tx, message: Message) -> tuple[bool, Send]:
+        """The provider call for this message, built from plain values only."""
+        if message.channel == "sms":
+            number = await tx.session.get(PhoneNumber, message.phone_number_id or 0)
+            provider_name = number.provider if number else "console"
+            sms = self.providers.sms.get(provider_name) or self.providers.sms["console"]
+            out = OutgoingSms(
+                from_number=message.from_address or "",
+                to=message.to_address or "",
+                body=message.body,
+                message_id=message.id,
+            )
+            return sms.idempotent, lambda key: sms.send(out, idempotency_key=key)
+        if message.channel == "email":
+            mailbox = await tx.session.get(Mailbox, message.mailbox_id or 0)
+            account = await tx.session.get(Account, message.account_id)
+            email = (
+                self.providers.email.get(mailbox.provider if mailbox else "console")
+                or (self.providers.email["console"])
+            )
+            domain = (message.from_address or "parlour.invalid").split("@")[-1]
+            out_email = OutgoingEmail(
+                from_address=message.from_address or "",
+                from_name=(mailbox.name if mailbox else "") or (account.name if account else ""),
+                to=message.to_address or "",
+                subject=message.subject or "",
+                text=message.body,
+                html=message.html,
+                message_id_header=f"<parlour-{message.id}@{domain}>",
+            )
+            return email.idempotent, lambda key: email.send(out_email, idempotency_key=key)
+        chat = OutgoingChat(
+            widget_id=message.widget_id or 0, message_id=message.id, body=message.body
+        )
+        webchat = self.providers.webchat
+        return webchat.idempotent, lambda key: webchat.send(chat, idempotency_key=key)
+
+    async def _finish(
+        self,
+        item_id: int,
+        message_id: int,
+        *,
+        attempts: int,
+        receipt: ProviderReceipt | None = None,
+        error: DeliveryError | None = None,
+    ) -> None:
+        async with transaction(self.rt.db, self.rt.hub) as tx:
+            item = await tx.session.get(OutboxItem, item_id)
+            message = await tx.session.get(Message, message_id)
+            if item is None or message is None:
+                return
+            if receipt is not None:
+                item.state = "done"
+                item.lease_until = None
+                await conversations_service.set_status(
+                    tx,
+                    message=message,
+                    status=receipt.status,
+                    provider_message_id=receipt.provider_message_id,
+                )
+                await tasks_service.finish_for_message(tx, message_id=message.id, error=None)
+            elif isinstance(error, TransientFailure) and attempts < service.MAX_ATTEMPTS:
+                item.state = "pending"
+                item.lease_until = None
+                item.last_error = error.message[:500]
+                item.next_attempt_at = utcnow() + service.backoff(attempts)
+            else:
+                assert error is not None
+                item.state = "dead"
+                item.lease_until = None
+                item.last_error = error.message[:500]
+                await conversations_service.set_status(
+                    tx,
+                    message=message,
+                    status="failed",
+                    error_code=error.code,
+                    error_message=error.message[:500],
+                )
+                await tasks_service.finish_for_message(
+                    tx, message_id=message.id, error=error.message[:500]
+                )
+            await tx.commit()
+
+
+async def pending_count(rt: Runtime) -> int:
+    async with transaction(rt.db, rt.hub, write=False) as tx:
+        rows = await tx.session.scalars(select(OutboxItem.id).where(OutboxItem.state != "done"))
+        return len(list(rows))

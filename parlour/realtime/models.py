@@ -1,0 +1,23 @@
+"""Committed events, kept for a while so reconnecting clients can catch up."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from parlour.db.base import Base, BigId, UtcDateTime, utcnow
+
+
+class EventRecord(Base):
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_account_seq", "account_id", "seq", unique=True),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(BigInteger)
+    type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

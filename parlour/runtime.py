@@ -1,0 +1,27 @@
+"""What a running process holds: settings, database, hub, and the outbox wake-up."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from starlette.requests import HTTPConnection
+
+from parlour.config import Settings
+from parlour.db.engine import Database
+from parlour.realtime.hub import Hub
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    hub: Hub
+    # Set after a commit that queued outbound messages, so the in-process worker sends at
+    # once instead of at its next poll.
+    outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def runtime_of(conn: HTTPConnection) -> Runtime:
+    rt: Runtime = conn.app.state.runtime
+    return rt

@@ -1,0 +1,54 @@
+"""The task system: an outgoing email is an Email Task owned by the user who wrote it;
+the outbox worker executes it (sends the email) and marks it completed or failed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from parlour.conversations.models import Message
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx
+from parlour.tasks.models import Task
+
+
+async def create_email_task(tx: Tx, *, message: Message, owner_id: int | None) -> Task:
+    task = Task(
+        account_id=message.account_id,
+        kind="email",
+        owner_id=owner_id,
+        title=f"Email to {message.to_address}: {message.subject or ''}"[:300],
+        status="pending",
+        message_id=message.id,
+    )
+    tx.session.add(task)
+    await tx.session.flush()
+    return task
+
+
+async def finish_for_message(tx: Tx, *, message_id: int, error: str | None) -> None:
+    task = await tx.session.scalar(select(Task).where(Task.message_id == message_id))
+    if task is None:
+        return
+    task.status = "failed" if error else "completed"
+    task.error = error
+    task.completed_at = utcnow()
+
+
+async def reopen_for_message(tx: Tx, *, message_id: int) -> None:
+    task = await tx.session.scalar(select(Task).where(Task.message_id == message_id))
+    if task is not None:
+        task.status = "pending"
+        task.error = None
+        task.completed_at = None
+
+
+async def list_tasks(
+    tx: Tx, *, account_id: int, owner_id: int | None, status: str | None, limit: int
+) -> list[Task]:
+    stmt = select(Task).where(Task.account_id == account_id)
+    if owner_id is not None:
+        stmt = stmt.where(Task.owner_id == owner_id)
+    if status is not None:
+        stmt = stmt.where(Task.status == status)
+    rows = await tx.session.scalars(stmt.order_by(Task.id.desc()).limit(limit))
+    return list(rows)
