@@ -56,7 +56,7 @@ async def login(body: LoginIn, request: Request, response: Response, tx: TxDep) 
     )
 
 
-@auth.post("/logout", status_code=204)
+@auth.post("/logout", status_code=204, response_class=Response, response_model=None)
 async def logout(request: Request, response: Response, user: CurrentUser, tx: TxDep) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
@@ -163,7 +163,7 @@ async def create_token(body: TokenIn, user: CurrentUser, tx: TxDep) -> NewTokenO
     return NewTokenOut(**TokenOut.from_model(new.record).model_dump(), token=new.token)
 
 
-@tokens.delete("/{token_id}", status_code=204)
+@tokens.delete("/{token_id}", status_code=204, response_class=Response, response_model=None)
 async def revoke_token(token_id: PathId, user: CurrentUser, tx: TxDep) -> None:
     await service.revoke_api_token(tx, user=user, token_id=token_id)
     await tx.commit()

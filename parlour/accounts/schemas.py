@@ -76,7 +76,7 @@ class AccountOut(BaseModel):
 
     @classmethod
     def from_model(cls, a: Account) -> AccountOut:
-        return cls(id=a.id, name=a.name, sms_opt_out_scope=a.sms_opt_out_scope)  # type: ignore[arg-type]
+        return cls(id=a.id, name=a.name, sms_opt_out_scope=a.sms_opt_out_scope)
 
 
 class AccountPatch(Strict):

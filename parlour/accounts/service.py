@@ -179,11 +179,12 @@ async def create_api_token(tx: Tx, *, user: User, name: str) -> NewToken:
 
 
 async def resolve_api_token(tx: Tx, *, token: str) -> User | None:
-    return await tx.session.scalar(
+    found: User | None = await tx.session.scalar(
         select(User)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == token_hash(token), User.active.is_(True))
     )
+    return found
 
 
 async def list_api_tokens(tx: Tx, *, user: User) -> list[ApiToken]:
@@ -197,7 +198,7 @@ async def revoke_api_token(tx: Tx, *, user: User, token_id: int) -> None:
     result = await tx.session.execute(
         delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:
         raise NotFound("No such token.")
 
 

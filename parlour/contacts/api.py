@@ -117,7 +117,7 @@ async def update_contact(
     return await detail(tx, contact_id, user.account_id)
 
 
-@router.delete("/{contact_id}", status_code=204)
+@router.delete("/{contact_id}", status_code=204, response_class=Response, response_model=None)
 async def delete_contact(contact_id: PathId, user: CurrentUser, tx: TxDep) -> None:
     await service.delete_contact(tx, account_id=user.account_id, contact_id=contact_id)
     await tx.commit()
@@ -196,7 +196,9 @@ async def add_note(contact_id: PathId, body: NoteIn, user: CurrentUser, tx: TxDe
     return NoteOut.from_model(note)
 
 
-@router.delete("/{contact_id}/notes/{note_id}", status_code=204)
+@router.delete(
+    "/{contact_id}/notes/{note_id}", status_code=204, response_class=Response, response_model=None
+)
 async def delete_note(contact_id: PathId, note_id: PathId, user: CurrentUser, tx: TxDep) -> None:
     await service.delete_note(
         tx, account_id=user.account_id, contact_id=contact_id, note_id=note_id

@@ -90,11 +90,12 @@ async def merge_contacts(tx: Tx, *, account_id: int, keep_id: int, other_id: int
 
 
 async def _conversation_of(tx: Tx, account_id: int, contact_id: int) -> Conversation | None:
-    return await tx.session.scalar(
+    found: Conversation | None = await tx.session.scalar(
         select(Conversation).where(
             Conversation.account_id == account_id, Conversation.contact_id == contact_id
         )
     )
+    return found
 
 
 async def _merge_read_markers(tx: Tx, keep_conv_id: int, other_conv_id: int) -> None:

@@ -131,7 +131,7 @@ class ContactOut(BaseModel):
             company=c.company,
             avatar_url=f"/api/v1/contacts/{c.id}/avatar" if c.avatar_blob_id else None,
             initials=initials(c.name or (c.emails[0].address if c.emails else "?")),
-            preferred_channel=c.preferred_channel,  # type: ignore[arg-type]
+            preferred_channel=c.preferred_channel,
             phones=[PhoneOut.from_model(p) for p in c.phones],
             emails=[EmailOut.from_model(e) for e in c.emails],
             tags=[t.tag for t in c.tags],

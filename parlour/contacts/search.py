@@ -8,7 +8,7 @@ needles fall back to a prefix match on the name.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, literal_column, select, text
+from sqlalchemy import ColumnElement, Integer, Select, literal_column, select, text
 
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold, search_needle
@@ -26,8 +26,8 @@ def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
         return Contact.search_text.like(_like_escape(fold(query.strip())) + "%", escape="\\")
     if dialect == "sqlite":
         fts_query = '"' + needle.replace('"', '""') + '"'
-        ids = (
-            select(literal_column("rowid"))
+        ids: Select[tuple[int]] = (
+            select(literal_column("rowid", Integer))
             .select_from(text("contacts_fts"))
             .where(text("contacts_fts MATCH :fts_q").bindparams(fts_q=fts_query))
         )

@@ -55,15 +55,16 @@ async def get_contact(tx: Tx, *, account_id: int, contact_id: int) -> Contact:
 
 
 async def find_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact | None:
-    return await tx.session.scalar(
+    found: Contact | None = await tx.session.scalar(
         select(Contact)
         .join(ContactPhone, ContactPhone.contact_id == Contact.id)
         .where(ContactPhone.account_id == account_id, ContactPhone.e164 == e164)
     )
+    return found
 
 
 async def find_by_email(tx: Tx, *, account_id: int, address: str) -> Contact | None:
-    return await tx.session.scalar(
+    found: Contact | None = await tx.session.scalar(
         select(Contact)
         .join(ContactEmail, ContactEmail.contact_id == Contact.id)
         .where(
@@ -71,6 +72,7 @@ async def find_by_email(tx: Tx, *, account_id: int, address: str) -> Contact | N
             ContactEmail.address == normalize_email(address),
         )
     )
+    return found
 
 
 async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:
@@ -421,7 +423,7 @@ async def delete_note(tx: Tx, *, account_id: int, contact_id: int, note_id: int)
             ContactNote.account_id == account_id,
         )
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if result.rowcount == 0:
         raise NotFound("No such note.")
 
 

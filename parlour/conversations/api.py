@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from parlour.accounts.deps import CurrentUser
@@ -99,7 +99,9 @@ async def update_conversation(
     return await service.conversation_out(tx, conv, user_id=user.id)
 
 
-@router.post("/{conversation_id}/read", status_code=204)
+@router.post(
+    "/{conversation_id}/read", status_code=204, response_class=Response, response_model=None
+)
 async def mark_read(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> None:
     await service.mark_read(
         tx, account_id=user.account_id, conversation_id=conversation_id, user_id=user.id
@@ -193,7 +195,7 @@ async def create_view(body: ViewIn, user: CurrentUser, tx: TxDep) -> ViewOut:
     return ViewOut(id=str(view.id), name=view.name, builtin=False, filters=body.filters)
 
 
-@views.delete("/{view_id}", status_code=204)
+@views.delete("/{view_id}", status_code=204, response_class=Response, response_model=None)
 async def delete_view(view_id: PathId, user: CurrentUser, tx: TxDep) -> None:
     view = await tx.session.scalar(
         select(SavedView).where(

@@ -54,7 +54,7 @@ def phone_blocked(phone: ContactPhone, *, scope: str, sender_e164: str | None) -
 async def _last_used(tx: Tx, conv: Conversation | None, channel: str) -> Message | None:
     if conv is None:
         return None
-    return await tx.session.scalar(
+    found: Message | None = await tx.session.scalar(
         select(Message)
         .where(
             Message.conversation_id == conv.id,
@@ -64,6 +64,7 @@ async def _last_used(tx: Tx, conv: Conversation | None, channel: str) -> Message
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(1)
     )
+    return found
 
 
 def _pick(options: list[EndpointOption], preferred: int | None) -> int | None:
@@ -82,7 +83,7 @@ def _option(
     default_recipient: int | None,
 ) -> ChannelOption:
     return ChannelOption(
-        channel=channel,  # type: ignore[arg-type]
+        channel=channel,
         available=why is None,
         reason=why.text if why else None,
         reason_code=why.code if why else None,

@@ -125,8 +125,8 @@ class MessageOut(BaseModel):
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
-            direction=m.direction,  # type: ignore[arg-type]
-            channel=m.channel,  # type: ignore[arg-type]
+            direction=m.direction,
+            channel=m.channel,
             sender=sender,
             body=m.body,
             subject=m.subject,
@@ -198,12 +198,12 @@ class ConversationOut(BaseModel):
         return cls(
             id=conv.id,
             contact=ContactBrief.from_model(contact),
-            status=conv.status,  # type: ignore[arg-type]
+            status=conv.status,
             assignee_id=conv.assignee_id,
             last_message_at=conv.last_message_at,
             last_message_preview=conv.last_message_preview,
-            last_message_channel=conv.last_message_channel,  # type: ignore[arg-type]
-            last_message_direction=conv.last_message_direction,  # type: ignore[arg-type]
+            last_message_channel=conv.last_message_channel,
+            last_message_direction=conv.last_message_direction,
             channels=channels,
             unread_count=unread,
         )

@@ -94,11 +94,12 @@ async def get_or_open(tx: Tx, *, account_id: int, contact_id: int) -> Conversati
 
 
 async def conversation_id_of(tx: Tx, *, account_id: int, contact_id: int) -> int | None:
-    return await tx.session.scalar(
+    found: int | None = await tx.session.scalar(
         select(Conversation.id).where(
             Conversation.account_id == account_id, Conversation.contact_id == contact_id
         )
     )
+    return found
 
 
 async def conversation_out(tx: Tx, conv: Conversation, *, user_id: int | None) -> ConversationOut:

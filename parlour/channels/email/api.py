@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.email import service
@@ -39,7 +39,7 @@ async def update_mailbox(
     return MailboxOut.from_model(box)
 
 
-@router.delete("/{mailbox_id}", status_code=204)
+@router.delete("/{mailbox_id}", status_code=204, response_class=Response, response_model=None)
 async def remove_mailbox(mailbox_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await service.remove_mailbox(tx, account_id=admin.account_id, mailbox_id=mailbox_id)
     await tx.commit()

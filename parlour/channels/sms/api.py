@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.sms import service
@@ -47,7 +47,7 @@ async def update_number(
     return PhoneNumberOut.from_model(number)
 
 
-@router.delete("/{number_id}", status_code=204)
+@router.delete("/{number_id}", status_code=204, response_class=Response, response_model=None)
 async def remove_number(number_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await service.remove_number(tx, account_id=admin.account_id, number_id=number_id)
     await tx.commit()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.webchat import service
@@ -42,7 +42,7 @@ async def update_widget(
     return WidgetOut.from_model(widget, public_url=_url(request))
 
 
-@router.delete("/{widget_id}", status_code=204)
+@router.delete("/{widget_id}", status_code=204, response_class=Response, response_model=None)
 async def remove_widget(widget_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await service.remove_widget(tx, account_id=admin.account_id, widget_id=widget_id)
     await tx.commit()

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from alembic import context
 
 from parlour.db.models import Base
-
-# The search index lives outside the models: FTS5 tables (SQLite), a pg_trgm index.
-_UNMANAGED_TABLES = ("contacts_fts",)
-_UNMANAGED_INDEXES = ("ix_contacts_search_trgm",)
-
-
-def include_object(
-    obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
-) -> bool:
-    if type_ == "table" and name and name.startswith(_UNMANAGED_TABLES):
-        return False
-    return not (type_ == "index" and name in _UNMANAGED_INDEXES)
+from parlour.db.schema_filter import include_object
 
 
 def run() -> None:

@@ -1,0 +1,42 @@
+# Parlour: `make demo` sets everything up and runs the demo; `make test` runs every check.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+WEB_BUILT := parlour/static/app/index.html
+
+.PHONY: setup demo serve test lint typecheck pytest web chromium clean
+
+$(UV):
+	python3 -m pip install --user --quiet "uv==0.13.9"
+
+setup: $(UV)
+	$(UV) sync --frozen
+	@if [ -f web/package-lock.json ]; then \
+		cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	fi
+
+demo: setup
+	$(UV) run parlour demo
+
+serve: setup
+	$(UV) run parlour serve
+
+# Debian's Chromium for the browser tests (Playwright cannot download browsers here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+		( (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
+		  echo "Chromium could not be installed: browser tests will be skipped." )
+
+lint: setup
+	$(UV) run ruff check parlour tests bench
+	$(UV) run ruff format --check parlour tests bench
+
+typecheck: setup
+	$(UV) run mypy
+
+pytest: setup chromium
+	$(UV) run pytest
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf .venv web/node_modules parlour/static/app .mypy_cache .ruff_cache .pytest_cache
