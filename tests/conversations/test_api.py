@@ -1,0 +1,283 @@
+"""The contacts panel, threads and sending, through HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from parlour.channels.registry import Providers
+from parlour.channels.sms.console import ConsoleSms
+from parlour.channels.sms.provider import OutgoingSms
+from parlour.conversations import service as conversations_service
+from parlour.db.tx import Tx
+from parlour.runtime import Runtime
+from tests.conftest import Tenant, run_tx, wait_for
+
+
+async def new_contact(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
+    resp = await client.post("/api/v1/contacts", json=body, headers=tenant.admin_headers)
+    assert resp.status_code == 201, resp.text
+    data: dict[str, Any] = resp.json()
+    return data
+
+
+async def open_thread(client: httpx.AsyncClient, tenant: Tenant, contact_id: int) -> int:
+    resp = await client.post(
+        f"/api/v1/contacts/{contact_id}/conversation", headers=tenant.admin_headers
+    )
+    assert resp.status_code == 200
+    conv_id: int = resp.json()["id"]
+    return conv_id
+
+
+async def inbound_sms(rt: Runtime, tenant: Tenant, contact_id: int, body: str) -> None:
+    async def go(tx: Tx) -> None:
+        await conversations_service.receive_inbound(
+            tx,
+            account_id=tenant.account_id,
+            contact_id=contact_id,
+            inbound=conversations_service.Inbound(
+                channel="sms", body=body, from_address="+16505550199", to_address="+1650"
+            ),
+        )
+
+    await run_tx(rt, go)
+
+
+async def test_sending_an_sms_queues_then_delivers_through_the_provider(
+    client: httpx.AsyncClient, tenant: Tenant, providers: Providers
+) -> None:
+    c = await new_contact(client, tenant, name="Tess", phones=[{"number": "+16505550160"}])
+    conv_id = await open_thread(client, tenant, c["id"])
+    options = (
+        await client.get(f"/api/v1/conversations/{conv_id}/channels", headers=tenant.admin_headers)
+    ).json()
+    sms = next(o for o in options["channels"] if o["channel"] == "sms")
+    assert sms["available"] is True
+    resp = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "Hi Tess", "client_id": "tmp-1"},
+        headers=tenant.agent_headers,
+    )
+    assert resp.status_code == 201, resp.text
+    sent = resp.json()
+    assert sent["status"] == "queued"
+    assert sent["client_id"] == "tmp-1"
+    assert sent["sender"]["type"] == "user"
+    assert sent["sender"]["name"] == "Sam Agent"
+    assert sent["to_address"] == "+16505550160"
+    assert sent["from_address"] == sms["senders"][0]["address"]
+
+    async def delivered() -> Any:
+        thread = await client.get(
+            f"/api/v1/conversations/{conv_id}/messages", headers=tenant.admin_headers
+        )
+        items = thread.json()["items"]
+        return items if items and items[-1]["status"] == "delivered" else None
+
+    await wait_for(delivered)
+    console = providers.sms["console"]
+    assert isinstance(console, ConsoleSms)
+    assert (
+        OutgoingSms(
+            from_number=sent["from_address"],
+            to="+16505550160",
+            body="Hi Tess",
+            message_id=sent["id"],
+        )
+        in console.sent
+    )
+
+
+async def test_opted_out_phone_is_refused_and_nothing_is_stored(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    c = await new_contact(
+        client, tenant, name="Olly", phones=[{"number": "+16505550161", "sms_opt_out": True}]
+    )
+    conv_id = await open_thread(client, tenant, c["id"])
+    resp = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "hello?"},
+        headers=tenant.admin_headers,
+    )
+    assert resp.status_code == 422
+    assert resp.json()["code"] == "contact_opted_out"
+    thread = await client.get(
+        f"/api/v1/conversations/{conv_id}/messages", headers=tenant.admin_headers
+    )
+    assert thread.json()["items"] == []
+
+
+async def test_email_creates_an_email_task_owned_by_the_sender(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    c = await new_contact(client, tenant, name="Em", emails=[{"address": "em@example.com"}])
+    conv_id = await open_thread(client, tenant, c["id"])
+    no_subject = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "body": "Hi"},
+        headers=tenant.agent_headers,
+    )
+    assert no_subject.json()["code"] == "subject_required"
+    resp = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={
+            "channel": "email",
+            "subject": "Your order",
+            "html": '<p>Hello <img src="https://tracker.example/p.gif" onerror="x()">'
+            "<script>alert(1)</script></p>",
+        },
+        headers=tenant.agent_headers,
+    )
+    assert resp.status_code == 201, resp.text
+    msg = resp.json()
+    assert msg["body"] == "Hello"
+    assert "script" not in msg["html"] and "onerror" not in msg["html"]
+    assert "tracker.example" not in msg["html"]
+
+    async def completed() -> Any:
+        tasks = (await client.get("/api/v1/tasks", headers=tenant.agent_headers)).json()
+        return tasks if tasks and tasks[0]["status"] == "completed" else None
+
+    tasks = await wait_for(completed)
+    assert [(t["kind"], t["owner_id"], t["message_id"]) for t in tasks] == [
+        ("email", tenant.agent_id, msg["id"])
+    ]
+
+
+async def test_panel_lists_only_contacts_in_a_conversation_newest_first_with_cursor(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    ids = []
+    for i in range(5):
+        c = await new_contact(client, tenant, name=f"P{i}", phones=[{"number": f"+1650555017{i}"}])
+        ids.append(c["id"])
+    await new_contact(client, tenant, name="Silent")  # never wrote: not on the panel
+    for cid in ids:
+        await inbound_sms(runtime, tenant, cid, f"hello from {cid}")
+    page1 = await client.get(
+        "/api/v1/conversations", params={"limit": 2}, headers=tenant.admin_headers
+    )
+    body = page1.json()
+    assert [c["contact"]["id"] for c in body["items"]] == [ids[4], ids[3]]
+    assert body["items"][0]["unread_count"] == 1
+    assert body["items"][0]["last_message_preview"] == f"hello from {ids[4]}"
+    seen = [c["contact"]["id"] for c in body["items"]]
+    cursor = body["next_cursor"]
+    while cursor:
+        page = (
+            await client.get(
+                "/api/v1/conversations",
+                params={"limit": 2, "cursor": cursor},
+                headers=tenant.admin_headers,
+            )
+        ).json()
+        seen += [c["contact"]["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    assert seen == list(reversed(ids))
+    searched = await client.get(
+        "/api/v1/conversations", params={"q": "p3"}, headers=tenant.admin_headers
+    )
+    assert [c["contact"]["name"] for c in searched.json()["items"]] == ["P3"]
+
+
+async def test_views_read_markers_and_assignment(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    a = await new_contact(client, tenant, name="Alpha", phones=[{"number": "+16505550180"}])
+    b = await new_contact(client, tenant, name="Beta", phones=[{"number": "+16505550181"}])
+    await inbound_sms(runtime, tenant, a["id"], "a1")
+    await inbound_sms(runtime, tenant, b["id"], "b1")
+    panel = (await client.get("/api/v1/conversations", headers=tenant.admin_headers)).json()
+    conv_a = next(c["id"] for c in panel["items"] if c["contact"]["id"] == a["id"])
+
+    async def view(name: str, headers: dict[str, str]) -> list[str]:
+        resp = await client.get("/api/v1/conversations", params={"view": name}, headers=headers)
+        assert resp.status_code == 200, resp.text
+        return [c["contact"]["name"] for c in resp.json()["items"]]
+
+    assert await view("unread", tenant.admin_headers) == ["Beta", "Alpha"]
+    read = await client.post(f"/api/v1/conversations/{conv_a}/read", headers=tenant.admin_headers)
+    assert read.status_code == 204
+    assert await view("unread", tenant.admin_headers) == ["Beta"]
+    assert await view("unread", tenant.agent_headers) == ["Beta", "Alpha"]  # per user
+
+    assigned = await client.patch(
+        f"/api/v1/conversations/{conv_a}",
+        json={"assignee_id": tenant.agent_id},
+        headers=tenant.admin_headers,
+    )
+    assert assigned.json()["assignee_id"] == tenant.agent_id
+    assert await view("mine", tenant.agent_headers) == ["Alpha"]
+    assert await view("unassigned", tenant.agent_headers) == ["Beta"]
+    assert await view("sms", tenant.agent_headers) == ["Beta", "Alpha"]
+    assert await view("email", tenant.agent_headers) == []
+    closed = await client.patch(
+        f"/api/v1/conversations/{conv_a}", json={"status": "closed"}, headers=tenant.admin_headers
+    )
+    assert closed.json()["status"] == "closed"
+    assert await view("all", tenant.agent_headers) == ["Beta"]
+    assert await view("closed", tenant.agent_headers) == ["Alpha"]
+
+    saved = await client.post(
+        "/api/v1/views",
+        json={"name": "Agent's SMS", "filters": {"status": "any", "assignee": tenant.agent_id}},
+        headers=tenant.agent_headers,
+    )
+    assert saved.status_code == 201
+    assert await view(saved.json()["id"], tenant.agent_headers) == ["Alpha"]
+    views = (await client.get("/api/v1/views", headers=tenant.agent_headers)).json()
+    counts = {v["id"]: v["count"] for v in views}
+    assert counts["all"] == 1 and counts["closed"] == 1 and counts[saved.json()["id"]] == 1
+    # Another user's saved view is not visible.
+    other = await client.get(
+        "/api/v1/conversations", params={"view": saved.json()["id"]}, headers=tenant.admin_headers
+    )
+    assert other.status_code == 404
+    assert other.json()["code"] == "unknown_view"
+
+
+async def test_bot_messages_show_the_workflow_and_thread_pages_backwards(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    c = await new_contact(client, tenant, name="Botty", phones=[{"number": "+16505550182"}])
+    conv_id = await open_thread(client, tenant, c["id"])
+    from parlour.conversations.schemas import MessageIn
+
+    async def bot_send(tx: Tx) -> None:
+        for i in range(7):
+            await conversations_service.send_message(
+                tx,
+                account_id=tenant.account_id,
+                conversation_id=conv_id,
+                author=conversations_service.Author.bot(workflow_name="Welcome series"),
+                draft=MessageIn(channel="sms", body=f"m{i}"),
+            )
+
+    await run_tx(runtime, bot_send)
+    first = (
+        await client.get(
+            f"/api/v1/conversations/{conv_id}/messages",
+            params={"limit": 3},
+            headers=tenant.admin_headers,
+        )
+    ).json()
+    assert [m["body"] for m in first["items"]] == ["m4", "m5", "m6"]
+    assert first["items"][0]["sender"] == {
+        "type": "bot",
+        "user_id": None,
+        "workflow_id": None,
+        "name": "Welcome series",
+        "avatar_url": None,
+        "initials": "🤖",
+    }
+    older = (
+        await client.get(
+            f"/api/v1/conversations/{conv_id}/messages",
+            params={"limit": 3, "before": first["older_cursor"]},
+            headers=tenant.admin_headers,
+        )
+    ).json()
+    assert [m["body"] for m in older["items"]] == ["m1", "m2", "m3"]
