@@ -1,0 +1,155 @@
+// The shell: login gate, the navigation rail, the inbox (panel + dialog window) and the
+// settings pages; global shortcuts, the tab title and the connection banner.
+
+import { effect } from "@preact/signals";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { ContactList } from "./components/ContactList";
+import { Login } from "./components/Login";
+import { NewConversation } from "./components/NewConversation";
+import { QuickEdit } from "./components/QuickEdit";
+import { Settings } from "./components/Settings";
+import { Thread } from "./components/Thread";
+import { Avatar } from "./components/common/Avatar";
+import { InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
+import { linkClick, navigate, parseRoute, path } from "./lib/router";
+import { InboxContext, SessionContext, useInbox, useSession } from "./stores/context";
+import { createInboxStore, type InboxStore } from "./stores/inbox";
+import { createSessionStore } from "./stores/session";
+
+const session = createSessionStore();
+void session.restore();
+
+export function App() {
+  const status = session.status.value;
+  return (
+    <SessionContext.Provider value={session}>
+      {status === "loading" ? (
+        <div class="boot" aria-busy="true" aria-label="Loading" />
+      ) : status === "anonymous" ? (
+        <Login />
+      ) : (
+        <Authenticated key={session.user.value!.id} />
+      )}
+    </SessionContext.Provider>
+  );
+}
+
+function Authenticated() {
+  const s = useSession();
+  const inbox = useMemo<InboxStore>(() => createInboxStore(s.user.value!), []);
+
+  useEffect(() => {
+    void inbox.start();
+    inbox.onRedirect((id) => navigate(`/conversations/${id}`));
+    const stopTitle = effect(() => {
+      const n = inbox.unreadTotal.value;
+      document.title = n > 0 ? `(${n}) Parlour` : "Parlour";
+    });
+    return () => {
+      stopTitle();
+      inbox.stop();
+    };
+  }, []);
+
+  if (path.value === "/login") navigate("/", { replace: true });
+
+  return (
+    <InboxContext.Provider value={inbox}>
+      <Shell />
+    </InboxContext.Provider>
+  );
+}
+
+function Shell() {
+  const inbox = useInbox();
+  const s = useSession();
+  const route = parseRoute(path.value);
+  const [newConv, setNewConv] = useState(false);
+  const [editing, setEditing] = useState<number | null>(null);
+  const conversationId = route.name === "inbox" ? route.conversationId : null;
+
+  useEffect(() => {
+    if (route.name === "inbox" && inbox.live.value.openId !== conversationId) void inbox.open(conversationId);
+  }, [conversationId, route.name]);
+
+  // Keyboard: N new conversation, / search, J/K next/previous thread.
+  useEffect(() => {
+    function onKey(e: KeyboardEvent) {
+      const t = e.target as HTMLElement;
+      const typing = t.closest("input, textarea, select, [contenteditable='true']");
+      if (typing || e.metaKey || e.ctrlKey || e.altKey || document.querySelector(".modal")) return;
+      if (e.key === "/") {
+        e.preventDefault();
+        document.getElementById("panel-search")?.focus();
+      } else if (e.key === "n" || e.key === "N") {
+        e.preventDefault();
+        setNewConv(true);
+      } else if ((e.key === "j" || e.key === "k") && !t.closest(".conv-list")) {
+        const items = inbox.panelItems.value;
+        if (!items.length) return;
+        const i = items.findIndex((c) => c.id === inbox.live.value.openId);
+        const next = e.key === "j" ? Math.min(items.length - 1, i + 1) : Math.max(0, i - 1);
+        navigate(`/conversations/${items[next].id}`);
+      }
+    }
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, []);
+
+  const user = s.user.value!;
+  const conn = inbox.connection.value;
+  const toast = inbox.toast.value;
+  return (
+    <div class={`app${conversationId !== null ? " has-thread" : ""}${route.name === "settings" ? " on-settings" : ""}`}>
+      <a class="skip-link" href="#main-thread">
+        Skip to conversation
+      </a>
+      <nav class="rail" aria-label="Main">
+        <a class="brand-mark" href="/" onClick={linkClick} aria-label="Parlour inbox">
+          P
+        </a>
+        <a class="rail-link" href="/" onClick={linkClick} aria-label="Inbox" aria-current={route.name === "inbox" ? "page" : undefined} title="Inbox">
+          <InboxIcon size={20} />
+          {inbox.unreadTotal.value > 0 ? <span class="rail-dot" aria-hidden="true" /> : null}
+        </a>
+        <a class="rail-link" href="/settings" onClick={linkClick} aria-label="Settings" aria-current={route.name === "settings" ? "page" : undefined} title="Settings">
+          <SettingsIcon size={20} />
+        </a>
+        <span class="spacer" />
+        <a class="rail-me" href="/settings/profile" onClick={linkClick} aria-label={`Your profile (${user.name})`} title={user.name}>
+          <Avatar name={user.name} initials={user.initials} url={user.avatar_url} size={32} />
+        </a>
+        <button type="button" class="rail-link" aria-label="Log out" title="Log out" onClick={() => void s.logout().then(() => navigate("/"))}>
+          <LogoutIcon size={19} />
+        </button>
+      </nav>
+      {conn === "reconnecting" || conn === "connecting" ? (
+        <div class={`conn-banner${conn === "connecting" ? " is-quiet" : ""}`} role="status">
+          {conn === "reconnecting" ? "Reconnecting…" : "Connecting…"}
+          {conn === "reconnecting" ? (
+            <button type="button" class="link-btn" onClick={inbox.reconnectNow}>
+              Retry now
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {route.name === "settings" ? (
+        <Settings tab={route.tab} />
+      ) : (
+        <>
+          <ContactList onNewConversation={() => setNewConv(true)} onEditContact={setEditing} />
+          <main id="main-thread" class="main" tabIndex={-1}>
+            <Thread onNewConversation={() => setNewConv(true)} onEditContact={setEditing} />
+          </main>
+        </>
+      )}
+      {newConv ? <NewConversation onClose={() => setNewConv(false)} /> : null}
+      {editing !== null ? <QuickEdit contactId={editing} onClose={() => setEditing(null)} /> : null}
+      {toast ? (
+        <div class={`toast toast-${toast.kind}`} role={toast.kind === "error" ? "alert" : "status"}>
+          {toast.text}
+        </div>
+      ) : null}
+    </div>
+  );
+}

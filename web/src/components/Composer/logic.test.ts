@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import type { ChannelOptions } from "../../api/types";
+import { countSms, defaultChannel, isSendShortcut, pickEndpoint } from "./logic";
+
+describe("countSms", () => {
+  it("counts GSM-7 text in 160/153 septet segments", () => {
+    expect(countSms("")).toMatchObject({ segments: 0, remaining: 160 });
+    expect(countSms("a".repeat(160))).toMatchObject({ encoding: "GSM-7", segments: 1, remaining: 0 });
+    expect(countSms("a".repeat(161))).toMatchObject({ segments: 2, remaining: 145 });
+  });
+
+  it("counts extension characters twice", () => {
+    expect(countSms("€[]").units).toBe(6);
+  });
+
+  it("switches to UCS-2 for emoji and other scripts", () => {
+    expect(countSms("Hi 😀")).toMatchObject({ encoding: "UCS-2", units: 5, segments: 1, remaining: 65 });
+    expect(countSms("я".repeat(71))).toMatchObject({ segments: 2, perSegment: 67 });
+  });
+});
+
+const options: ChannelOptions = {
+  conversation_id: 1,
+  contact_id: 1,
+  channels: [
+    { channel: "sms", available: false, reason: "Contact opted out", senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+    { channel: "webchat", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+    { channel: "email", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+  ],
+};
+
+describe("defaultChannel", () => {
+  it("prefers the last used channel, then the preferred one, then the first usable", () => {
+    expect(defaultChannel(options, "email", "webchat")).toBe("email");
+    expect(defaultChannel(options, "sms", "email")).toBe("email");
+    expect(defaultChannel(options, "sms", "sms")).toBe("webchat");
+  });
+});
+
+describe("pickEndpoint", () => {
+  const list = [
+    { id: 1, usable: false },
+    { id: 2, usable: true },
+    { id: 3, usable: true },
+  ];
+  it("keeps a usable choice and falls back otherwise", () => {
+    expect(pickEndpoint(list, 3, 2)).toBe(3);
+    expect(pickEndpoint(list, 1, 2)).toBe(2);
+    expect(pickEndpoint(list, null, null)).toBe(2);
+  });
+});
+
+describe("isSendShortcut", () => {
+  const key = (over: Partial<{ key: string; shiftKey: boolean; ctrlKey: boolean; metaKey: boolean }>) => ({
+    key: "Enter", shiftKey: false, ctrlKey: false, metaKey: false, ...over,
+  });
+  it("sends on Enter and Ctrl+Enter, not Shift+Enter", () => {
+    expect(isSendShortcut(key({}))).toBe(true);
+    expect(isSendShortcut(key({ ctrlKey: true }))).toBe(true);
+    expect(isSendShortcut(key({ shiftKey: true }))).toBe(false);
+    expect(isSendShortcut(key({ key: "a" }))).toBe(false);
+  });
+});

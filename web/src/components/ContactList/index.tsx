@@ -1,0 +1,285 @@
+// The contacts panel: view selector, search within the view, and a virtualised list of
+// every contact in a conversation, newest activity first.
+
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+import type { ConversationOut } from "../../api/types";
+import { CHANNEL_NAMES, fullTime, relativeTime } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { useInbox } from "../../stores/context";
+import { Avatar } from "../common/Avatar";
+import { ChannelIcon, ComposeIcon, FilterIcon, SearchIcon, CloseIcon } from "../common/Icons";
+import { ROW_HEIGHT, moveIndex, nearEnd, previewOf, visibleRange } from "./logic";
+import { SaveViewDialog } from "./SaveViewDialog";
+
+interface Props {
+  onNewConversation: () => void;
+  onEditContact: (contactId: number) => void;
+}
+
+export function ContactList({ onNewConversation, onEditContact }: Props) {
+  const inbox = useInbox();
+  const items = inbox.panelItems.value;
+  const openId = inbox.live.value.openId;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [scrollTop, setScrollTop] = useState(0);
+  const [viewport, setViewport] = useState(800);
+  const [saving, setSaving] = useState(false);
+  const focusIndex = useRef<number | null>(null);
+  const [now, setNow] = useState(Date.now());
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    const measure = () => setViewport(el.clientHeight || 800);
+    measure();
+    const ro = typeof ResizeObserver !== "undefined" ? new ResizeObserver(measure) : null;
+    ro?.observe(el);
+    return () => ro?.disconnect();
+  }, []);
+
+  // Back to the top when the view or the search changes.
+  useEffect(() => {
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+    setScrollTop(0);
+  }, [inbox.viewId.value]);
+
+  function onScroll() {
+    const el = scrollRef.current;
+    if (!el) return;
+    setScrollTop(el.scrollTop);
+    if (nearEnd(el.scrollTop, el.clientHeight, items.length * ROW_HEIGHT) && inbox.nextCursor.value) {
+      void inbox.loadPanelPage(true);
+    }
+  }
+
+  // After a keyboard move, focus the row once it is rendered.
+  useEffect(() => {
+    if (focusIndex.current === null) return;
+    const link = scrollRef.current?.querySelector<HTMLAnchorElement>(`a[data-index="${focusIndex.current}"]`);
+    if (link) {
+      link.focus({ preventScroll: true });
+      focusIndex.current = null;
+    }
+  });
+
+  function ensureVisible(index: number) {
+    const el = scrollRef.current;
+    if (!el) return;
+    const top = index * ROW_HEIGHT;
+    if (top < el.scrollTop) el.scrollTop = top;
+    else if (top + ROW_HEIGHT > el.scrollTop + el.clientHeight) el.scrollTop = top + ROW_HEIGHT - el.clientHeight;
+    setScrollTop(el.scrollTop);
+  }
+
+  function onListKeyDown(e: KeyboardEvent) {
+    const target = e.target as HTMLElement;
+    const current = Number(target.closest("a")?.getAttribute("data-index") ?? -1);
+    if (current < 0) return;
+    const next = moveIndex(e.key, current, items.length);
+    if (next === null || next === current) return;
+    e.preventDefault();
+    focusIndex.current = next;
+    ensureVisible(next);
+    navigate(`/conversations/${items[next].id}`);
+  }
+
+  const { start, end } = visibleRange(scrollTop, viewport, items.length);
+  const view = inbox.currentView.value;
+  const loading = inbox.panelLoading.value;
+
+  return (
+    <section class="panel" aria-label="Contacts panel">
+      <header class="panel-header">
+        <h1 class="panel-title">Inbox</h1>
+        <button type="button" class="btn btn-primary btn-sm" onClick={onNewConversation} aria-label="New conversation" title="New conversation (N)">
+          <ComposeIcon size={15} />
+          <span>New</span>
+        </button>
+      </header>
+      <div class="panel-controls">
+        <div class="select-wrap view-select">
+          <select
+            aria-label="View"
+            value={inbox.viewId.value}
+            onChange={(e) => inbox.selectView((e.target as HTMLSelectElement).value)}
+          >
+            {groupViews(inbox.views.value).map(([group, list]) => (
+              <optgroup label={group} key={group}>
+                {list.map((v) => (
+                  <option value={v.id} key={v.id}>
+                    {v.name}
+                    {typeof v.count === "number" ? ` · ${v.count}` : ""}
+                  </option>
+                ))}
+              </optgroup>
+            ))}
+          </select>
+        </div>
+        <button type="button" class="icon-btn" aria-label="Save a view" title="Save a view" onClick={() => setSaving(true)}>
+          <FilterIcon size={16} />
+        </button>
+      </div>
+      <div class="search-box">
+        <SearchIcon size={15} />
+        <input
+          id="panel-search"
+          type="search"
+          aria-label="Search contacts in this view"
+          placeholder={`Search ${view ? view.name : "contacts"}…`}
+          value={inbox.search.value}
+          onInput={(e) => inbox.setSearch((e.target as HTMLInputElement).value)}
+          onKeyDown={(e) => {
+            if (e.key === "Escape" && inbox.search.value) {
+              e.stopPropagation();
+              inbox.setSearch("");
+            } else if (e.key === "ArrowDown" && items.length) {
+              e.preventDefault();
+              focusIndex.current = 0;
+              ensureVisible(0);
+              setScrollTop(scrollRef.current?.scrollTop ?? 0);
+            }
+          }}
+        />
+        {inbox.search.value ? (
+          <button type="button" class="icon-btn icon-btn-sm" aria-label="Clear search" onClick={() => inbox.setSearch("")}>
+            <CloseIcon size={14} />
+          </button>
+        ) : null}
+      </div>
+      <div class="panel-scroll" ref={scrollRef} onScroll={onScroll}>
+        {inbox.panelError.value ? (
+          <p class="panel-note panel-error" role="alert">
+            {inbox.panelError.value}{" "}
+            <button type="button" class="link-btn" onClick={() => void inbox.loadPanelPage(false)}>
+              Try again
+            </button>
+          </p>
+        ) : null}
+        {items.length === 0 && !loading && !inbox.panelError.value ? (
+          <div class="panel-empty">
+            <p>{inbox.search.value ? `No one in ${view?.name ?? "this view"} matches “${inbox.search.value}”.` : "No conversations in this view."}</p>
+            <button type="button" class="btn btn-secondary btn-sm" onClick={onNewConversation}>
+              Start a new conversation
+            </button>
+          </div>
+        ) : null}
+        <ul
+          class="conv-list"
+          aria-label="Conversations"
+          style={{ height: `${items.length * ROW_HEIGHT}px` }}
+          onKeyDown={onListKeyDown}
+        >
+          {items.slice(start, end).map((conv, i) => (
+            <Row
+              key={conv.id}
+              conv={conv}
+              index={start + i}
+              count={items.length}
+              selected={conv.id === openId}
+              now={now}
+              onEditContact={onEditContact}
+            />
+          ))}
+        </ul>
+        {loading && items.length > 0 ? <p class="panel-note">Loading…</p> : null}
+        {loading && items.length === 0 ? <SkeletonRows /> : null}
+      </div>
+      {saving ? <SaveViewDialog onClose={() => setSaving(false)} /> : null}
+    </section>
+  );
+}
+
+function groupViews(views: ReturnType<typeof useInbox>["views"]["value"]) {
+  const builtin = views.filter((v) => v.builtin);
+  const saved = views.filter((v) => !v.builtin);
+  const groups: [string, typeof views][] = [["Views", builtin]];
+  if (saved.length) groups.push(["Saved views", saved]);
+  return groups;
+}
+
+function Row({
+  conv,
+  index,
+  count,
+  selected,
+  now,
+  onEditContact,
+}: {
+  conv: ConversationOut;
+  index: number;
+  count: number;
+  selected: boolean;
+  now: number;
+  onEditContact: (id: number) => void;
+}) {
+  const unread = conv.unread_count;
+  const channel = conv.last_message_channel;
+  return (
+    <li
+      class={`conv-row${selected ? " is-selected" : ""}${unread > 0 ? " is-unread" : ""}`}
+      style={{ transform: `translateY(${index * ROW_HEIGHT}px)` }}
+      aria-setsize={count}
+      aria-posinset={index + 1}
+    >
+      <button
+        type="button"
+        class="row-avatar"
+        aria-label={`Edit contact ${conv.contact.name}`}
+        title="Quick edit"
+        onClick={() => onEditContact(conv.contact.id)}
+      >
+        <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} />
+      </button>
+      <a
+        class="row-link"
+        href={`/conversations/${conv.id}`}
+        data-index={index}
+        aria-current={selected ? "page" : undefined}
+        tabIndex={selected || (index === 0 && !selected) ? 0 : -1}
+        onClick={(e) => {
+          if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+          e.preventDefault();
+          navigate(`/conversations/${conv.id}`);
+        }}
+      >
+        <span class="row-top">
+          <span class="row-name">{conv.contact.name}</span>
+          <time class="row-time" dateTime={conv.last_message_at ?? undefined} title={fullTime(conv.last_message_at)}>
+            {relativeTime(conv.last_message_at, now)}
+          </time>
+        </span>
+        <span class="row-bottom">
+          {channel ? <ChannelIcon channel={channel} size={13} title={CHANNEL_NAMES[channel]} /> : null}
+          <span class="row-preview">{previewOf(conv)}</span>
+          {conv.status === "closed" ? <span class="pill pill-muted">Closed</span> : null}
+          {unread > 0 ? (
+            <span class="badge" aria-label={`${unread} unread`}>
+              {unread > 99 ? "99+" : unread}
+            </span>
+          ) : null}
+        </span>
+      </a>
+    </li>
+  );
+}
+
+function SkeletonRows() {
+  return (
+    <div class="skeletons" aria-hidden="true">
+      {Array.from({ length: 6 }, (_, i) => (
+        <div class="skeleton-row" key={i}>
+          <span class="skeleton skeleton-avatar" />
+          <span class="skeleton-lines">
+            <span class="skeleton skeleton-line" style={{ width: `${50 + ((i * 17) % 35)}%` }} />
+            <span class="skeleton skeleton-line short" style={{ width: `${60 + ((i * 23) % 30)}%` }} />
+          </span>
+        </div>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,166 @@
+// "New conversation": search any contact (not just the ones in the panel), or create one
+// from what was typed, then open the thread with the composer focused.
+
+import { useEffect, useRef, useState } from "preact/hooks";
+import { api, ApiError, type ContactOut } from "../../api";
+import { formatPhone } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { errorText } from "../../stores/inbox";
+import { useInbox } from "../../stores/context";
+import { Avatar } from "../common/Avatar";
+import { Modal } from "../common/Modal";
+import { PlusIcon, SearchIcon } from "../common/Icons";
+import { classify, contactFromTyped } from "./logic";
+
+export function NewConversation({ onClose }: { onClose: () => void }) {
+  const inbox = useInbox();
+  const [q, setQ] = useState("");
+  const [results, setResults] = useState<ContactOut[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [active, setActive] = useState(0);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const abort = useRef<AbortController | null>(null);
+
+  useEffect(() => {
+    const t = setTimeout(async () => {
+      abort.current?.abort();
+      const ctrl = new AbortController();
+      abort.current = ctrl;
+      setLoading(true);
+      try {
+        const page = await api.contacts.search(q.trim(), null, 20, ctrl.signal);
+        if (!ctrl.signal.aborted) {
+          setResults(page.items);
+          setActive(0);
+        }
+      } catch (err) {
+        if (!ctrl.signal.aborted && (err as Error).name !== "AbortError") setError(errorText(err));
+      } finally {
+        if (!ctrl.signal.aborted) setLoading(false);
+      }
+    }, q ? 180 : 0);
+    return () => clearTimeout(t);
+  }, [q]);
+
+  async function start(contactId: number) {
+    setBusy(true);
+    setError(null);
+    try {
+      const id = await inbox.startConversation(contactId);
+      onClose();
+      navigate(`/conversations/${id}`);
+    } catch (err) {
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+
+  async function create() {
+    const typed = classify(q);
+    if (!typed.value) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const contact = await api.contacts.create(contactFromTyped(typed));
+      await start(contact.id);
+    } catch (err) {
+      if (err instanceof ApiError && (err.code === "duplicate_phone" || err.code === "duplicate_email")) {
+        const other = (err.details as { contact_id?: number } | null)?.contact_id;
+        if (other) {
+          await start(other);
+          return;
+        }
+      }
+      setError(errorText(err));
+      setBusy(false);
+    }
+  }
+
+  const typed = classify(q);
+  const showCreate = q.trim().length > 0 && !loading;
+  const optionCount = results.length + (showCreate ? 1 : 0);
+
+  function onKeyDown(e: KeyboardEvent) {
+    if (e.key === "ArrowDown") {
+      e.preventDefault();
+      setActive((a) => Math.min(optionCount - 1, a + 1));
+    } else if (e.key === "ArrowUp") {
+      e.preventDefault();
+      setActive((a) => Math.max(0, a - 1));
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (active < results.length) void start(results[active].id);
+      else if (showCreate) void create();
+    }
+  }
+
+  const createLabel =
+    typed.kind === "phone" ? `Text a new contact at ${typed.value}` : typed.kind === "email" ? `Email a new contact at ${typed.value}` : `Create contact “${typed.value}”`;
+
+  return (
+    <Modal title="New conversation" onClose={onClose} size="md" class="new-conv">
+      <div class="search-box search-box-lg">
+        <SearchIcon size={16} />
+        <input
+          type="search"
+          role="combobox"
+          aria-expanded="true"
+          aria-controls="new-conv-results"
+          aria-activedescendant={optionCount ? `nc-opt-${active}` : undefined}
+          aria-label="Search all contacts"
+          placeholder="Name, phone number or email"
+          value={q}
+          onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+          onKeyDown={onKeyDown}
+          autoFocus
+        />
+      </div>
+      <ul id="new-conv-results" class="result-list" role="listbox" aria-label="Contacts" aria-busy={loading}>
+        {results.map((c, i) => (
+          <li
+            key={c.id}
+            id={`nc-opt-${i}`}
+            role="option"
+            aria-selected={i === active}
+            class={`result${i === active ? " is-active" : ""}`}
+            onMouseEnter={() => setActive(i)}
+            onClick={() => !busy && void start(c.id)}
+          >
+            <Avatar name={c.name || c.emails[0]?.address || "?"} initials={c.initials} url={c.avatar_url} size={34} />
+            <span class="result-text">
+              <span class="result-name">{c.name || c.emails[0]?.address || formatPhone(c.phones[0]?.e164) || "Unnamed contact"}</span>
+              <span class="result-sub">
+                {[c.company, ...c.phones.map((p) => formatPhone(p.e164)), ...c.emails.map((e) => e.address)].filter(Boolean).join(" · ") || "No phone or email yet"}
+              </span>
+            </span>
+          </li>
+        ))}
+        {showCreate ? (
+          <li
+            id={`nc-opt-${results.length}`}
+            role="option"
+            aria-selected={active === results.length}
+            class={`result result-create${active === results.length ? " is-active" : ""}`}
+            onMouseEnter={() => setActive(results.length)}
+            onClick={() => !busy && void create()}
+          >
+            <span class="result-plus">
+              <PlusIcon size={16} />
+            </span>
+            <span class="result-text">
+              <span class="result-name">{createLabel}</span>
+              <span class="result-sub">{results.length ? "Not the one? Add a new contact." : "No contact matches. Add one and start talking."}</span>
+            </span>
+          </li>
+        ) : null}
+        {!loading && !q && results.length === 0 ? <li class="result-empty">No contacts yet. Type a name, number or email to add one.</li> : null}
+      </ul>
+      {error ? (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Modal>
+  );
+}

@@ -1,0 +1,117 @@
+// The top contact bar: who we are talking to, where the next message goes (which phone
+// for SMS, which address for email) and the thread's status and owner.
+
+import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/types";
+import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
+import { useInbox } from "../../stores/context";
+import { Avatar } from "../common/Avatar";
+import { ChannelIcon, ChevronLeftIcon, ComposeIcon, PanelRightIcon } from "../common/Icons";
+
+interface Props {
+  conversation: ConversationOut;
+  contact: ContactBrief;
+  company?: string;
+  channel: Channel;
+  option: ChannelOption | undefined;
+  recipientId: number | null;
+  onRecipient: (id: number) => void;
+  onEditContact: () => void;
+  onNewConversation: () => void;
+  optionsOpen: boolean;
+  onToggleOptions: () => void;
+  onBack: () => void;
+}
+
+export function endpointLabel(channel: Channel, e: { address: string; label: string; usable: boolean; reason?: string | null }): string {
+  const address = channel === "sms" ? formatPhone(e.address) : e.address;
+  const label = e.label ? `${e.label} · ${address}` : address;
+  return e.usable ? label : `${label} — ${e.reason || "unavailable"}`;
+}
+
+export function ContactBar(p: Props) {
+  const inbox = useInbox();
+  const conv = p.conversation;
+  const recipients = p.option?.recipients ?? [];
+  return (
+    <header class="contact-bar">
+      <button type="button" class="icon-btn back-btn" aria-label="Back to conversations" onClick={p.onBack}>
+        <ChevronLeftIcon size={20} />
+      </button>
+      <button type="button" class="bar-avatar" aria-label={`Edit contact ${p.contact.name}`} title="Quick edit" onClick={p.onEditContact}>
+        <Avatar name={p.contact.name} initials={p.contact.initials} url={p.contact.avatar_url} size={38} />
+      </button>
+      <div class="bar-id">
+        <h2 class="bar-name">{p.contact.name}</h2>
+        <div class="bar-to">
+          <ChannelIcon channel={p.channel} size={13} title={CHANNEL_NAMES[p.channel]} />
+          {p.channel === "webchat" ? (
+            <span class="bar-to-text">Web chat visitor{p.company ? ` · ${p.company}` : ""}</span>
+          ) : recipients.length ? (
+            <div class="bar-to-select">
+              <span class="bar-to-prefix" aria-hidden="true">To</span>
+              <select
+                aria-label={p.channel === "sms" ? "Text this number" : "Email this address"}
+                value={p.recipientId ?? ""}
+                onChange={(e) => p.onRecipient(Number((e.target as HTMLSelectElement).value))}
+              >
+                {recipients.map((r) => (
+                  <option value={r.id} key={r.id} disabled={!r.usable}>
+                    {endpointLabel(p.channel, r)}
+                  </option>
+                ))}
+              </select>
+            </div>
+          ) : (
+            <span class="bar-to-text muted">
+              {p.channel === "sms" ? "No phone number on file" : "No email address on file"}
+            </span>
+          )}
+        </div>
+      </div>
+      <div class="bar-actions">
+        <div class="select-wrap select-sm">
+          <select
+            aria-label="Assignee"
+            value={conv.assignee_id ?? ""}
+            onChange={(e) => {
+              const v = (e.target as HTMLSelectElement).value;
+              void inbox.updateConversation(conv.id, { assignee_id: v ? Number(v) : null });
+            }}
+          >
+            <option value="">Unassigned</option>
+            {inbox.users.value
+              .filter((u) => u.active || u.id === conv.assignee_id)
+              .map((u) => (
+                <option value={u.id} key={u.id}>
+                  {u.name}
+                </option>
+              ))}
+          </select>
+        </div>
+        {conv.status === "open" ? (
+          <button type="button" class="btn btn-secondary btn-sm" onClick={() => void inbox.updateConversation(conv.id, { status: "closed" })}>
+            Close
+          </button>
+        ) : (
+          <button type="button" class="btn btn-secondary btn-sm" onClick={() => void inbox.updateConversation(conv.id, { status: "open" })}>
+            Reopen
+          </button>
+        )}
+        <button type="button" class="icon-btn" aria-label="New conversation" title="New conversation" onClick={p.onNewConversation}>
+          <ComposeIcon size={17} />
+        </button>
+        <button
+          type="button"
+          class={`fab-options${p.optionsOpen ? " is-active" : ""}`}
+          aria-label="Communication options"
+          aria-expanded={p.optionsOpen}
+          aria-controls="comm-options"
+          title="Communication options"
+          onClick={p.onToggleOptions}
+        >
+          <PanelRightIcon size={17} />
+        </button>
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,210 @@
+// The dialog window: contact bar, the thread (older pages on scroll, position kept),
+// the composer, and the communication options panel.
+
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { Channel } from "../../api/types";
+import { dayLabel } from "../../lib/format";
+import { navigate } from "../../lib/router";
+import { useInbox } from "../../stores/context";
+import { CommunicationOptions } from "../CommunicationOptions";
+import { Composer } from "../Composer";
+import { defaultChannel, optionFor, pickEndpoint } from "../Composer/logic";
+import { ComposeIcon, InboxIcon } from "../common/Icons";
+import { ContactBar } from "./ContactBar";
+import { keepPosition, lastChannel, threadItems } from "./logic";
+import { Message } from "./Message";
+
+interface Props {
+  onNewConversation: () => void;
+  onEditContact: (contactId: number) => void;
+}
+
+export function Thread({ onNewConversation, onEditContact }: Props) {
+  const inbox = useInbox();
+  const state = inbox.live.value;
+  const conv = inbox.openConversation.value;
+  const options = inbox.channelOptions.value;
+  const contact = inbox.openContact.value;
+  const [optionsOpen, setOptionsOpen] = useState(false);
+  const [channel, setChannel] = useState<Channel | null>(null);
+  const [senders, setSenders] = useState<Partial<Record<Channel, number>>>({});
+  const [recipients, setRecipients] = useState<Partial<Record<Channel, number>>>({});
+
+  // A new thread starts from its own defaults.
+  useEffect(() => {
+    setChannel(null);
+    setSenders({});
+    setRecipients({});
+  }, [state.openId]);
+
+  useEffect(() => {
+    if (channel === null && options && options.conversation_id === state.openId) {
+      setChannel(defaultChannel(options, lastChannel(state.thread), contact?.preferred_channel ?? null));
+    }
+  }, [options, channel, contact?.preferred_channel]);
+
+  if (state.openId === null) {
+    return (
+      <section class="thread thread-empty" aria-label="Dialog window">
+        <div class="empty-state">
+          <div class="empty-icon">
+            <InboxIcon size={28} />
+          </div>
+          <h2>Pick a conversation</h2>
+          <p>Choose someone on the left, or start talking to any contact by SMS, web chat or email.</p>
+          <button type="button" class="btn btn-primary" onClick={onNewConversation}>
+            <ComposeIcon size={16} />
+            <span>New conversation</span>
+          </button>
+          <p class="hint">
+            Shortcuts: <kbd>N</kbd> new conversation · <kbd>/</kbd> search · <kbd>J</kbd>/<kbd>K</kbd> next and previous
+          </p>
+        </div>
+      </section>
+    );
+  }
+
+  const current: Channel = channel ?? conv?.last_message_channel ?? "sms";
+  const option = optionFor(options, current);
+  const senderId = option ? pickEndpoint(option.senders, senders[current], option.default_sender_id) : null;
+  const recipientId = option ? pickEndpoint(option.recipients, recipients[current], option.default_recipient_id) : null;
+  const brief = conv?.contact ?? (contact ? { id: contact.id, name: contact.name, initials: contact.initials, avatar_url: contact.avatar_url } : null);
+
+  return (
+    <section class={`thread${optionsOpen ? " with-options" : ""}`} aria-label="Dialog window">
+      <div class="thread-main">
+        {conv && brief ? (
+          <ContactBar
+            conversation={conv}
+            contact={brief}
+            company={contact?.company}
+            channel={current}
+            option={option}
+            recipientId={recipientId}
+            onRecipient={(id) => setRecipients({ ...recipients, [current]: id })}
+            onEditContact={() => onEditContact(brief.id)}
+            onNewConversation={onNewConversation}
+            optionsOpen={optionsOpen}
+            onToggleOptions={() => setOptionsOpen(!optionsOpen)}
+            onBack={() => navigate("/")}
+          />
+        ) : (
+          <header class="contact-bar contact-bar-loading" aria-busy="true" />
+        )}
+        <MessageList />
+        {conv ? (
+          <Composer
+            conversationId={conv.id}
+            contactName={brief?.name ?? "this contact"}
+            options={options}
+            channel={current}
+            onChannel={(c) => setChannel(c)}
+            senderId={senderId}
+            onSender={(id) => setSenders({ ...senders, [current]: id })}
+            recipientId={recipientId}
+          />
+        ) : null}
+      </div>
+      {optionsOpen ? (
+        <CommunicationOptions
+          contact={contact}
+          onClose={() => setOptionsOpen(false)}
+          onEditContact={() => brief && onEditContact(brief.id)}
+        />
+      ) : null}
+    </section>
+  );
+}
+
+function MessageList() {
+  const inbox = useInbox();
+  const thread = inbox.live.value.thread;
+  const openId = inbox.live.value.openId;
+  const ref = useRef<HTMLDivElement>(null);
+  const items = useMemo(() => threadItems(thread), [thread]);
+  const prev = useRef<{ firstKey: string | null; lastKey: string | null; height: number; top: number; openId: number | null }>({
+    firstKey: null,
+    lastKey: null,
+    height: 0,
+    top: 0,
+    openId: null,
+  });
+
+  // Keep the reader's place: stick to the bottom for new messages, and hold the same
+  // message under the eye when an older page is prepended.
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const firstKey = thread.length ? String(thread[0].id) : null;
+    const lastKey = thread.length ? String(thread[thread.length - 1].id) : null;
+    const p = prev.current;
+    if (p.openId !== openId) {
+      el.scrollTop = el.scrollHeight;
+    } else if (p.firstKey !== firstKey && p.lastKey === lastKey && p.firstKey !== null) {
+      el.scrollTop = keepPosition(p.top, p.height, el.scrollHeight);
+    } else if (p.lastKey !== lastKey) {
+      const nearBottom = p.height - (p.top + el.clientHeight) < 160;
+      const mine = thread.length > 0 && thread[thread.length - 1].direction === "out";
+      if (nearBottom || mine) el.scrollTop = el.scrollHeight;
+    }
+    prev.current = { firstKey, lastKey, height: el.scrollHeight, top: el.scrollTop, openId };
+  }, [thread, openId]);
+
+  // Email iframes grow after load; stay at the bottom if we were there.
+  useEffect(() => {
+    const el = ref.current;
+    if (!el || typeof ResizeObserver === "undefined") return;
+    const inner = el.firstElementChild;
+    if (!inner) return;
+    const ro = new ResizeObserver(() => {
+      const p = prev.current;
+      if (p.height - (p.top + el.clientHeight) < 160) el.scrollTop = el.scrollHeight;
+      prev.current = { ...p, height: el.scrollHeight, top: el.scrollTop };
+    });
+    ro.observe(inner);
+    return () => ro.disconnect();
+  }, [openId]);
+
+  function onScroll() {
+    const el = ref.current;
+    if (!el) return;
+    prev.current = { ...prev.current, top: el.scrollTop, height: el.scrollHeight };
+    if (el.scrollTop < 200 && inbox.olderCursor.value && !inbox.olderLoading.value) void inbox.loadOlder();
+  }
+
+  return (
+    <div class="messages-scroll" ref={ref} onScroll={onScroll} tabIndex={-1}>
+      <div class="messages-inner">
+        {inbox.olderCursor.value ? (
+          <div class="older">
+            <button type="button" class="link-btn" disabled={inbox.olderLoading.value} onClick={() => void inbox.loadOlder()}>
+              {inbox.olderLoading.value ? "Loading earlier messages…" : "Load earlier messages"}
+            </button>
+          </div>
+        ) : thread.length > 0 ? (
+          <p class="thread-start">This is the start of the conversation.</p>
+        ) : null}
+        {inbox.threadError.value ? (
+          <p class="panel-note panel-error" role="alert">
+            {inbox.threadError.value}
+          </p>
+        ) : null}
+        {inbox.threadLoading.value && thread.length === 0 ? <p class="panel-note">Loading messages…</p> : null}
+        {!inbox.threadLoading.value && thread.length === 0 && !inbox.threadError.value ? (
+          <p class="thread-start">No messages yet. Say hello below.</p>
+        ) : null}
+        <ol class="messages" role="log" aria-label="Messages">
+          {items.map((item) =>
+            item.kind === "day" ? (
+              <li class="day-sep" key={item.key} role="separator">
+                <span>{dayLabel(item.day)}</span>
+              </li>
+            ) : (
+              <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.retry} onDiscard={inbox.discard} />
+            ),
+          )}
+        </ol>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,38 @@
+import { avatarHue } from "../../lib/format";
+import { RobotIcon } from "./Icons";
+
+interface AvatarProps {
+  name: string;
+  initials: string;
+  url?: string | null;
+  size?: number;
+  bot?: boolean;
+  /** Shown as a tooltip (e.g. the workflow's name on a bot message). */
+  title?: string;
+}
+
+export function Avatar({ name, initials, url, size = 32, bot, title }: AvatarProps) {
+  const style = { width: `${size}px`, height: `${size}px`, fontSize: `${Math.round(size * 0.38)}px` };
+  if (bot) {
+    return (
+      <span class="avatar avatar-bot" style={style} title={title ?? name} role="img" aria-label={`Automation: ${name}`}>
+        <RobotIcon size={Math.round(size * 0.6)} />
+      </span>
+    );
+  }
+  if (url) {
+    return <img class="avatar" style={style} src={url} alt={name} title={title ?? name} width={size} height={size} loading="lazy" />;
+  }
+  const hue = avatarHue(name || initials);
+  return (
+    <span
+      class="avatar avatar-initials"
+      style={{ ...style, background: `hsl(${hue} 70% 90%)`, color: `hsl(${hue} 45% 32%)` }}
+      title={title ?? name}
+      role="img"
+      aria-label={name}
+    >
+      {initials && initials !== "?" ? initials.slice(0, 2) : "?"}
+    </span>
+  );
+}
