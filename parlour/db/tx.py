@@ -84,4 +84,8 @@ async def transaction(db: Database, hub: Hub, *, write: bool = True) -> AsyncIte
         try:
             yield tx
         finally:
-            await tx.rollback()
+            # Closing rolls back whatever was not committed, and drops pending events, but
+            # unlike rollback() it leaves loaded objects readable for shaping a response.
+            tx._events.clear()
+            tx._after_commit.clear()
+            await session.close()

@@ -55,17 +55,16 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
         except Unauthorized:
             await ws.close(code=CLOSE_UNAUTHORIZED)
             return
+        account_id = user.account_id
     if not token and not _origin_ok(ws, rt.settings.public_url):
         await ws.close(code=CLOSE_UNAUTHORIZED)
         return
     await ws.accept()
     # Subscribe before reading the backlog, so no event can fall between the two.
-    async with rt.hub.subscribe(account_topic(user.account_id)) as sub:
+    async with rt.hub.subscribe(account_topic(account_id)) as sub:
         async with transaction(rt.db, rt.hub, write=False) as tx:
             latest = int(
-                await tx.session.scalar(
-                    select(Account.event_seq).where(Account.id == user.account_id)
-                )
+                await tx.session.scalar(select(Account.event_seq).where(Account.id == account_id))
                 or 0
             )
             backlog: list[EventRecord] = []
@@ -75,7 +74,7 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
                     await tx.session.scalars(
                         select(EventRecord)
                         .where(
-                            EventRecord.account_id == user.account_id,
+                            EventRecord.account_id == account_id,
                             EventRecord.seq > since,
                             EventRecord.seq <= latest,
                         )

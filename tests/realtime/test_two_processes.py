@@ -1,0 +1,146 @@
+"""Two `parlour serve` processes on PostgreSQL + Redis: an event committed in one reaches a
+WebSocket held by the other."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import REDIS_URL, need_service
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def parlour(*args: str, env: dict[str, str]) -> str:
+    out = subprocess.run(
+        [sys.executable, "-m", "parlour.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+@pytest.fixture
+def cluster_env(postgres_url: str) -> dict[str, str]:
+    need_service("Redis", "127.0.0.1", 6379)
+    return {
+        **os.environ,
+        "PARLOUR_DATABASE_URL": postgres_url,
+        "PARLOUR_REDIS_URL": REDIS_URL,
+        "PARLOUR_REDIS_PREFIX": f"parlour-test-{uuid.uuid4().hex[:8]}:",
+        "PARLOUR_LOG_LEVEL": "warning",
+    }
+
+
+@pytest.fixture
+def two_servers(cluster_env: dict[str, str]) -> Iterator[tuple[int, int]]:
+    ports = (free_port(), free_port())
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "parlour.cli", "serve", "--port", str(port), *extra],
+            env={**cluster_env, "PARLOUR_PUBLIC_URL": f"http://127.0.0.1:{port}"},
+        )
+        for port, extra in zip(ports, ([], ["--no-worker"]), strict=True)
+    ]
+    try:
+        for port in ports:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"server on {port} did not start")
+                time.sleep(0.2)
+        yield ports
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(timeout=15)
+
+
+def test_a_message_posted_to_one_process_reaches_a_socket_on_the_other(
+    cluster_env: dict[str, str], two_servers: tuple[int, int]
+) -> None:
+    email = f"two-{uuid.uuid4().hex[:8]}@example.com"
+    parlour(
+        "user",
+        "create",
+        "--email",
+        email,
+        "--password",
+        "two processes!",
+        "--role",
+        "admin",
+        "--account",
+        f"Two {email}",
+        env=cluster_env,
+    )
+    token = parlour("token", "create", "--email", email, env=cluster_env)
+    port_a, port_b = two_servers
+    headers = {"Authorization": f"Bearer {token}"}
+
+    async def scenario() -> list[dict[str, object]]:
+        async with websockets.connect(f"ws://127.0.0.1:{port_b}/api/v1/ws?token={token}") as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["type"] == "hello"
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_a}") as api:
+                c = await api.post(
+                    "/api/v1/contacts",
+                    json={"name": "Cross", "phones": [{"number": "+16505550111"}]},
+                    headers=headers,
+                )
+                assert c.status_code == 201, c.text
+                conv = await api.post(
+                    f"/api/v1/contacts/{c.json()['id']}/conversation", headers=headers
+                )
+                num = await api.post(
+                    "/api/v1/phone-numbers",
+                    json={"number": f"+1650555{uuid.uuid4().int % 9000 + 1000}"},
+                    headers=headers,
+                )
+                assert num.status_code == 201, num.text
+                sent = await api.post(
+                    f"/api/v1/conversations/{conv.json()['id']}/messages",
+                    json={"channel": "sms", "body": "across processes"},
+                    headers=headers,
+                )
+                assert sent.status_code == 201, sent.text
+            seen: list[dict[str, object]] = []
+            while not any(
+                e["type"] == "message.updated" and e["data"]["message"]["status"] == "delivered"  # type: ignore[index]
+                for e in seen
+            ):
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), timeout=10)))
+            return seen
+
+    events = asyncio.run(scenario())
+    kinds = [e["type"] for e in events]
+    assert kinds[0] == "contact.updated"
+    assert "message.created" in kinds
+    seqs = [e["seq"] for e in events]
+    assert seqs == sorted(seqs)

@@ -1,0 +1,76 @@
+"""The agents' WebSocket: live events for one account, and catching up after a drop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from parlour.app import create_app
+from parlour.channels.registry import Providers
+from parlour.config import Settings
+from tests.conftest import make_tenant
+
+
+def test_events_arrive_live_and_are_replayed_after_reconnect(
+    settings: Settings, providers: Providers
+) -> None:
+    app = create_app(settings, providers=providers)
+    with TestClient(app) as tc:
+        rt = app.state.runtime
+        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        stranger = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        token = me.admin_headers["Authorization"].split()[1]
+
+        def create(name: str, tenant: Any) -> None:
+            resp = tc.post("/api/v1/contacts", json={"name": name}, headers=tenant.admin_headers)
+            assert resp.status_code == 201
+
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            hello = ws.receive_json()
+            assert hello["type"] == "hello"
+            start = hello["seq"]
+            create("Not yours", stranger)  # another account: must not reach me
+            create("Live", me)
+            event = ws.receive_json()
+            assert (event["type"], event["seq"]) == ("contact.updated", start + 1)
+            assert event["data"]["contact"]["name"] == "Live"
+
+        create("While away 1", me)
+        create("While away 2", me)
+        with tc.websocket_connect(f"/api/v1/ws?token={token}&since={start + 1}") as ws:
+            assert ws.receive_json() == {"type": "hello", "seq": start + 3}
+            missed = [ws.receive_json() for _ in range(2)]
+            assert [(e["seq"], e["data"]["contact"]["name"]) for e in missed] == [
+                (start + 2, "While away 1"),
+                (start + 3, "While away 2"),
+            ]
+            create("Live again", me)
+            assert ws.receive_json()["data"]["contact"]["name"] == "Live again"
+
+
+def test_socket_refuses_unauthenticated_and_cross_site(
+    settings: Settings, providers: Providers
+) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    app = create_app(settings, providers=providers)
+    with TestClient(app) as tc:
+        with pytest.raises(WebSocketDisconnect) as exc, tc.websocket_connect("/api/v1/ws") as ws:
+            ws.receive_json()
+        assert exc.value.code == 4401
+        rt = app.state.runtime
+        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        login = tc.post(
+            "/api/v1/auth/login", json={"email": me.admin_email, "password": me.password}
+        )
+        assert login.status_code == 200
+        with (
+            pytest.raises(WebSocketDisconnect) as exc,
+            tc.websocket_connect("/api/v1/ws", headers={"origin": "https://evil.example"}) as ws,
+        ):
+            ws.receive_json()
+        assert exc.value.code == 4401
+        with tc.websocket_connect("/api/v1/ws", headers={"origin": "http://testserver"}) as ws:
+            assert ws.receive_json()["type"] == "hello"
