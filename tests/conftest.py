@@ -233,10 +233,10 @@ async def run_tx(rt: Runtime, fn: Any) -> Any:
         return result
 
 
-async def wait_for(predicate: Any, *, timeout: float = 5.0) -> Any:
+async def wait_for(predicate: Any, *, within: float = 5.0) -> Any:
     """Polls an async predicate until it returns something truthy."""
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
+    deadline = loop.time() + within
     while True:
         value = await predicate()
         if value:
