@@ -1,7 +1,7 @@
 # Parlour: `make demo` sets everything up and runs the demo; `make test` runs every check.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-WEB_BUILT := parlour/static/app/index.html
+PY_DIRS := $(wildcard parlour tests bench)
 
 .PHONY: setup demo serve test lint typecheck pytest web chromium clean
 
@@ -27,8 +27,8 @@ chromium:
 		  echo "Chromium could not be installed: browser tests will be skipped." )
 
 lint: setup
-	$(UV) run ruff check parlour tests bench
-	$(UV) run ruff format --check parlour tests bench
+	$(UV) run ruff check $(PY_DIRS)
+	$(UV) run ruff format --check $(PY_DIRS)
 
 typecheck: setup
 	$(UV) run mypy
