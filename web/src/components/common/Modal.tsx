@@ -27,7 +27,11 @@ export function Modal({ title, onClose, children, footer, size = "md", initialFo
   useEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     const root = ref.current;
-    const first = (initialFocus && root?.querySelector<HTMLElement>(initialFocus)) || root?.querySelector<HTMLElement>(FOCUSABLE);
+    // The named element, else the first control of the body (not the header's Close).
+    const first =
+      (initialFocus && root?.querySelector<HTMLElement>(initialFocus)) ||
+      root?.querySelector<HTMLElement>(`.modal-body :is(${FOCUSABLE})`) ||
+      root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
     return () => {
       if (opener && document.contains(opener)) opener.focus();
