@@ -16,17 +16,22 @@ from tests.conftest import Tenant, wait_for
 
 
 class ScriptedSms:
-    """An SMS provider that fails as told, then succeeds."""
+    """An SMS provider that fails as told for a recipient, then succeeds.
+
+    Failures are per recipient because the database is shared with other tests, whose
+    leftover queued messages this worker may deliver too."""
 
     idempotent = True
 
     def __init__(self) -> None:
-        self.failures: list[Exception] = []
+        self.failures: dict[str, list[Exception]] = {}
+        self.attempts: list[str] = []
         self.sent: list[OutgoingSms] = []
 
     async def send(self, msg: OutgoingSms, *, idempotency_key: str) -> ProviderReceipt:
-        if self.failures:
-            raise self.failures.pop(0)
+        self.attempts.append(msg.to)
+        if self.failures.get(msg.to):
+            raise self.failures[msg.to].pop(0)
         self.sent.append(msg)
         return ProviderReceipt(provider_message_id=f"SM{msg.message_id}", status="sent")
 
@@ -77,7 +82,7 @@ async def test_transient_failures_are_retried_until_sent(
     from datetime import timedelta
 
     monkeypatch.setattr(outbox_service, "backoff", lambda attempts: timedelta(0))
-    scripted.failures = [TransientFailure("timeout"), TransientFailure("429")]
+    scripted.failures["+16505550120"] = [TransientFailure("timeout"), TransientFailure("429")]
     conv_id, msg_id = await send(client, tenant, "+16505550120")
 
     async def sent() -> Any:
@@ -86,13 +91,16 @@ async def test_transient_failures_are_retried_until_sent(
 
     m = await wait_for(sent)
     assert m["error_code"] is None
-    assert [s.message_id for s in scripted.sent] == [msg_id]
+    assert scripted.attempts.count("+16505550120") == 3
+    assert [s.message_id for s in scripted.sent if s.to == "+16505550120"] == [msg_id]
 
 
 async def test_permanent_failure_shows_the_reason_and_can_be_retried(
     client: httpx.AsyncClient, tenant: Tenant, scripted: ScriptedSms
 ) -> None:
-    scripted.failures = [PermanentFailure("The number is not a mobile.", code="21614")]
+    scripted.failures["+16505550121"] = [
+        PermanentFailure("The number is not a mobile.", code="21614")
+    ]
     conv_id, msg_id = await send(client, tenant, "+16505550121")
 
     async def failed() -> Any:
@@ -101,7 +109,7 @@ async def test_permanent_failure_shows_the_reason_and_can_be_retried(
 
     m = await wait_for(failed)
     assert (m["error_code"], m["error_message"]) == ("21614", "The number is not a mobile.")
-    assert scripted.sent == []
+    assert [s for s in scripted.sent if s.to == "+16505550121"] == []
 
     retry = await client.post(
         f"/api/v1/conversations/{conv_id}/messages/{msg_id}/retry", headers=tenant.admin_headers
@@ -114,7 +122,7 @@ async def test_permanent_failure_shows_the_reason_and_can_be_retried(
         return m if m["status"] == "sent" else None
 
     await wait_for(sent)
-    assert [s.message_id for s in scripted.sent] == [msg_id]
+    assert [s.message_id for s in scripted.sent if s.to == "+16505550121"] == [msg_id]
     again = await client.post(
         f"/api/v1/conversations/{conv_id}/messages/{msg_id}/retry", headers=tenant.admin_headers
     )
