@@ -15,6 +15,7 @@ from parlour.channels.webchat.models import Widget
 from parlour.config import Settings
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactPhone
+from parlour.contacts.normalize import fold
 from parlour.contacts.schemas import ContactIn, EmailIn, PhoneIn
 from parlour.conversations import service as conversations_service
 from parlour.conversations.models import Conversation, Message
@@ -211,8 +212,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
 
     now = utcnow()
     for i, (name, company) in enumerate(PEOPLE):
-        slug = name.split()[0].lower().replace("ë", "e").replace("é", "e").replace("ó", "o")
-        slug = slug.replace("á", "a").replace("'", "")
+        slug = "".join(ch for ch in fold(name.split()[0]) if ch.isalnum())
         phone = f"+1415555{1000 + i * 7:04d}"
         contact = await contacts_service.create_contact(
             tx,

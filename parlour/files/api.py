@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Response, UploadFile
 from sqlalchemy import select
 
@@ -53,5 +55,13 @@ async def get_attachment(attachment_id: PathId, user: CurrentUser, tx: TxDep) ->
     if att is None:
         raise NotFound("No such attachment.")
     resp = await blob_response(tx, account_id=user.account_id, blob_id=att.blob_id)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{att.filename or "file"}"'
+    # RFC 6266 / 5987: the stored name may hold quotes or non-ASCII; never let it break
+    # out of the header.
+    name = att.filename or "file"
+    ascii_name = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in name
+    )
+    resp.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
+    )
     return resp

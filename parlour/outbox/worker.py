@@ -23,8 +23,10 @@ from parlour.channels.delivery import (
 from parlour.channels.email.models import Mailbox
 from parlour.channels.email.provider import OutgoingEmail
 from parlour.channels.registry import Providers
+from parlour.channels.sms import connections as sms_connections
+from parlour.channels.sms import inbound as sms_inbound
 from parlour.channels.sms.models import PhoneNumber
-from parlour.channels.sms.provider import OutgoingSms
+from parlour.channels.sms.provider import LooksUpSent, OutgoingSms
 from parlour.channels.webchat.delivery import OutgoingChat
 from parlour.conversations import service as conversations_service
 from parlour.conversations.models import Message
@@ -32,13 +34,17 @@ from parlour.db.base import utcnow
 from parlour.db.tx import Tx, transaction
 from parlour.outbox import service
 from parlour.outbox.models import OutboxItem
+from parlour.realtime import service as realtime_service
 from parlour.runtime import Runtime
 from parlour.tasks import service as tasks_service
 
 log = logging.getLogger(__name__)
 
 BATCH = 20
+HOUSEKEEPING_SECONDS = 600.0
 Send = Callable[[str], Awaitable[ProviderReceipt]]
+# For providers without idempotency keys: what the provider already holds for a message.
+Lookup = Callable[[], Awaitable[list[ProviderReceipt]]]
 
 
 class OutboxWorker:
@@ -47,7 +53,12 @@ class OutboxWorker:
         self.providers = providers
 
     async def run(self, stop: asyncio.Event) -> None:
+        next_housekeeping = 0.0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
+            if loop.time() >= next_housekeeping:
+                next_housekeeping = loop.time() + HOUSEKEEPING_SECONDS
+                await self._housekeeping()
             try:
                 handled = await self.run_once()
             except Exception:
@@ -60,6 +71,16 @@ class OutboxWorker:
                 await asyncio.wait_for(
                     self.rt.outbox_wakeup.wait(), timeout=self.rt.settings.worker_poll_seconds
                 )
+
+    async def _housekeeping(self) -> None:
+        try:
+            async with transaction(self.rt.db, self.rt.hub) as tx:
+                pruned = await realtime_service.prune_events(tx)
+                await tx.commit()
+            if pruned:
+                log.info("pruned %d old events", pruned)
+        except Exception:
+            log.exception("housekeeping failed")
 
     async def run_once(self) -> int:
         async with transaction(self.rt.db, self.rt.hub) as tx:
@@ -81,21 +102,32 @@ class OutboxWorker:
             if message is None:
                 return
             send = await self._prepare(tx, message)
-        idempotent, call = send
-        if interrupted and not idempotent:
-            # The last worker died mid-send: the provider may or may not have it. Sending
-            # again could text the contact twice, so a person decides.
-            await self._finish(
-                item_id,
-                message_id,
-                error=PermanentFailure(
-                    "Sending was interrupted and the provider cannot tell whether it went "
-                    "out. Check before retrying.",
-                    code="delivery_unknown",
-                ),
-                attempts=attempts,
-            )
-            return
+            known_id = message.provider_message_id
+        idempotent, call, lookup = send
+        if (interrupted or attempts > 1) and not idempotent:
+            # An earlier attempt may have reached the provider (a worker died mid-send, or a
+            # timeout hid the answer). Sending again could text the contact twice, so first
+            # ask: a status callback may have recorded it, or the provider may list it.
+            try:
+                receipt = await self._reconcile(message_id, known_id, lookup)
+            except DeliveryError as exc:
+                await self._finish(item_id, message_id, error=exc, attempts=attempts)
+                return
+            if receipt is not None:
+                await self._finish(item_id, message_id, receipt=receipt, attempts=attempts)
+                return
+            if lookup is None and interrupted:
+                await self._finish(
+                    item_id,
+                    message_id,
+                    error=PermanentFailure(
+                        "Sending was interrupted and the provider cannot tell whether it went "
+                        "out. Check before retrying.",
+                        code="delivery_unknown",
+                    ),
+                    attempts=attempts,
+                )
+                return
         try:
             receipt = await call(f"msg-{message_id}")
         except DeliveryError as exc:
@@ -108,7 +140,31 @@ class OutboxWorker:
         else:
             await self._finish(item_id, message_id, receipt=receipt, attempts=attempts)
 
-    async def _prepare(self, tx: Tx, message: Message) -> tuple[bool, Send]:
+    async def _reconcile(
+        self, message_id: int, known_id: str | None, lookup: Lookup | None
+    ) -> ProviderReceipt | None:
+        if known_id:
+            return ProviderReceipt(provider_message_id=known_id)
+        if lookup is None:
+            return None
+        candidates = await lookup()
+        if not candidates:
+            return None
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            taken = set(
+                await tx.session.scalars(
+                    select(Message.provider_message_id).where(
+                        Message.channel == "sms",
+                        Message.id != message_id,
+                        Message.provider_message_id.in_(
+                            [c.provider_message_id for c in candidates]
+                        ),
+                    )
+                )
+            )
+        return next((c for c in candidates if c.provider_message_id not in taken), None)
+
+    async def _prepare(self, tx: Tx, message: Message) -> tuple[bool, Send, Lookup | None]:
         """The provider call for this message, built from plain values only."""
         if message.channel == "sms":
             number = await tx.session.get(PhoneNumber, message.phone_number_id or 0)
@@ -119,8 +175,16 @@ class OutboxWorker:
                 to=message.to_address or "",
                 body=message.body,
                 message_id=message.id,
+                credentials=await sms_connections.credentials_for(
+                    tx,
+                    account_id=message.account_id,
+                    provider=provider_name,
+                    secret_key=self.rt.settings.secret_key,
+                ),
+                created_at=message.created_at,
             )
-            return sms.idempotent, lambda key: sms.send(out, idempotency_key=key)
+            lookup = (lambda: sms.find_sent(out)) if isinstance(sms, LooksUpSent) else None
+            return sms.idempotent, lambda key: sms.send(out, idempotency_key=key), lookup
         if message.channel == "email":
             mailbox = await tx.session.get(Mailbox, message.mailbox_id or 0)
             account = await tx.session.get(Account, message.account_id)
@@ -138,12 +202,16 @@ class OutboxWorker:
                 html=message.html,
                 message_id_header=f"<parlour-{message.id}@{domain}>",
             )
-            return email.idempotent, lambda key: email.send(out_email, idempotency_key=key)
+            return (
+                email.idempotent,
+                lambda key: email.send(out_email, idempotency_key=key),
+                None,
+            )
         chat = OutgoingChat(
             widget_id=message.widget_id or 0, message_id=message.id, body=message.body
         )
         webchat = self.providers.webchat
-        return webchat.idempotent, lambda key: webchat.send(chat, idempotency_key=key)
+        return webchat.idempotent, lambda key: webchat.send(chat, idempotency_key=key), None
 
     async def _finish(
         self,
@@ -162,12 +230,16 @@ class OutboxWorker:
             if receipt is not None:
                 item.state = "done"
                 item.lease_until = None
-                await conversations_service.set_status(
-                    tx,
-                    message=message,
-                    status=receipt.status,
-                    provider_message_id=receipt.provider_message_id,
-                )
+                if message.status in ("queued", "sending"):
+                    await conversations_service.set_status(
+                        tx,
+                        message=message,
+                        status=receipt.status,
+                        provider_message_id=receipt.provider_message_id,
+                    )
+                elif not message.provider_message_id:
+                    # A delivery callback got here first and already moved the status on.
+                    message.provider_message_id = receipt.provider_message_id
                 await tasks_service.finish_for_message(tx, message_id=message.id, error=None)
             elif isinstance(error, TransientFailure) and attempts < service.MAX_ATTEMPTS:
                 item.state = "pending"
@@ -189,6 +261,8 @@ class OutboxWorker:
                 await tasks_service.finish_for_message(
                     tx, message_id=message.id, error=error.message[:500]
                 )
+                if message.channel == "sms":
+                    await sms_inbound.record_provider_opt_out(tx, message=message, code=error.code)
             await tx.commit()
 
 

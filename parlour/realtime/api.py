@@ -69,7 +69,9 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
             )
             backlog: list[EventRecord] = []
             resync = False
-            if since is not None and since < latest:
+            if since is not None and since > latest:
+                resync = True  # the client knows a future: the database was replaced
+            elif since is not None and since < latest:
                 backlog = list(
                     await tx.session.scalars(
                         select(EventRecord)

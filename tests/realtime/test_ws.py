@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from parlour.app import create_app
 from parlour.channels.registry import Providers
 from parlour.config import Settings
+from parlour.db.tx import Tx
+from parlour.realtime.events import Event
+from parlour.runtime import Runtime
 from tests.conftest import make_tenant
 
 
@@ -74,3 +77,43 @@ def test_socket_refuses_unauthenticated_and_cross_site(
         assert exc.value.code == 4401
         with tc.websocket_connect("/api/v1/ws", headers={"origin": "http://testserver"}) as ws:
             assert ws.receive_json()["type"] == "hello"
+
+
+async def test_old_events_are_pruned_and_recent_ones_kept(runtime: Runtime) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import func, select, update
+
+    from parlour.db.base import utcnow
+    from parlour.realtime.models import EventRecord
+    from parlour.realtime.service import prune_events
+    from tests.conftest import run_tx
+
+    tenant = await make_tenant(runtime)
+
+    async def emit_two(tx: Tx) -> None:
+        for name in ("old", "new"):
+            tx.emit(Event(type="contact.deleted", account_id=tenant.account_id, data={"n": name}))
+
+    await run_tx(runtime, emit_two)
+
+    async def age_first(tx: Tx) -> None:
+        first = await tx.session.scalar(
+            select(func.min(EventRecord.seq)).where(EventRecord.account_id == tenant.account_id)
+        )
+        await tx.session.execute(
+            update(EventRecord)
+            .where(EventRecord.account_id == tenant.account_id, EventRecord.seq == first)
+            .values(created_at=utcnow() - timedelta(days=10))
+        )
+
+    await run_tx(runtime, age_first)
+    await run_tx(runtime, prune_events)
+
+    async def left(tx: Tx) -> list[object]:
+        rows = await tx.session.scalars(
+            select(EventRecord.data).where(EventRecord.account_id == tenant.account_id)
+        )
+        return list(rows)
+
+    assert await run_tx(runtime, left) == [{"n": "new"}]
