@@ -18,4 +18,4 @@ async def prune_events(tx: Tx, *, keep: timedelta = KEEP_EVENTS) -> int:
     result = await tx.session.execute(
         delete(EventRecord).where(EventRecord.created_at < utcnow() - keep)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0)
