@@ -24,6 +24,7 @@ from parlour.accounts import api as accounts_api
 from parlour.channels.email import api as email_api
 from parlour.channels.registry import Providers, make_providers
 from parlour.channels.sms import api as sms_api
+from parlour.channels.sms import webhooks as sms_webhooks
 from parlour.channels.webchat import api as webchat_api
 from parlour.config import Settings
 from parlour.contacts import api as contacts_api
@@ -164,6 +165,7 @@ def _api_router() -> APIRouter:
         conversations_api.router,
         conversations_api.views,
         sms_api.router,
+        sms_api.sms,
         email_api.router,
         webchat_api.router,
         tasks_api.router,
@@ -212,6 +214,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
     )
     _install_error_handlers(app)
     app.include_router(_api_router())
+    app.include_router(sms_webhooks.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

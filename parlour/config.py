@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     session_days: int = 14
     log_level: str = "info"
     static_dir: Path = Path(__file__).parent / "static"
+    # Where the SMS providers' REST APIs are; tests point these at local fakes.
+    twilio_api_base: str = "https://api.twilio.com"
+    telnyx_api_base: str = "https://api.telnyx.com"
+    # MMS media larger than this is not downloaded (Twilio's own limit is 5 MB).
+    sms_media_max_bytes: int = 5_000_000
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -8,6 +8,8 @@ from parlour.channels.email.console import ConsoleEmail
 from parlour.channels.email.provider import EmailProvider
 from parlour.channels.sms.console import ConsoleSms
 from parlour.channels.sms.provider import SmsProvider
+from parlour.channels.sms.telnyx import TelnyxSms
+from parlour.channels.sms.twilio import TwilioSms
 from parlour.channels.webchat.delivery import StoredForVisitor
 from parlour.config import Settings
 
@@ -21,4 +23,11 @@ class Providers:
 
 
 def make_providers(settings: Settings) -> Providers:
-    return Providers(sms={"console": ConsoleSms()}, email={"console": ConsoleEmail()})
+    return Providers(
+        sms={
+            "console": ConsoleSms(),
+            "twilio": TwilioSms(api_base=settings.twilio_api_base, public_url=settings.public_url),
+            "telnyx": TelnyxSms(api_base=settings.telnyx_api_base, public_url=settings.public_url),
+        },
+        email={"console": ConsoleEmail()},
+    )

@@ -3,9 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from parlour.channels.delivery import ProviderReceipt
+
+
+@dataclass(frozen=True)
+class SmsCredentials:
+    """One account's secrets at one provider, decrypted, as plain values."""
+
+    # Twilio: the Account SID (AC…) and its auth token, which signs webhooks.
+    account_sid: str = ""
+    auth_token: str = ""
+    # Twilio: an optional API key used for REST calls instead of the auth token.
+    api_key_sid: str | None = None
+    api_key_secret: str | None = None
+    # Telnyx: the API key (REST) and the account's Ed25519 public key (webhooks).
+    api_key: str | None = None
+    public_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -17,6 +33,10 @@ class OutgoingSms:
     # that a send interrupted by a crash can be looked up before being retried.
     message_id: int
     status_callback: str | None = None
+    credentials: SmsCredentials | None = None
+    # When we queued it: a lookup after a crash only considers what the provider created
+    # after this instant.
+    created_at: datetime | None = None
 
 
 class SmsProvider(Protocol):
@@ -24,3 +44,15 @@ class SmsProvider(Protocol):
     idempotent: bool
 
     async def send(self, msg: OutgoingSms, *, idempotency_key: str) -> ProviderReceipt: ...
+
+
+@runtime_checkable
+class LooksUpSent(Protocol):
+    """A provider without idempotency keys that can tell what it already sent.
+
+    Returns the messages it holds that could be this one (same from, to and body, created
+    after ``msg.created_at``), oldest first; the worker takes the first not already
+    recorded on another message.
+    """
+
+    async def find_sent(self, msg: OutgoingSms) -> list[ProviderReceipt]: ...

@@ -63,3 +63,68 @@ async def remove_number(tx: Tx, *, account_id: int, number_id: int) -> None:
     number = await get_number(tx, account_id=account_id, number_id=number_id)
     await tx.session.delete(number)
     await tx.session.flush()
+
+
+async def import_numbers(
+    tx: Tx,
+    *,
+    account_id: int,
+    provider: str,
+    available: list[tuple[str, str, bool]],
+    wanted: list[str] | None,
+    region: str,
+) -> tuple[list[PhoneNumber], list[str]]:
+    """Adds the provider's numbers as company numbers: ``available`` is (e164, name,
+    sms-capable) as the provider lists them; ``wanted`` None means every SMS-capable one.
+    Returns (added, already this account's). All or nothing."""
+    at_provider = {e164: (name, sms) for e164, name, sms in available}
+    if wanted is None:
+        chosen = [e164 for e164, (_, sms) in at_provider.items() if sms]
+    else:
+        chosen = []
+        for raw in wanted:
+            try:
+                e164 = to_e164(raw, region=region)
+            except InvalidInput as exc:
+                exc.details = {"field": "numbers", "number": raw}
+                raise
+            if e164 not in at_provider:
+                raise InvalidInput(
+                    f"{e164} is not a number of the connected {provider.title()} account.",
+                    code="not_at_provider",
+                    details={"field": "numbers", "number": e164},
+                )
+            if not at_provider[e164][1]:
+                raise InvalidInput(
+                    f"{e164} cannot send or receive SMS.",
+                    code="not_sms_capable",
+                    details={"field": "numbers", "number": e164},
+                )
+            if e164 not in chosen:
+                chosen.append(e164)
+    existing = {
+        n.e164: n
+        for n in await tx.session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(chosen)))
+    }
+    taken = [e for e, n in existing.items() if n.account_id != account_id]
+    if taken:
+        raise Conflict(
+            f"{', '.join(sorted(taken))} is already used by another account.",
+            code="duplicate_number",
+            details={"numbers": sorted(taken)},
+        )
+    added = []
+    for e164 in chosen:
+        if e164 in existing:
+            continue
+        number = PhoneNumber(
+            account_id=account_id,
+            e164=e164,
+            label=at_provider[e164][0][:100],
+            provider=provider,
+            sms_enabled=True,
+        )
+        tx.session.add(number)
+        added.append(number)
+    await tx.session.flush()
+    return added, sorted(existing)

@@ -1,0 +1,180 @@
+"""Twilio, through its official SDK: sending, looking up what was sent, numbers, media.
+
+The SDK is pointed at ``PARLOUR_TWILIO_API_BASE`` (Twilio itself by default; a local fake
+in tests) by configuration, so the requests and answers are Twilio's real wire format.
+Twilio takes no idempotency key, so ``idempotent`` is False: a send interrupted by a crash
+is looked up (``find_sent``) before it is ever retried.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import aiohttp
+import httpx
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from parlour.channels.delivery import (
+    DeliveryError,
+    PermanentFailure,
+    ProviderReceipt,
+    TransientFailure,
+)
+from parlour.channels.sms import errors
+from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
+
+STATUS_PATH = "/webhooks/twilio/status"
+INBOUND_PATH = "/webhooks/twilio/sms"
+
+
+@dataclass(frozen=True)
+class TwilioNumber:
+    sid: str
+    e164: str
+    friendly_name: str
+    sms: bool
+    mms: bool
+
+
+@dataclass(frozen=True)
+class Media:
+    data: bytes
+    content_type: str
+
+
+def signature_valid(*, auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
+    """Twilio's own validator; it also tries the URL with and without the port, because
+    Twilio signs ``https://host/...`` and ``https://host:443/...`` inconsistently."""
+    return bool(RequestValidator(auth_token).validate(url, params, signature))
+
+
+def failure_from(exc: TwilioRestException) -> DeliveryError:
+    code = str(exc.code) if exc.code else None
+    if exc.status == 429 or code == "20429" or exc.status >= 500:
+        return TransientFailure(f"Twilio answered {exc.status}: {exc.msg}"[:300], code=code or "")
+    return PermanentFailure(
+        errors.describe("twilio", code, exc.msg), code=code or f"http_{exc.status}"
+    )
+
+
+class TwilioSms:
+    idempotent = False
+
+    def __init__(self, *, api_base: str, public_url: str, timeout: float = 15.0) -> None:
+        self.api_base = api_base.rstrip("/")
+        self.public_url = public_url.rstrip("/")
+        self.timeout = timeout
+
+    def status_callback_url(self, message_id: int) -> str:
+        return f"{self.public_url}{STATUS_PATH}?{urlencode({'message_id': message_id})}"
+
+    def inbound_url(self) -> str:
+        return f"{self.public_url}{INBOUND_PATH}"
+
+    @asynccontextmanager
+    async def _client(self, creds: SmsCredentials | None) -> AsyncIterator[Client]:
+        if creds is None or not creds.account_sid:
+            raise PermanentFailure(
+                "Twilio is not connected for this account. Connect it in Settings → SMS.",
+                code="twilio_not_connected",
+            )
+        http = AsyncTwilioHttpClient(timeout=self.timeout)
+        try:
+            if creds.api_key_sid and creds.api_key_secret:
+                client = Client(
+                    creds.api_key_sid, creds.api_key_secret, creds.account_sid, http_client=http
+                )
+            else:
+                client = Client(creds.account_sid, creds.auth_token, http_client=http)
+            client.api.base_url = self.api_base
+            yield client
+        except TwilioRestException as exc:
+            raise failure_from(exc) from exc
+        except (aiohttp.ClientError, TimeoutError, TwilioException) as exc:
+            raise TransientFailure(f"Could not reach Twilio: {exc!r}"[:300]) from exc
+        finally:
+            await http.close()
+
+    async def send(self, msg: OutgoingSms, *, idempotency_key: str) -> ProviderReceipt:
+        async with self._client(msg.credentials) as client:
+            sent = await client.messages.create_async(
+                to=msg.to,
+                from_=msg.from_number,
+                body=msg.body,
+                status_callback=msg.status_callback or self.status_callback_url(msg.message_id),
+            )
+        if sent.status in ("failed", "undelivered"):
+            code = str(sent.error_code) if sent.error_code else None
+            raise PermanentFailure(
+                errors.describe("twilio", code, sent.error_message), code=code or "failed"
+            )
+        return ProviderReceipt(provider_message_id=str(sent.sid), status="sent")
+
+    async def find_sent(self, msg: OutgoingSms) -> list[ProviderReceipt]:
+        since = msg.created_at.replace(microsecond=0) if msg.created_at else None
+        async with self._client(msg.credentials) as client:
+            found = await client.messages.list_async(to=msg.to, from_=msg.from_number, limit=100)
+        matches = [
+            m
+            for m in found
+            if m.body == msg.body
+            and (since is None or (m.date_created is not None and m.date_created >= since))
+            and m.status not in ("failed", "canceled")
+        ]
+        matches.sort(key=lambda m: m.date_created or datetime.min.replace(tzinfo=UTC))
+        return [ProviderReceipt(provider_message_id=str(m.sid), status="sent") for m in matches]
+
+    async def check_credentials(self, creds: SmsCredentials) -> None:
+        """Raises PermanentFailure (code 20003) when Twilio refuses these credentials."""
+        async with self._client(creds) as client:
+            await client.incoming_phone_numbers.list_async(limit=1)
+
+    async def list_numbers(self, creds: SmsCredentials) -> list[TwilioNumber]:
+        async with self._client(creds) as client:
+            found = await client.incoming_phone_numbers.list_async(limit=1000)
+        return [
+            TwilioNumber(
+                sid=str(n.sid),
+                e164=str(n.phone_number),
+                friendly_name=str(n.friendly_name or ""),
+                sms=bool((n.capabilities or {}).get("sms")),
+                mms=bool((n.capabilities or {}).get("mms")),
+            )
+            for n in found
+        ]
+
+    async def point_webhooks(self, creds: SmsCredentials, *, number_sid: str) -> None:
+        """Sets the number's "A message comes in" webhook to Parlour."""
+        async with self._client(creds) as client:
+            await client.incoming_phone_numbers(number_sid).update_async(
+                sms_url=self.inbound_url(), sms_method="POST"
+            )
+
+    async def fetch_media(self, creds: SmsCredentials | None, url: str) -> Media:
+        """Downloads MMS media. Twilio answers with a redirect to its CDN; httpx drops the
+        credentials when following it to another host."""
+        auth = None
+        if creds is not None:
+            user, password = (
+                (creds.api_key_sid, creds.api_key_secret)
+                if creds.api_key_sid and creds.api_key_secret
+                else (creds.account_sid, creds.auth_token)
+            )
+            auth = httpx.BasicAuth(user, password)
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http:
+                resp = await http.get(url, auth=auth)
+        except httpx.HTTPError as exc:
+            raise TransientFailure(f"Could not fetch media: {exc!r}"[:300]) from exc
+        if resp.status_code == 429 or resp.status_code >= 500:
+            raise TransientFailure(f"Media fetch answered {resp.status_code}")
+        if resp.status_code != 200:
+            raise PermanentFailure(f"Media fetch answered {resp.status_code}", code="media_gone")
+        return Media(resp.content, resp.headers.get("content-type", "application/octet-stream"))

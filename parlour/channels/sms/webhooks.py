@@ -1,0 +1,333 @@
+"""Provider webhooks: verify, dedupe, store, acknowledge.
+
+Every request is checked against the credentials of the account it claims to be for (found
+by the company number, or by our message id in a status-callback URL) before anything is
+written; a bad or missing signature gets 403 and stores nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import select
+from twilio.twiml.messaging_response import MessagingResponse
+
+from parlour.channels.sms import connections, inbound, media, telnyx, twilio
+from parlour.channels.sms.inbound import InboundSms, MediaRef, SidMismatch, StatusUpdate
+from parlour.channels.sms.keywords import from_twilio_opt_out_type
+from parlour.channels.sms.models import PhoneNumber
+from parlour.channels.sms.provider import SmsCredentials
+from parlour.conversations.models import Message
+from parlour.db.deps import TxDep
+from parlour.db.tx import Tx
+from parlour.errors import ChannelUnavailable, Conflict, Forbidden, InvalidInput, NotFound
+from parlour.runtime import Runtime, runtime_of
+from parlour.types import MAX_ID
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
+
+EMPTY_TWIML = str(MessagingResponse())
+_TWILIO_MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MAX_MEDIA = 10
+
+
+def _bad(message: str, field: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_webhook", details={"field": field})
+
+
+async def _form(request: Request) -> dict[str, str]:
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith("application/x-www-form-urlencoded"):
+        raise InvalidInput(
+            "Twilio webhooks are form-encoded.", code="invalid_webhook", details=None
+        )
+    form = await request.form()
+    items = form.multi_items()
+    params: dict[str, str] = {}
+    for key, value in items:
+        if not isinstance(value, str):
+            raise _bad("Webhook fields must be text.", key)
+        if key in params:
+            # Twilio never repeats a field; a repeated one could hide a second value from
+            # the signature check, so it is refused outright.
+            raise _bad(f"The field {key} is repeated.", key)
+        params[key] = value
+    return params
+
+
+def _signed_url(rt: Runtime, request: Request) -> str:
+    """The URL Twilio was given: PARLOUR_PUBLIC_URL, not what a proxy turned it into."""
+    query = request.url.query
+    return rt.settings.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
+
+
+async def _twilio_creds(tx: Tx, rt: Runtime, account_id: int) -> SmsCredentials:
+    creds = await connections.credentials_for(
+        tx, account_id=account_id, provider="twilio", secret_key=rt.settings.secret_key
+    )
+    if creds is None or not creds.auth_token:
+        raise Forbidden(
+            "Twilio is not connected for this number's account.", code="twilio_not_connected"
+        )
+    return creds
+
+
+def _check_twilio_signature(
+    request: Request, rt: Runtime, creds: SmsCredentials, params: dict[str, str]
+) -> None:
+    signature = request.headers.get("x-twilio-signature")
+    if not signature:
+        raise Forbidden("The X-Twilio-Signature header is missing.", code="missing_signature")
+    if not twilio.signature_valid(
+        auth_token=creds.auth_token,
+        url=_signed_url(rt, request),
+        params=params,
+        signature=signature,
+    ):
+        raise Forbidden("The webhook signature does not match.", code="invalid_signature")
+    if params.get("AccountSid") != creds.account_sid:
+        raise Forbidden("This webhook is for another Twilio account.", code="wrong_account")
+
+
+async def _company_number(tx: Tx, rt: Runtime, raw: str, field: str) -> PhoneNumber:
+    e164 = inbound.e164_or_none(raw, region=rt.settings.default_region) if raw else None
+    number = await inbound.number_by_e164(tx, e164) if e164 else None
+    if number is None:
+        raise NotFound(
+            f"No company number {raw or '(none)'} is set up in Parlour.",
+            code="unknown_number",
+            details={"field": field},
+        )
+    return number
+
+
+def _twilio_inbound(params: dict[str, str]) -> InboundSms:
+    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
+    if not _TWILIO_MESSAGE_SID.match(sid):
+        raise _bad("MessageSid is missing or malformed.", "MessageSid")
+    if not params.get("From"):
+        raise _bad("From is missing.", "From")
+    raw_count = params.get("NumMedia", "0") or "0"
+    if not raw_count.isdigit() or int(raw_count) > MAX_MEDIA:
+        raise _bad("NumMedia must be a number from 0 to 10.", "NumMedia")
+    refs = []
+    for i in range(int(raw_count)):
+        url = params.get(f"MediaUrl{i}", "")
+        if not url.startswith(("https://", "http://")):
+            raise _bad(f"MediaUrl{i} is missing or not a URL.", f"MediaUrl{i}")
+        ctype = params.get(f"MediaContentType{i}") or "application/octet-stream"
+        refs.append(MediaRef(url=url, content_type=ctype))
+    return InboundSms(
+        provider_message_id=sid,
+        from_number=params["From"],
+        to_number=params.get("To", ""),
+        body=params.get("Body", "").replace("\x00", ""),
+        media=tuple(refs),
+        keyword=from_twilio_opt_out_type(params.get("OptOutType")),
+    )
+
+
+@router.post("/twilio/sms")
+async def twilio_inbound(request: Request, tx: TxDep) -> Response:
+    """Twilio's "A message comes in" webhook."""
+    rt = runtime_of(request)
+    params = await _form(request)
+    number = await _company_number(tx, rt, params.get("To", ""), "To")
+    creds = await _twilio_creds(tx, rt, number.account_id)
+    _check_twilio_signature(request, rt, creds, params)
+    if not number.sms_enabled:
+        raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
+    sms = _twilio_inbound(params)
+    received = await inbound.receive(tx, number=number, sms=sms, region=rt.settings.default_region)
+    await tx.commit()
+    if received and received.attachment_ids:
+        media.schedule(
+            rt,
+            request.app.state.providers.sms["twilio"],
+            provider="twilio",
+            account_id=number.account_id,
+            attachment_ids=received.attachment_ids,
+        )
+    return Response(EMPTY_TWIML, media_type="text/xml")
+
+
+async def _outbound_message(tx: Tx, message_id: int) -> Message:
+    message = await tx.session.get(Message, message_id)
+    if message is None or message.channel != "sms" or message.direction != "out":
+        raise NotFound("No such outbound SMS.", code="unknown_message")
+    return message
+
+
+async def _apply(tx: Tx, message: Message, update: StatusUpdate) -> None:
+    try:
+        await inbound.apply_status(tx, message=message, update=update)
+    except SidMismatch as exc:
+        raise Conflict(
+            "This status is for another provider message than the one recorded.",
+            code="sid_mismatch",
+        ) from exc
+
+
+@router.post("/twilio/status", status_code=204, response_class=Response)
+async def twilio_status(
+    request: Request, tx: TxDep, message_id: int = Query(ge=1, le=MAX_ID)
+) -> Response:
+    """Twilio's status callback for a message we sent; our message id is in the URL."""
+    rt = runtime_of(request)
+    params = await _form(request)
+    message = await _outbound_message(tx, message_id)
+    creds = await _twilio_creds(tx, rt, message.account_id)
+    _check_twilio_signature(request, rt, creds, params)
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not _TWILIO_MESSAGE_SID.match(sid):
+        raise _bad("MessageSid is missing or malformed.", "MessageSid")
+    raw_status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    status = inbound.TWILIO_STATUS.get(raw_status)
+    if status is None:
+        raise _bad(f"Unknown MessageStatus {raw_status!r}.", "MessageStatus")
+    await _apply(
+        tx,
+        message,
+        StatusUpdate(
+            provider="twilio",
+            message_id=message.id,
+            provider_message_id=sid,
+            status=status,
+            error_code=params.get("ErrorCode") or None,
+            error_text=params.get("ErrorMessage") or None,
+        ),
+    )
+    await tx.commit()
+    return Response(status_code=204)
+
+
+def _dig(obj: Any, *path: str | int) -> Any:
+    for key in path:
+        try:
+            obj = obj[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return obj
+
+
+@router.post("/telnyx", status_code=204, response_class=Response)
+async def telnyx_webhook(
+    request: Request, tx: TxDep, message_id: int | None = Query(None, ge=1, le=MAX_ID)
+) -> Response:
+    """Telnyx's messaging webhook: inbound messages and delivery statuses."""
+    rt = runtime_of(request)
+    body = await request.body()
+    signature = request.headers.get(telnyx.SIGNATURE_HEADER)
+    timestamp = request.headers.get(telnyx.TIMESTAMP_HEADER)
+    if not signature or not timestamp:
+        raise Forbidden("The Telnyx signature headers are missing.", code="missing_signature")
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise _bad("The body is not JSON.", "body") from exc
+    kind = _dig(event, "data", "event_type")
+    payload = _dig(event, "data", "payload")
+    if not isinstance(kind, str) or not isinstance(payload, dict):
+        raise _bad("data.event_type and data.payload are required.", "data")
+    if kind == "message.received":
+        company = _dig(payload, "to", 0, "phone_number")
+    elif kind in ("message.sent", "message.finalized"):
+        company = _dig(payload, "from", "phone_number")
+    else:
+        return Response(status_code=204)  # other events are not ours to act on
+    number = await _company_number(tx, rt, str(company or ""), "payload")
+    creds = await connections.credentials_for(
+        tx, account_id=number.account_id, provider="telnyx", secret_key=rt.settings.secret_key
+    )
+    if creds is None or not creds.public_key:
+        raise Forbidden(
+            "Telnyx is not connected for this number's account.", code="telnyx_not_connected"
+        )
+    if not telnyx.signature_valid(
+        public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
+    ):
+        raise Forbidden(
+            "The webhook signature does not match, or it is too old.", code="invalid_signature"
+        )
+    if kind == "message.received":
+        await _telnyx_inbound(request, tx, rt, number, payload)
+    else:
+        await _telnyx_status(tx, number, payload, message_id)
+    return Response(status_code=204)
+
+
+async def _telnyx_inbound(
+    request: Request, tx: Tx, rt: Runtime, number: PhoneNumber, payload: dict[str, Any]
+) -> None:
+    if not number.sms_enabled:
+        raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
+    sid = payload.get("id")
+    sender = _dig(payload, "from", "phone_number")
+    if not isinstance(sid, str) or not sid or len(sid) > 200:
+        raise _bad("payload.id is missing.", "payload.id")
+    if not isinstance(sender, str) or not sender:
+        raise _bad("payload.from.phone_number is missing.", "payload.from")
+    refs = []
+    for item in payload.get("media") or []:
+        url = _dig(item, "url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise _bad("A media item has no URL.", "payload.media")
+        refs.append(MediaRef(url=url, content_type=str(_dig(item, "content_type") or "")))
+    text = payload.get("text")
+    sms = InboundSms(
+        provider_message_id=sid,
+        from_number=sender,
+        to_number=number.e164,
+        body=(text if isinstance(text, str) else "").replace("\x00", ""),
+        media=tuple(refs[:MAX_MEDIA]),
+    )
+    received = await inbound.receive(tx, number=number, sms=sms, region=rt.settings.default_region)
+    await tx.commit()
+    if received and received.attachment_ids:
+        media.schedule(
+            rt,
+            request.app.state.providers.sms["telnyx"],
+            provider="telnyx",
+            account_id=number.account_id,
+            attachment_ids=received.attachment_ids,
+        )
+
+
+async def _telnyx_status(
+    tx: Tx, number: PhoneNumber, payload: dict[str, Any], message_id: int | None
+) -> None:
+    sid = payload.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise _bad("payload.id is missing.", "payload.id")
+    raw_status = _dig(payload, "to", 0, "status")
+    status = inbound.TELNYX_STATUS.get(str(raw_status))
+    if status is None:
+        raise _bad(f"Unknown status {raw_status!r}.", "payload.to")
+    if message_id is not None:
+        message = await _outbound_message(tx, message_id)
+    else:
+        found = await tx.session.scalar(
+            select(Message).where(Message.channel == "sms", Message.provider_message_id == sid)
+        )
+        if found is None:
+            raise NotFound("No such outbound SMS.", code="unknown_message")
+        message = found
+    if message.account_id != number.account_id:
+        raise NotFound("No such outbound SMS.", code="unknown_message")
+    first_error = _dig(payload, "errors", 0) or {}
+    await _apply(
+        tx,
+        message,
+        StatusUpdate(
+            provider="telnyx",
+            message_id=message.id,
+            provider_message_id=sid,
+            status=status,
+            error_code=str(first_error.get("code")) if first_error.get("code") else None,
+            error_text=first_error.get("detail") or first_error.get("title"),
+        ),
+    )
+    await tx.commit()
