@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from starlette.requests import HTTPConnection
 
+from parlour.accounts.throttle import LoginThrottle
 from parlour.config import Settings
 from parlour.db.engine import Database
 from parlour.realtime.hub import Hub
@@ -20,6 +21,7 @@ class Runtime:
     # Set after a commit that queued outbound messages, so the in-process worker sends at
     # once instead of at its next poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 
 def runtime_of(conn: HTTPConnection) -> Runtime:

@@ -20,7 +20,7 @@ from parlour.accounts.schemas import (
     UserPatch,
 )
 from parlour.db.deps import TxDep
-from parlour.errors import Forbidden
+from parlour.errors import Forbidden, Unauthorized
 from parlour.files.api import blob_response, read_upload
 from parlour.runtime import runtime_of
 from parlour.types import PathId
@@ -33,10 +33,18 @@ account = APIRouter(prefix="/account", tags=["account"])
 
 @auth.post("/login")
 async def login(body: LoginIn, request: Request, response: Response, tx: TxDep) -> SessionOut:
-    settings = runtime_of(request).settings
-    new = await service.login(
-        tx, email=body.email, password=body.password, days=settings.session_days
-    )
+    rt = runtime_of(request)
+    settings, throttle = rt.settings, rt.login_throttle
+    keys = ("email:" + body.email.strip().lower(), "ip:" + (request.client or ("?", 0))[0])
+    throttle.check(*keys)
+    try:
+        new = await service.login(
+            tx, email=body.email, password=body.password, days=settings.session_days
+        )
+    except Unauthorized:
+        throttle.failed(*keys)
+        raise
+    throttle.succeeded(keys[0])
     acct = await tx.session.get(Account, new.user.account_id)
     assert acct is not None
     await tx.commit()

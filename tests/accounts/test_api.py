@@ -105,3 +105,37 @@ async def test_avatar_upload_accepts_images_only(client: httpx.AsyncClient, tena
     assert img.status_code == 200
     assert img.headers["content-type"] == "image/png"
     assert img.content == png
+
+
+def test_login_throttle_blocks_after_repeated_failures() -> None:
+    import pytest
+
+    from parlour.accounts.throttle import LoginThrottle, TooManyAttempts
+
+    throttle = LoginThrottle(limits={"email": 3, "ip": 4}, window=60)
+    for _ in range(3):
+        throttle.check("email:a", "ip:1")
+        throttle.failed("email:a", "ip:1")
+    with pytest.raises(TooManyAttempts) as exc:
+        throttle.check("email:a", "ip:2")
+    assert exc.value.status == 429
+    throttle.check("email:b", "ip:1")  # the address has room for one more failure
+    throttle.failed("email:b", "ip:1")
+    with pytest.raises(TooManyAttempts):
+        throttle.check("email:c", "ip:1")  # now the address is blocked too
+
+
+async def test_repeated_wrong_passwords_get_429(client: httpx.AsyncClient, tenant: Tenant) -> None:
+    codes = []
+    for _ in range(11):
+        resp = await client.post(
+            "/api/v1/auth/login", json={"email": tenant.admin_email, "password": "wrong-wrong"}
+        )
+        codes.append(resp.json()["code"])
+    assert codes[:10] == ["bad_credentials"] * 10
+    assert codes[10] == "too_many_attempts"
+    # Even the right password waits now: the guesser must not learn it is right.
+    right = await client.post(
+        "/api/v1/auth/login", json={"email": tenant.admin_email, "password": tenant.password}
+    )
+    assert right.status_code == 429
