@@ -18,6 +18,7 @@ export function CommunicationOptions({ contact, onClose, onEditContact }: Props)
   const inbox = useInbox();
   const [error, setError] = useState<string | null>(null);
   const [saving, setSaving] = useState<string | null>(null);
+  const [preferred, setPreferred] = useOptimistic<Channel | null | undefined>(contact?.preferred_channel);
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -103,8 +104,11 @@ export function CommunicationOptions({ contact, onClose, onEditContact }: Props)
                   <input
                     type="radio"
                     name="preferred-channel"
-                    checked={contact.preferred_channel === c}
-                    onChange={() => run("pref", () => api.contacts.update(contact.id, { preferred_channel: c }))}
+                    checked={preferred === c}
+                    onChange={() => {
+                      setPreferred(c);
+                      void run("pref", () => api.contacts.update(contact.id, { preferred_channel: c }));
+                    }}
                   />
                   <span>{c ? CHANNEL_NAMES[c] : "No preference"}</span>
                 </label>
@@ -126,6 +130,13 @@ export function CommunicationOptions({ contact, onClose, onEditContact }: Props)
   );
 }
 
+/** A checkbox/radio value that flips at once and follows the server when it answers. */
+function useOptimistic<T>(value: T): [T, (v: T) => void] {
+  const [local, setLocal] = useState(value);
+  useEffect(() => setLocal(value), [value]);
+  return [local, setLocal];
+}
+
 function LabelInput({ value, label, onSave }: { value: string; label: string; onSave: (v: string) => void }) {
   const [v, setV] = useState(value);
   useEffect(() => setV(value), [value]);
@@ -144,6 +155,7 @@ function LabelInput({ value, label, onSave }: { value: string; label: string; on
 
 function PhoneRow({ phone, busy, onLabel, onOptOut }: { phone: PhoneOut; busy: boolean; onLabel: (v: string) => void; onOptOut: (v: boolean) => void }) {
   const number = formatPhone(phone.e164);
+  const [off, setOff] = useOptimistic(phone.sms_opt_out);
   return (
     <li class={`endpoint${phone.sms_opt_out ? " is-off" : ""}`} aria-busy={busy}>
       <div class="endpoint-main">
@@ -151,7 +163,7 @@ function PhoneRow({ phone, busy, onLabel, onOptOut }: { phone: PhoneOut; busy: b
         <LabelInput value={phone.label} label={`Label for ${number}`} onSave={onLabel} />
       </div>
       <label class="switch">
-        <input type="checkbox" role="switch" checked={phone.sms_opt_out} onChange={(e) => onOptOut((e.target as HTMLInputElement).checked)} aria-label={`SMS opt-out for ${number}`} />
+        <input type="checkbox" role="switch" checked={off} onChange={(e) => { const v = (e.target as HTMLInputElement).checked; setOff(v); onOptOut(v); }} aria-label={`SMS opt-out for ${number}`} />
         <span class="switch-track" aria-hidden="true" />
         <span>Opted out of SMS</span>
       </label>
@@ -166,6 +178,7 @@ function PhoneRow({ phone, busy, onLabel, onOptOut }: { phone: PhoneOut; busy: b
 }
 
 function EmailRow({ email, busy, onLabel, onBounced }: { email: EmailOut; busy: boolean; onLabel: (v: string) => void; onBounced: (v: boolean) => void }) {
+  const [bounced, setBounced] = useOptimistic(email.bounced);
   return (
     <li class={`endpoint${email.bounced ? " is-off" : ""}`} aria-busy={busy}>
       <div class="endpoint-main">
@@ -173,7 +186,7 @@ function EmailRow({ email, busy, onLabel, onBounced }: { email: EmailOut; busy: 
         <LabelInput value={email.label} label={`Label for ${email.address}`} onSave={onLabel} />
       </div>
       <label class="switch">
-        <input type="checkbox" role="switch" checked={email.bounced} onChange={(e) => onBounced((e.target as HTMLInputElement).checked)} aria-label={`Bounced: ${email.address}`} />
+        <input type="checkbox" role="switch" checked={bounced} onChange={(e) => { const v = (e.target as HTMLInputElement).checked; setBounced(v); onBounced(v); }} aria-label={`Bounced: ${email.address}`} />
         <span class="switch-track" aria-hidden="true" />
         <span>Bounced</span>
       </label>

@@ -1,0 +1,289 @@
+"""MISSION.md "The dialog window": sides, channel icons, avatars, the composer, the
+communication options and the top contact bar; and the three channels."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import App
+from tests.web.server import Api, free_port
+
+pytestmark = pytest.mark.browser
+
+
+def _center_x(locator: object) -> float:
+    box = locator.bounding_box()  # type: ignore[attr-defined]
+    assert box is not None
+    return float(box["x"] + box["width"] / 2)
+
+
+def test_prospect_left_employee_and_workflow_right_with_icons_and_avatars(app: App) -> None:
+    """Points 6, 7 and 8, on a thread that used all three channels."""
+    app.login()
+    log = app.open("Amélie Dubois")
+    middle = _center_x(log)
+
+    inbound = log.get_by_role("listitem").filter(has_text="Hi, is anyone there?")
+    bot = log.get_by_role("listitem").filter(has_text="We usually answer within minutes")
+    employee = log.get_by_role("listitem").filter(has_text="shall I call you?")
+    email = log.get_by_role("listitem").filter(has_text="Please email me instead")
+
+    assert _center_x(log.get_by_text("Hi, is anyone there?")) < middle
+    assert _center_x(log.get_by_text("Please email me instead. Thanks!")) < middle
+    assert _center_x(log.get_by_text("Thanks! We usually answer within minutes.")) > middle
+    assert _center_x(log.get_by_text("Hi! Following up on your chat: shall I call you?")) > middle
+
+    # Every message shows its channel icon.
+    expect(inbound.get_by_role("img", name="Web Chat")).to_be_visible()
+    expect(bot.get_by_role("img", name="Web Chat")).to_be_visible()
+    expect(employee.get_by_role("img", name="SMS")).to_be_visible()
+    expect(email.get_by_role("img", name="Email")).to_be_visible()
+
+    # The employee's avatar on theirs; a robot avatar, named after the workflow, on the bot's.
+    expect(employee.get_by_role("img", name="Ada Lovelace")).to_be_visible()
+    robot = bot.get_by_role("img", name="Automation: Chat auto-reply")
+    expect(robot).to_be_visible()
+    expect(robot).to_have_attribute("title", re.compile("Chat auto-reply"))
+
+    # SMS shows both numbers; email both addresses.
+    expect(employee).to_contain_text("From +1 (415) 555-0100 to +1 (415) 555-1021")
+    expect(email).to_contain_text("From amelie3@example.com to hello@northwind.example")
+
+
+def test_a_failed_sms_shows_the_reason_and_retry_delivers_it(app: App) -> None:
+    app.login()
+    log = app.open("Chiara Bianchi")
+    failed = log.get_by_role("listitem").filter(has_text="shall I call you?")
+    expect(failed.get_by_label("Status: Failed")).to_be_visible()
+    expect(failed.get_by_role("alert")).to_contain_text("could not be reached")
+    failed.get_by_role("button", name="Retry sending").click()
+    # The console provider delivers it; the status arrives over the live connection.
+    expect(failed.get_by_label("Status: Delivered")).to_be_visible()
+    expect(failed.get_by_role("alert")).to_have_count(0)
+
+
+def test_sms_composer_picks_the_company_number_counts_segments_and_sends_on_enter(
+    app: App,
+) -> None:
+    """Points 9 and 12."""
+    app.login()
+    log = app.open("Kenji Watanabe")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="SMS")).to_be_checked()
+    sender = composer.get_by_label("Send from company number")
+    expect(sender.locator("option", has_text="Main line")).to_have_count(1)
+    calls_only = sender.locator("option", has_text="Billboard ad")
+    expect(calls_only).to_be_disabled()
+    expect(calls_only).to_contain_text("SMS is not enabled")
+
+    box = composer.get_by_role("textbox", name="Message")
+    box.fill("x" * 161)
+    expect(composer.get_by_text(re.compile("2 segments"))).to_be_visible()
+    box.fill("Your beans are ready for pickup ☕")
+    expect(composer.get_by_text(re.compile("1 segment · Unicode"))).to_be_visible()
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+    sent = log.get_by_role("listitem").filter(has_text="Your beans are ready for pickup")
+    expect(sent).to_contain_text("From +1 (415) 555-0100 to +1 (415) 555-1028")
+    expect(sent.get_by_role("img", name="SMS")).to_be_visible()
+    expect(sent.get_by_role("img", name="Ada Lovelace")).to_be_visible()
+    expect(sent.get_by_label("Status: Delivered")).to_be_visible()
+    assert _center_x(log.get_by_text("Your beans are ready for pickup ☕")) > _center_x(log)
+    # The panel shows it as the newest activity.
+    rows = page.get_by_role("list", name="Conversations").get_by_role("link")
+    page.get_by_label("Search contacts in this view").fill("")
+    expect(rows.first).to_contain_text("Kenji Watanabe")
+    expect(rows.first).to_contain_text("You: Your beans are ready")
+
+
+def test_unusable_channels_are_disabled_with_the_reason(app: App) -> None:
+    app.login()
+    app.open("Liam O'Connor")  # opted out of SMS; never used the web chat
+    composer = app.page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="SMS")).to_be_disabled()
+    expect(composer.get_by_role("radio", name="Web Chat")).to_be_disabled()
+    expect(composer.get_by_role("radio", name="Email")).to_be_enabled()
+    expect(composer.get_by_text(re.compile(r"SMS unavailable: .*opted out", re.I))).to_be_visible()
+    expect(composer.get_by_text(re.compile("Web Chat unavailable"))).to_be_visible()
+
+
+def test_web_chat_reply_shows_its_own_icon(app: App) -> None:
+    """Point 13."""
+    app.login()
+    log = app.open("José Álvarez")
+    composer = app.page.get_by_role("form", name="Reply")
+    composer.get_by_role("radio", name="Web Chat").check()
+    composer.get_by_role("textbox", name="Message").fill("We open at 8 tomorrow!")
+    composer.get_by_role("button", name="Send").click()
+    sent = log.get_by_role("listitem").filter(has_text="We open at 8 tomorrow!")
+    expect(sent.get_by_role("img", name="Web Chat")).to_be_visible()
+    expect(sent).to_contain_text("To the web chat visitor")
+
+
+def test_email_composer_pops_up_and_sends_subject_and_formatted_body(app: App, api: Api) -> None:
+    """Point 14: choose the address, the composer pops up, the email lands in the thread."""
+    app.login()
+    log = app.open("Björn Lindqvist")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    # Björn last wrote by email, so the composer is already on Email.
+    expect(composer.get_by_role("radio", name="Email")).to_be_checked()
+    composer.get_by_role("button", name="Write an email to Björn Lindqvist").click()
+    dialog = page.get_by_role("dialog", name="New email to Björn Lindqvist")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("To")).to_contain_text(re.compile(r"bj(ö|o)rn2@example.com"))
+    dialog.get_by_label("Subject").fill("Your wholesale order")
+    body = dialog.get_by_role("textbox", name="Email body")
+    body.click()
+    page.keyboard.type("Hello Björn, ")
+    dialog.get_by_role("button", name="Bold").click()
+    page.keyboard.type("it ships Monday")
+    dialog.get_by_role("button", name="Send email").click()
+    expect(dialog).to_be_hidden()
+
+    sent = log.get_by_role("listitem").filter(has_text="Your wholesale order")
+    expect(sent.get_by_role("img", name="Email")).to_be_visible()
+    expect(sent).to_contain_text(re.compile(r"to bj(ö|o)rn2@example.com"))
+    frame = sent.frame_locator("iframe")
+    expect(frame.locator("b, strong").first).to_have_text("it ships Monday")
+    # Collapsible.
+    head = sent.get_by_role("button", name=re.compile("Your wholesale order"))
+    head.click()
+    expect(head).to_have_attribute("aria-expanded", "false")
+    expect(sent.locator("iframe")).to_have_count(0)
+    head.click()
+    expect(sent.locator("iframe")).to_have_count(1)
+
+    conv = api.conversation_of("Björn Lindqvist")
+    messages = api.get(f"/conversations/{conv['id']}/messages")
+    assert isinstance(messages, dict)
+    last = messages["items"][-1]
+    assert (last["channel"], last["subject"]) == ("email", "Your wholesale order")
+    assert "it ships Monday" in last["body"]
+
+
+@pytest.fixture
+def tracker() -> Iterator[tuple[str, list[str]]]:
+    """A local web server that records every request: a stand-in for a tracking pixel."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", hits
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_email_html_runs_no_script_and_loads_no_remote_image(
+    app: App, api: Api, tracker: tuple[str, list[str]]
+) -> None:
+    base, hits = tracker
+    conv = api.conversation_of("Yuki Tanaka")
+    html = (
+        f'<p>Menu attached</p><img src="{base}/pixel.png" width="1" height="1">'
+        '<img src="x" onerror="window.top.__pwned = 1">'
+        "<script>window.top.__pwned = 2</script>"
+        f'<div style="background:url({base}/bg.png)">styled</div>'
+    )
+    api.post(
+        f"/conversations/{conv['id']}/messages",
+        {"channel": "email", "subject": "Tracking test", "body": "Menu attached", "html": html},
+    )
+    app.login()
+    log = app.open("Yuki Tanaka")
+    email = log.get_by_role("listitem").filter(has_text="Tracking test")
+    expect(email.frame_locator("iframe").get_by_text("Menu attached")).to_be_visible()
+    sandbox = email.locator("iframe").get_attribute("sandbox") or ""
+    assert "allow-scripts" not in sandbox
+    app.page.wait_for_timeout(500)
+    assert app.page.evaluate("window.__pwned") is None
+    assert hits == []
+
+
+def test_communication_options_slide_out_and_change_what_the_composer_may_use(
+    app: App,
+) -> None:
+    """Point 10: the floating panel button; opt-out and preferences set there."""
+    app.login()
+    app.open("Noah Williams")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="SMS")).to_be_enabled()
+
+    page.get_by_role("button", name="Communication options", exact=True).click()
+    panel = page.get_by_role("complementary", name="Communication options")
+    expect(panel).to_be_visible()
+    expect(panel).to_contain_text("+1 (415) 555-1056")
+    expect(panel).to_contain_text("noah8@example.com")
+
+    opt_out = panel.get_by_role("switch", name="SMS opt-out for +1 (415) 555-1056")
+    opt_out.check()
+    expect(panel).to_contain_text("We won't text this number")
+    expect(composer.get_by_role("radio", name="SMS")).to_be_disabled()
+
+    opt_out.uncheck()
+    expect(composer.get_by_role("radio", name="SMS")).to_be_enabled()
+
+    panel.get_by_role("radio", name="Email").check()
+    expect(panel.get_by_role("radio", name="Email")).to_be_checked()
+    panel.get_by_label("Label for noah8@example.com").fill("personal")
+    panel.get_by_label("Label for noah8@example.com").press("Enter")
+    page.get_by_role("button", name="Close communication options").click()
+    expect(panel).to_be_hidden()
+    page.reload()
+    page.get_by_role("button", name="Communication options", exact=True).click()
+    expect(panel.get_by_role("radio", name="Email")).to_be_checked()
+    expect(panel.get_by_label("Label for noah8@example.com")).to_have_value("personal")
+
+
+def test_top_contact_bar_chooses_which_phone_and_address_we_write_to(app: App, api: Api) -> None:
+    """Point 11."""
+    conv = api.conversation_of("Priya Raman")
+    contact_id = conv["contact"]["id"]  # type: ignore[index]
+    detail = api.get(f"/contacts/{contact_id}")
+    assert isinstance(detail, dict)
+    phones = [{"id": p["id"], "number": p["e164"], "label": p["label"]} for p in detail["phones"]]
+    api.patch(
+        f"/contacts/{contact_id}",
+        {"phones": [*phones, {"number": "+14155557777", "label": "office"}]},
+    )
+    app.login()
+    log = app.open("Priya Raman")
+    page = app.page
+    to = page.get_by_role("combobox", name="Text this number")
+    expect(to).to_contain_text("mobile · +1 (415) 555-1035")
+    to.select_option(label="office · +1 (415) 555-7777")
+    page.get_by_role("form", name="Reply").get_by_role("textbox", name="Message").fill(
+        "Calling your office line"
+    )
+    page.keyboard.press("Enter")
+    sent = log.get_by_role("listitem").filter(has_text="Calling your office line")
+    expect(sent).to_contain_text("to +1 (415) 555-7777")
+
+    page.get_by_role("form", name="Reply").get_by_role("radio", name="Email").check()
+    page.get_by_role("dialog", name=re.compile("New email")).get_by_role(
+        "button", name="Discard"
+    ).click()
+    expect(page.get_by_role("combobox", name="Email this address")).to_contain_text(
+        "priya5@example.com"
+    )
