@@ -108,7 +108,11 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
       setMerging(false);
       setMergeWith(null);
       void inbox.loadPanelPage(false);
-      if (fresh.conversation_id) navigate(`/conversations/${fresh.conversation_id}`);
+      // One thread now holds both histories: show it, refetched.
+      if (fresh.conversation_id) {
+        if (inbox.live.value.openId === fresh.conversation_id) void inbox.open(fresh.conversation_id);
+        else navigate(`/conversations/${fresh.conversation_id}`);
+      }
       setSaved(true);
     } catch (err) {
       setFormError({ text: errorText(err) });
