@@ -271,10 +271,9 @@ async def import_twilio_numbers(
     except DeliveryError as exc:
         raise _provider_error(exc, "twilio") from exc
     available = [(n.e164, n.friendly_name, n.sms) for n in found]
-    # Check first in a transaction that is rolled back, so that webhooks are configured
-    # only for numbers that will be imported.
+    # Check first, so that webhooks are configured only for numbers that will be imported.
     async with transaction(rt.db, rt.hub, write=False) as tx:
-        planned, _ = await service.import_numbers(
+        planned, _ = await service.plan_import(
             tx,
             account_id=admin.account_id,
             provider="twilio",
@@ -282,8 +281,7 @@ async def import_twilio_numbers(
             wanted=body.numbers,
             region=rt.settings.default_region,
         )
-        planned_e164 = {n.e164 for n in planned}
-        await tx.rollback()
+    planned_e164 = set(planned)
     if body.configure_webhooks:
         try:
             for n in found:

@@ -43,7 +43,7 @@ def schedule(
     provider: str,
     account_id: int,
     attachment_ids: list[int],
-    delays: tuple[float, ...] = RETRY_DELAYS,
+    delays: tuple[float, ...] | None = None,
 ) -> None:
     """Starts the downloads in the background (called after the webhook's commit)."""
     for attachment_id in attachment_ids:
@@ -54,7 +54,7 @@ def schedule(
                 provider=provider,
                 account_id=account_id,
                 attachment_id=attachment_id,
-                delays=delays,
+                delays=RETRY_DELAYS if delays is None else delays,
             ),
             name=f"sms-media-{attachment_id}",
         )

@@ -65,7 +65,7 @@ async def remove_number(tx: Tx, *, account_id: int, number_id: int) -> None:
     await tx.session.flush()
 
 
-async def import_numbers(
+async def plan_import(
     tx: Tx,
     *,
     account_id: int,
@@ -73,13 +73,13 @@ async def import_numbers(
     available: list[tuple[str, str, bool]],
     wanted: list[str] | None,
     region: str,
-) -> tuple[list[PhoneNumber], list[str]]:
-    """Adds the provider's numbers as company numbers: ``available`` is (e164, name,
-    sms-capable) as the provider lists them; ``wanted`` None means every SMS-capable one.
-    Returns (added, already this account's). All or nothing."""
-    at_provider = {e164: (name, sms) for e164, name, sms in available}
+) -> tuple[list[str], list[str]]:
+    """Which of the provider's numbers to add: ``available`` is (e164, name, sms-capable)
+    as the provider lists them; ``wanted`` None means every SMS-capable one. Returns
+    (to add, already this account's); refuses the whole import if any is not possible."""
+    at_provider = {e164: sms for e164, _, sms in available}
     if wanted is None:
-        chosen = [e164 for e164, (_, sms) in at_provider.items() if sms]
+        chosen = [e164 for e164, sms in at_provider.items() if sms]
     else:
         chosen = []
         for raw in wanted:
@@ -94,7 +94,7 @@ async def import_numbers(
                     code="not_at_provider",
                     details={"field": "numbers", "number": e164},
                 )
-            if not at_provider[e164][1]:
+            if not at_provider[e164]:
                 raise InvalidInput(
                     f"{e164} cannot send or receive SMS.",
                     code="not_sms_capable",
@@ -103,28 +103,48 @@ async def import_numbers(
             if e164 not in chosen:
                 chosen.append(e164)
     existing = {
-        n.e164: n
+        n.e164: n.account_id
         for n in await tx.session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(chosen)))
     }
-    taken = [e for e, n in existing.items() if n.account_id != account_id]
+    taken = sorted(e for e, owner in existing.items() if owner != account_id)
     if taken:
         raise Conflict(
-            f"{', '.join(sorted(taken))} is already used by another account.",
+            f"{', '.join(taken)} is already used by another account.",
             code="duplicate_number",
-            details={"numbers": sorted(taken)},
+            details={"numbers": taken},
         )
-    added = []
-    for e164 in chosen:
-        if e164 in existing:
-            continue
-        number = PhoneNumber(
+    return [e for e in chosen if e not in existing], sorted(existing)
+
+
+async def import_numbers(
+    tx: Tx,
+    *,
+    account_id: int,
+    provider: str,
+    available: list[tuple[str, str, bool]],
+    wanted: list[str] | None,
+    region: str,
+) -> tuple[list[PhoneNumber], list[str]]:
+    """Adds the provider's numbers as company numbers (see ``plan_import``). All or nothing."""
+    to_add, present = await plan_import(
+        tx,
+        account_id=account_id,
+        provider=provider,
+        available=available,
+        wanted=wanted,
+        region=region,
+    )
+    names = {e164: name for e164, name, _ in available}
+    added = [
+        PhoneNumber(
             account_id=account_id,
             e164=e164,
-            label=at_provider[e164][0][:100],
+            label=names[e164][:100],
             provider=provider,
             sms_enabled=True,
         )
-        tx.session.add(number)
-        added.append(number)
+        for e164 in to_add
+    ]
+    tx.session.add_all(added)
     await tx.session.flush()
-    return added, sorted(existing)
+    return added, present

@@ -8,16 +8,22 @@ is looked up (``find_sent``) before it is ever retried.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
-import aiohttp
 import httpx
-from twilio.base.exceptions import TwilioException, TwilioRestException
-from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.base.exceptions import (
+    TwilioException,
+    TwilioRestException,
+    TwilioServiceException,
+)
+from twilio.http import AsyncHttpClient
+from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
@@ -32,6 +38,44 @@ from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
 
 STATUS_PATH = "/webhooks/twilio/status"
 INBOUND_PATH = "/webhooks/twilio/sms"
+
+
+class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
+    """The SDK's HTTP layer over httpx (already Parlour's HTTP client) instead of aiohttp.
+
+    The SDK still builds every request (URL, form fields, auth, headers) and parses every
+    answer; this only carries them.
+    """
+
+    def __init__(self, *, timeout: float) -> None:
+        super().__init__(logging.getLogger("parlour.sms.twilio.http"), True, timeout)
+        self._http = httpx.AsyncClient(timeout=timeout)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 - the SDK's signature
+        allow_redirects: bool = False,
+    ) -> TwilioResponse:
+        resp = await self._http.request(
+            method.upper(),
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            auth=auth,
+            timeout=timeout or self.timeout,
+            follow_redirects=allow_redirects,
+        )
+        return TwilioResponse(resp.status_code, resp.text, resp.headers)
+
+    async def close(self) -> None:
+        await self._http.aclose()
 
 
 @dataclass(frozen=True)
@@ -55,12 +99,13 @@ def signature_valid(*, auth_token: str, url: str, params: dict[str, str], signat
     return bool(RequestValidator(auth_token).validate(url, params, signature))
 
 
-def failure_from(exc: TwilioRestException) -> DeliveryError:
-    code = str(exc.code) if exc.code else None
-    if exc.status == 429 or code == "20429" or exc.status >= 500:
-        return TransientFailure(f"Twilio answered {exc.status}: {exc.msg}"[:300], code=code or "")
+def failure_from(status: int, code: object, text: str) -> DeliveryError:
+    """Twilio's error answer as a delivery error: 429 and 5xx are worth retrying."""
+    code_s = str(code) if code else None
+    if status == 429 or code_s == "20429" or status >= 500:
+        return TransientFailure(f"Twilio answered {status}: {text}"[:300], code=code_s or "")
     return PermanentFailure(
-        errors.describe("twilio", code, exc.msg), code=code or f"http_{exc.status}"
+        errors.describe("twilio", code_s, text), code=code_s or f"http_{status}"
     )
 
 
@@ -85,7 +130,7 @@ class TwilioSms:
                 "Twilio is not connected for this account. Connect it in Settings → SMS.",
                 code="twilio_not_connected",
             )
-        http = AsyncTwilioHttpClient(timeout=self.timeout)
+        http = HttpxTwilioClient(timeout=self.timeout)
         try:
             if creds.api_key_sid and creds.api_key_secret:
                 client = Client(
@@ -96,8 +141,10 @@ class TwilioSms:
             client.api.base_url = self.api_base
             yield client
         except TwilioRestException as exc:
-            raise failure_from(exc) from exc
-        except (aiohttp.ClientError, TimeoutError, TwilioException) as exc:
+            raise failure_from(exc.status, exc.code, exc.msg) from exc
+        except TwilioServiceException as exc:
+            raise failure_from(exc.status, exc.code, exc.detail or exc.title) from exc
+        except (httpx.HTTPError, TimeoutError, TwilioException) as exc:
             raise TransientFailure(f"Could not reach Twilio: {exc!r}"[:300]) from exc
         finally:
             await http.close()
