@@ -1,0 +1,88 @@
+"""Phone-width layout, settings pages, and a long thread that pages on scroll."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.web.conftest import App
+from tests.web.server import Api, DemoServer
+
+pytestmark = pytest.mark.browser
+
+
+def test_phone_width_stacks_panel_and_dialog(new_app: Any, demo: DemoServer) -> None:
+    app: App = new_app(demo.url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    app.login()
+    page = app.page
+    panel = page.get_by_role("region", name="Contacts panel")
+    expect(panel).to_be_visible()
+    expect(page.get_by_role("region", name="Dialog window")).to_be_hidden()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+
+    app.open("Amélie Dubois")
+    expect(panel).to_be_hidden()
+    expect(page.get_by_role("log", name="Messages")).to_be_visible()
+    expect(page.get_by_role("form", name="Reply")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.get_by_role("button", name="Back to conversations").click()
+    expect(panel).to_be_visible()
+
+
+def test_settings_add_a_sms_number_that_the_composer_can_then_use(
+    new_app: Any, fresh_demo: DemoServer
+) -> None:
+    app: App = new_app(fresh_demo.url)
+    app.login()
+    page = app.page
+    page.get_by_role("link", name="Settings").click()
+    page.get_by_role("navigation", name="Settings").get_by_role(
+        "link", name="Phone numbers"
+    ).click()
+    form = page.get_by_role("form", name="Add a phone number")
+    form.get_by_label("Number").fill("+1 415 555 0199")
+    form.get_by_label("Label").fill("Store")
+    form.get_by_role("button", name="Add number").click()
+    expect(page.get_by_role("cell", name="+1 (415) 555-0199")).to_be_visible()
+
+    page.get_by_role("navigation", name="Settings").get_by_role("link", name="Web chat").click()
+    widget = page.get_by_role("region", name="Widget northwind.example")
+    expect(widget.get_by_label("Embed snippet", exact=False)).to_have_value(re.compile("widget.js"))
+    widget.get_by_role("switch", name="Enable widget northwind.example").uncheck()
+    expect(widget.get_by_text("Disabled")).to_be_visible()
+
+    page.get_by_role("link", name="Inbox", exact=True).click()
+    app.open("José Álvarez")
+    composer = page.get_by_role("form", name="Reply")
+    sender = composer.get_by_label("Send from company number")
+    expect(sender.locator("option", has_text="Store")).to_have_count(1)
+    expect(composer.get_by_role("radio", name="Web Chat")).to_be_disabled()
+
+
+def test_a_long_thread_loads_older_pages_on_scroll_and_keeps_the_place(app: App, api: Api) -> None:
+    contact = api.post("/contacts", {"name": "Long Thread", "phones": [{"number": "+14155556700"}]})
+    assert isinstance(contact, dict)
+    conv = api.post(f"/contacts/{contact['id']}/conversation")
+    assert isinstance(conv, dict)
+    for i in range(1, 71):
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": f"Note {i}"})
+
+    app.login()
+    log = app.open("Long Thread")
+    page = app.page
+    expect(log.get_by_text("Note 70", exact=True)).to_be_visible()
+    expect(log.get_by_text("Note 1", exact=True)).to_have_count(0)
+    # Scroll to the top of the first page: the page before it loads, and "Note 21" (the
+    # oldest message of the first page) stays where the reader was looking.
+    anchor = log.get_by_text("Note 21", exact=True)
+    log.evaluate("el => el.closest('.messages-scroll').scrollTop = 0")
+    expect(log.get_by_text("Note 1", exact=True)).to_be_attached()
+    expect(anchor).to_be_in_viewport()
+    expect(log.get_by_text("Note 2", exact=True)).not_to_be_in_viewport()
+    expect(log.get_by_role("listitem").filter(has_text=re.compile(r"Note \d+"))).to_have_count(70)
+    log.evaluate("el => el.closest('.messages-scroll').scrollTop = 0")
+    expect(page.get_by_text("This is the start of the conversation.")).to_be_visible()
