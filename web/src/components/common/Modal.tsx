@@ -22,6 +22,8 @@ const FOCUSABLE =
 
 export function Modal({ title, onClose, children, footer, size = "md", initialFocus, class: cls, headerExtra }: ModalProps) {
   const ref = useRef<HTMLDivElement>(null);
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
   const titleId = useRef(`dlg-${Math.random().toString(36).slice(2, 8)}`).current;
 
   useEffect(() => {
@@ -33,17 +35,22 @@ export function Modal({ title, onClose, children, footer, size = "md", initialFo
       root?.querySelector<HTMLElement>(`.modal-body :is(${FOCUSABLE})`) ||
       root?.querySelector<HTMLElement>(FOCUSABLE);
     first?.focus();
+    // Escape closes the topmost dialog even when focus has fallen back to the page.
+    const onDocKey = (e: KeyboardEvent) => {
+      if (e.key !== "Escape" || e.defaultPrevented) return;
+      const all = document.querySelectorAll(".modal");
+      if (all[all.length - 1] !== ref.current) return;
+      e.preventDefault();
+      onCloseRef.current();
+    };
+    document.addEventListener("keydown", onDocKey);
     return () => {
+      document.removeEventListener("keydown", onDocKey);
       if (opener && document.contains(opener)) opener.focus();
     };
   }, []);
 
   function onKeyDown(e: KeyboardEvent) {
-    if (e.key === "Escape") {
-      e.stopPropagation();
-      onClose();
-      return;
-    }
     if (e.key !== "Tab" || !ref.current) return;
     const items = Array.from(ref.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((el) => el.offsetParent !== null);
     if (items.length === 0) return;

@@ -1,0 +1,132 @@
+"""Takes the screenshots in docs/screenshots/ from a fresh demo in Chromium.
+
+    uv run python -m tests.web.screenshots
+
+Needs the built web app and /usr/bin/chromium, like the browser tests.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from tests.web.server import (
+    ADMIN,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PASSWORD,
+    ROOT,
+    DemoServer,
+    ensure_web_app_built,
+)
+
+OUT = ROOT / "docs" / "screenshots"
+
+
+def login(page: Any, url: str) -> None:
+    page.goto(url + "/")
+    page.get_by_label("Email").fill(ADMIN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("list", name="Conversations").wait_for()
+
+
+def open_thread(page: Any, name: str) -> None:
+    page.get_by_role("link", name=re.compile(re.escape(name))).first.click()
+    page.get_by_role("heading", level=2, name=name).wait_for()
+    page.wait_for_timeout(600)
+
+
+def shoot(page: Any, name: str) -> None:
+    page.wait_for_timeout(350)
+    page.screenshot(path=str(OUT / f"{name}.png"))
+    print(f"wrote docs/screenshots/{name}.png")
+
+
+def main() -> int:
+    problem = ensure_web_app_built()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        server = DemoServer(Path(tmp)).start()
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            desktop = browser.new_context(viewport={"width": 1440, "height": 900})
+            page = desktop.new_page()
+            login(page, server.url)
+            shoot(page, "01-inbox")
+            open_thread(page, "Amélie Dubois")
+            shoot(page, "02-thread-three-channels-and-bot")
+
+            open_thread(page, "Chiara Bianchi")
+            page.get_by_role("form", name="Reply").get_by_role("radio", name="SMS").check()
+            page.get_by_role("form", name="Reply").get_by_role("textbox", name="Message").fill(
+                "Hi Chiara! Your order of 3 bags is ready — shall we deliver on Monday?"
+            )
+            shoot(page, "03-failed-sms-and-sms-composer")
+
+            open_thread(page, "Amélie Dubois")
+            page.get_by_role("button", name="Write an email to Amélie Dubois").click()
+            dialog = page.get_by_role("dialog", name="New email to Amélie Dubois")
+            dialog.get_by_label("Subject").fill("Your wholesale order")
+            dialog.get_by_role("textbox", name="Email body").click()
+            page.keyboard.type("Hi Amélie,\n\nThanks for your order! ")
+            dialog.get_by_role("button", name="Bold").click()
+            page.keyboard.type("It ships on Monday")
+            dialog.get_by_role("button", name="Bold").click()
+            page.keyboard.type(" and arrives Wednesday.\n\nBest,\nAda")
+            shoot(page, "04-email-composer")
+            dialog.get_by_role("button", name="Discard").click()
+
+            page.get_by_role("button", name="Communication options", exact=True).click()
+            shoot(page, "05-communication-options")
+            page.get_by_role("button", name="Close communication options").click()
+
+            page.get_by_role("region", name="Dialog window").get_by_role(
+                "button", name="Edit contact Amélie Dubois"
+            ).click()
+            page.get_by_role("dialog").get_by_label("New note").fill(
+                "Owner of Café Lumière. Orders every first Monday."
+            )
+            page.get_by_role("dialog").get_by_role("button", name="Add note").click()
+            page.get_by_role("dialog").get_by_text("Orders every first Monday.").wait_for()
+            shoot(page, "06-quick-edit")
+            page.keyboard.press("Escape")
+
+            page.get_by_role("region", name="Contacts panel").get_by_role(
+                "button", name="New conversation"
+            ).click()
+            page.keyboard.type("ro")
+            page.get_by_role("option", name=re.compile("Rosa Parks")).wait_for()
+            shoot(page, "07-new-conversation-search")
+            page.keyboard.press("Escape")
+
+            page.get_by_role("link", name="Settings").click()
+            page.get_by_role("navigation", name="Settings").get_by_role(
+                "link", name="Web chat"
+            ).click()
+            shoot(page, "08-settings-web-chat")
+            desktop.close()
+
+            phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+            page = phone.new_page()
+            login(page, server.url)
+            shoot(page, "09-phone-panel")
+            open_thread(page, "José Álvarez")
+            shoot(page, "10-phone-thread")
+            phone.close()
+        finally:
+            browser.close()
+            server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
