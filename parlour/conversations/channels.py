@@ -95,8 +95,15 @@ def _option(
 
 
 async def sms_option(
-    tx: Tx, *, account: Account, contact: Contact, conv: Conversation | None
+    tx: Tx,
+    *,
+    account: Account,
+    contact: Contact,
+    conv: Conversation | None,
+    sender_id: int | None = None,
 ) -> ChannelOption:
+    """``sender_id``: the company number the user chose; opt-outs scoped per number are
+    judged against it rather than against the default sender."""
     numbers = list(
         await tx.session.scalars(
             select(PhoneNumber).where(PhoneNumber.account_id == account.id).order_by(PhoneNumber.id)
@@ -114,7 +121,7 @@ async def sms_option(
         for n in numbers
     ]
     last = await _last_used(tx, conv, "sms")
-    sender_id = _pick(senders, last.phone_number_id if last else None)
+    sender_id = _pick(senders, sender_id or (last.phone_number_id if last else None))
     sender_e164 = next((n.e164 for n in numbers if n.id == sender_id), None)
     recipients = []
     for p in contact.phones:

@@ -446,8 +446,18 @@ async def send_message(
     tx: Tx, *, account_id: int, conversation_id: int, author: Author, draft: MessageIn
 ) -> Message:
     conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
-    options = await channel_options(tx, account_id=account_id, contact_id=conv.contact_id)
-    option = next(o for o in options.channels if o.channel == draft.channel)
+    if draft.channel == "sms" and draft.phone_number_id:
+        account = await tx.session.get(Account, account_id)
+        assert account is not None
+        contact = await contacts_service.get_contact(
+            tx, account_id=account_id, contact_id=conv.contact_id
+        )
+        option = await channels.sms_option(
+            tx, account=account, contact=contact, conv=conv, sender_id=draft.phone_number_id
+        )
+    else:
+        options = await channel_options(tx, account_id=account_id, contact_id=conv.contact_id)
+        option = next(o for o in options.channels if o.channel == draft.channel)
     body = draft.body.strip()
     html = sanitize_html(draft.html) if draft.html else None
     if draft.channel == "email" and html and not body:

@@ -385,9 +385,15 @@ class FakeTwilio:
         if self.hang_after_accept:
             self.hanging.set()
             self.release.wait(30)
+        answer = msg.json(self.base_url)
         if msg.status_callback and self.send_callbacks:
-            threading.Thread(target=self._callbacks, args=(acct, msg, outcome), daemon=True).start()
-        return 201, msg.json(self.base_url)
+            if self.post_callbacks:
+                threading.Thread(
+                    target=self._callbacks, args=(acct, msg, outcome), daemon=True
+                ).start()
+            else:
+                self._callbacks(acct, msg, outcome)
+        return 201, answer
 
     def _callbacks(self, acct: FakeAccount, msg: FakeMessage, outcome: Outcome) -> None:
         for status in ("sent", outcome.final):

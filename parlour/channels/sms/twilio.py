@@ -8,6 +8,7 @@ is looked up (``find_sent``) before it is ever retried.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -144,7 +145,19 @@ class TwilioSms:
             raise failure_from(exc.status, exc.code, exc.msg) from exc
         except TwilioServiceException as exc:
             raise failure_from(exc.status, exc.code, exc.detail or exc.title) from exc
-        except (httpx.HTTPError, TimeoutError, TwilioException) as exc:
+        except TwilioException as exc:
+            # Listing pages raises a bare TwilioException carrying Twilio's answer.
+            answer = next((a for a in exc.args if isinstance(a, TwilioResponse)), None)
+            if answer is None:
+                raise TransientFailure(f"Twilio failed: {exc!r}"[:300]) from exc
+            try:
+                body = json.loads(answer.text)
+            except ValueError:
+                body = {}
+            raise failure_from(
+                answer.status_code, body.get("code"), str(body.get("message") or exc.args[0])
+            ) from exc
+        except (httpx.HTTPError, TimeoutError) as exc:
             raise TransientFailure(f"Could not reach Twilio: {exc!r}"[:300]) from exc
         finally:
             await http.close()
