@@ -10,7 +10,7 @@ import { QuickEdit } from "./components/QuickEdit";
 import { Settings } from "./components/Settings";
 import { Thread } from "./components/Thread";
 import { Avatar } from "./components/common/Avatar";
-import { InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
+import { BellIcon, InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
 import { linkClick, navigate, parseRoute, path } from "./lib/router";
 import { InboxContext, SessionContext, useInbox, useSession } from "./stores/context";
 import { createInboxStore, type InboxStore } from "./stores/inbox";
@@ -116,6 +116,16 @@ function Shell() {
           <SettingsIcon size={20} />
         </a>
         <span class="spacer" />
+        <button
+          type="button"
+          class={`rail-link${inbox.notify.value ? " is-on" : ""}`}
+          aria-pressed={inbox.notify.value}
+          aria-label="Desktop notifications"
+          title={inbox.notify.value ? "Desktop notifications are on" : "Turn on desktop notifications"}
+          onClick={() => void inbox.setNotify(!inbox.notify.value)}
+        >
+          <BellIcon size={19} />
+        </button>
         <a class="rail-me" href="/settings/profile" onClick={linkClick} aria-label={`Your profile (${user.name})`} title={user.name}>
           <Avatar name={user.name} initials={user.initials} url={user.avatar_url} size={32} />
         </a>

@@ -539,8 +539,12 @@ export function createInboxStore(me: UserOut) {
   async function start() {
     connect();
     void api.users.list().then((u) => (users.value = u)).catch(() => undefined);
-    await loadViews();
-    await loadPanelPage(false);
+    // The panel does not wait for the views: both start at once, and the view's filters
+    // (which events are matched against) are filled in when they arrive.
+    const asked = viewId.value;
+    await Promise.all([loadViews(), loadPanelPage(false)]);
+    if (viewId.value !== asked) await loadPanelPage(false); // the remembered view is gone
+    live.value = { ...live.value, query: { ...live.value.query, filters: filtersOf(viewId.value) } };
     if (typeof document !== "undefined") {
       document.addEventListener("visibilitychange", () => {
         if (!document.hidden) markOpenRead();
