@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from parlour.channels.sms.cli import twilio_app
 from parlour.config import Settings
 
 app = typer.Typer(help="Parlour: a multi-channel conversations inbox.", no_args_is_help=True)
@@ -17,6 +18,7 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
+app.add_typer(twilio_app, name="twilio")
 
 
 def _settings(**overrides: object) -> Settings:

@@ -1,0 +1,185 @@
+"""`parlour twilio ...`: connect a Twilio account and import its numbers from a script."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
+
+import typer
+
+from parlour.config import Settings
+
+twilio_app = typer.Typer(help="Connect Twilio and import its numbers.", no_args_is_help=True)
+
+T = TypeVar("T")
+
+AccountOpt = Annotated[str, typer.Option("--account", help="The Parlour account (its name).")]
+
+
+def _run(settings: Settings, fn: Callable[..., Awaitable[T]]) -> T:
+    from parlour.db.engine import make_database
+    from parlour.db.migrate import migrate
+    from parlour.realtime.hub import make_hub
+
+    async def go() -> T:
+        await migrate(settings.database_url)
+        db, hub = make_database(settings), make_hub(settings)
+        await hub.start()
+        try:
+            return await fn(db, hub)
+        finally:
+            await hub.stop()
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+async def _account_id(db, hub, name: str) -> int:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from parlour.accounts.models import Account
+    from parlour.db.tx import transaction
+
+    async with transaction(db, hub, write=False) as tx:
+        found = await tx.session.scalar(select(Account.id).where(Account.name == name))
+    if found is None:
+        raise _fail(f"no account named {name!r}")
+    return int(found)
+
+
+@twilio_app.command("connect")
+def connect(
+    account: AccountOpt,
+    account_sid: Annotated[str, typer.Option(help="Twilio Account SID (AC…).")],
+    auth_token: Annotated[
+        str, typer.Option(envvar="TWILIO_AUTH_TOKEN", help="Auth token (or $TWILIO_AUTH_TOKEN).")
+    ],
+    api_key_sid: Annotated[str | None, typer.Option(help="Optional API key SID (SK…).")] = None,
+    api_key_secret: Annotated[
+        str | None, typer.Option(envvar="TWILIO_API_KEY_SECRET", help="Its secret.")
+    ] = None,
+    verify: Annotated[bool, typer.Option(help="Check the credentials with Twilio.")] = True,
+) -> None:
+    """Store (encrypted) an account's Twilio credentials."""
+    from pydantic import ValidationError
+
+    from parlour.channels.delivery import DeliveryError
+    from parlour.channels.sms import connections
+    from parlour.channels.sms.provider import SmsCredentials
+    from parlour.channels.sms.schemas import TwilioConnectIn
+    from parlour.channels.sms.twilio import TwilioSms
+    from parlour.db.tx import transaction
+
+    settings = Settings()
+    try:
+        body = TwilioConnectIn(
+            account_sid=account_sid,
+            auth_token=auth_token,
+            api_key_sid=api_key_sid,
+            api_key_secret=api_key_secret,
+        )
+    except ValidationError as exc:
+        raise _fail(str(exc.errors()[0]["msg"])) from exc
+    creds = SmsCredentials(
+        account_sid=body.account_sid,
+        auth_token=body.auth_token,
+        api_key_sid=body.api_key_sid,
+        api_key_secret=body.api_key_secret,
+    )
+    twilio = TwilioSms(api_base=settings.twilio_api_base, public_url=settings.public_url)
+
+    async def go(db, hub) -> None:  # type: ignore[no-untyped-def]
+        account_id = await _account_id(db, hub, account)
+        if verify:
+            try:
+                await twilio.check_credentials(creds)
+            except DeliveryError as exc:
+                raise _fail(f"Twilio refused: {exc.message}") from exc
+        async with transaction(db, hub) as tx:
+            await connections.save(
+                tx,
+                account_id=account_id,
+                provider="twilio",
+                secret_key=settings.secret_key,
+                creds=creds,
+            )
+            await tx.commit()
+
+    _run(settings, go)
+    typer.echo(f"Connected Twilio {body.account_sid} to '{account}'.")
+    typer.echo(f"  A message comes in (webhook, POST): {twilio.inbound_url()}")
+
+
+@twilio_app.command("import-numbers")
+def import_numbers(
+    account: AccountOpt,
+    number: Annotated[
+        list[str] | None, typer.Option("--number", help="Only this number (repeatable).")
+    ] = None,
+    configure_webhooks: Annotated[
+        bool, typer.Option(help="Point each number's incoming-message webhook at Parlour.")
+    ] = False,
+) -> None:
+    """Add the Twilio account's SMS-capable numbers as company phone numbers."""
+    from parlour.channels.delivery import DeliveryError
+    from parlour.channels.sms import connections, service
+    from parlour.channels.sms.twilio import TwilioSms
+    from parlour.db.tx import transaction
+    from parlour.errors import ParlourError
+
+    settings = Settings()
+    twilio = TwilioSms(api_base=settings.twilio_api_base, public_url=settings.public_url)
+
+    async def go(db, hub) -> tuple[list[str], list[str]]:  # type: ignore[no-untyped-def]
+        account_id = await _account_id(db, hub, account)
+        async with transaction(db, hub, write=False) as tx:
+            creds = await connections.credentials_for(
+                tx, account_id=account_id, provider="twilio", secret_key=settings.secret_key
+            )
+        if creds is None:
+            raise _fail("Twilio is not connected; run `parlour twilio connect` first")
+        try:
+            found = await twilio.list_numbers(creds)
+            available = [(n.e164, n.friendly_name, n.sms) for n in found]
+            async with transaction(db, hub, write=False) as tx:
+                planned, _ = await service.plan_import(
+                    tx,
+                    account_id=account_id,
+                    provider="twilio",
+                    available=available,
+                    wanted=number or None,
+                    region=settings.default_region,
+                )
+            if configure_webhooks:
+                for n in found:
+                    if n.e164 in planned:
+                        await twilio.point_webhooks(creds, number_sid=n.sid)
+            async with transaction(db, hub) as tx:
+                added, present = await service.import_numbers(
+                    tx,
+                    account_id=account_id,
+                    provider="twilio",
+                    available=available,
+                    wanted=number or None,
+                    region=settings.default_region,
+                )
+                await tx.commit()
+        except DeliveryError as exc:
+            raise _fail(f"Twilio: {exc.message}") from exc
+        except ParlourError as exc:
+            raise _fail(f"{exc.message} ({exc.code})") from exc
+        return [n.e164 for n in added], present
+
+    added, present = _run(settings, go)
+    for e164 in added:
+        typer.echo(f"Imported {e164}")
+    for e164 in present:
+        typer.echo(f"Already there: {e164}")
+    if not added and not present:
+        typer.echo("No SMS-capable numbers to import.")
