@@ -68,10 +68,13 @@ describe("message.created", () => {
     expect(after.panel).toEqual([1]);
   });
 
-  it("does not add rows while the panel is filtered by a search", () => {
+  it("adds rows while searching only when the name matches the search", () => {
     const searching = fetched([conversation(1)], { query: { filters: {}, q: "ann", complete: true } });
-    const after = applyEvent(searching, event("message.created", { message: message(1, 9), conversation: conversation(9) }));
-    expect(after.panel).toEqual([1]);
+    const other = applyEvent(searching, event("message.created", { message: message(1, 9), conversation: conversation(9) }));
+    expect(other.panel).toEqual([1]);
+    const ann = conversation(8, { contact: { id: 80, name: "Ann Lee", avatar_url: null, initials: "AL" } });
+    const match = applyEvent(searching, event("message.created", { message: message(2, 8), conversation: ann }));
+    expect(match.panel).toEqual([8, 1]);
   });
 
   it("does not add a row older than the loaded pages when more pages remain", () => {

@@ -105,8 +105,10 @@ function placeInPanel(state: LiveState, conv: ConversationOut, unread: number): 
   const seenUnread = present && conv.id === state.openId ? Math.max(unread, 1) : unread;
   const match = matchesView(conv, state.query.filters, state.me, seenUnread);
   const keep = match === true || (match === undefined && present);
-  // While searching, events only refresh rows the search found; they never add rows.
-  const mayAdd = !present && keep && state.query.q.trim() === "";
+  // While searching, events add a row only when its name plainly matches the search (the
+  // server's search also looks at phones and emails; those rows come with a refetch).
+  const q = state.query.q.trim().toLowerCase();
+  const mayAdd = !present && keep && (q === "" || conv.contact.name.toLowerCase().includes(q));
   const without = present ? state.panel.filter((id) => id !== conv.id) : state.panel;
   if (!keep || (!present && !mayAdd)) return present ? without : state.panel;
   const conversations = { ...state.conversations, [conv.id]: conv };
