@@ -565,6 +565,9 @@ async def retry_message(
     message.status = "queued"
     message.error_code = None
     message.error_message = None
+    # A new attempt gets a new provider id; status callbacks for it must not be taken for
+    # callbacks about the failed one.
+    message.provider_message_id = None
     message.updated_at = utcnow()
     await outbox_service.requeue(tx, message=message)
     await tx.session.flush()

@@ -181,7 +181,8 @@ class OutboxWorker:
                     provider=provider_name,
                     secret_key=self.rt.settings.secret_key,
                 ),
-                created_at=message.created_at,
+                # When it was (re)queued: a retried message is looked up from its retry on.
+                created_at=message.updated_at,
             )
             lookup = (lambda: sms.find_sent(out)) if isinstance(sms, LooksUpSent) else None
             return sms.idempotent, lambda key: sms.send(out, idempotency_key=key), lookup

@@ -13,7 +13,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +38,7 @@ from parlour.channels.sms import errors
 from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
 
 STATUS_PATH = "/webhooks/twilio/status"
+CLOCK_SKEW = timedelta(seconds=10)
 INBOUND_PATH = "/webhooks/twilio/sms"
 
 
@@ -178,7 +179,8 @@ class TwilioSms:
         return ProviderReceipt(provider_message_id=str(sent.sid), status="sent")
 
     async def find_sent(self, msg: OutgoingSms) -> list[ProviderReceipt]:
-        since = msg.created_at.replace(microsecond=0) if msg.created_at else None
+        # Twilio's dates have whole seconds, and its clock is not ours: look a little earlier.
+        since = msg.created_at.replace(microsecond=0) - CLOCK_SKEW if msg.created_at else None
         async with self._client(msg.credentials) as client:
             found = await client.messages.list_async(to=msg.to, from_=msg.from_number, limit=100)
         matches = [
@@ -186,7 +188,7 @@ class TwilioSms:
             for m in found
             if m.body == msg.body
             and (since is None or (m.date_created is not None and m.date_created >= since))
-            and m.status not in ("failed", "canceled")
+            and m.status not in ("failed", "undelivered", "canceled")
         ]
         matches.sort(key=lambda m: m.date_created or datetime.min.replace(tzinfo=UTC))
         return [ProviderReceipt(provider_message_id=str(m.sid), status="sent") for m in matches]

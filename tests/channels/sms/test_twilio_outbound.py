@@ -357,3 +357,26 @@ async def test_without_twilio_connected_a_twilio_number_fails_with_a_reason(
     msg_id = (await send(client, tenant, conv_id, number.json()["id"], "Hi")).json()["id"]
     m = await message_when(client, tenant, conv_id, msg_id, "failed")
     assert m["error_code"] == "twilio_not_connected"
+
+
+async def test_retrying_an_undelivered_message_follows_the_new_attempt(
+    client: httpx.AsyncClient, tenant: Tenant, twilio: Twilio, fake_twilio: FakeTwilio
+) -> None:
+    phone = new_number()
+    fake_twilio.outcomes[phone] = Outcome(final="undelivered", error_code=30003)
+    conv_id, _ = await start_thread(client, tenant, phone)
+    msg_id = (await send(client, tenant, conv_id, twilio.number_id, "Try again")).json()["id"]
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+    await pump_callbacks(client, fake_twilio)
+    await message_when(client, tenant, conv_id, msg_id, "failed")
+
+    fake_twilio.outcomes[phone] = Outcome()  # the phone is back on
+    retry = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages/{msg_id}/retry", headers=tenant.agent_headers
+    )
+    assert retry.status_code == 200
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+    assert await pump_callbacks(client, fake_twilio) == [204, 204]
+    m = await message_when(client, tenant, conv_id, msg_id, "delivered")
+    assert m["error_code"] is None
+    assert [t.body for t in fake_twilio.sent_to(phone)] == ["Try again", "Try again"]
