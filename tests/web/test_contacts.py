@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 
 import pytest
 from playwright.sync_api import expect
@@ -11,6 +13,21 @@ from tests.web.conftest import App
 from tests.web.server import Api
 
 pytestmark = pytest.mark.browser
+
+
+def tiny_png(rgb: tuple[int, int, int] = (79, 70, 229), size: int = 8) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_new_conversation_from_the_panel_finds_a_contact_without_a_thread(app: App) -> None:
@@ -101,9 +118,19 @@ def test_quick_edit_from_the_avatar_updates_the_contact_with_inline_errors(
     dialog.get_by_label("New note").fill("Prefers deliveries before noon.")
     dialog.get_by_role("button", name="Add note").click()
     expect(dialog.get_by_text("Prefers deliveries before noon.")).to_be_visible()
+    dialog.get_by_label("Upload a photo of the contact").set_input_files(
+        files=[{"name": "fatima.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    expect(dialog.get_by_role("img", name="Fatima Haddad-Nasser")).to_have_attribute(
+        "src", re.compile("/avatar")
+    )
     dialog.get_by_role("button", name="Close", exact=True).first.click()
 
     expect(app.conversation("Fatima Haddad-Nasser")).to_be_visible()
+    page.get_by_label("Search contacts in this view").fill("Fatima")
+    expect(
+        page.get_by_role("button", name="Edit contact Fatima Haddad-Nasser").get_by_role("img")
+    ).to_have_attribute("src", re.compile("/avatar"))
     conv = api.conversation_of("Fatima Haddad-Nasser")
     contact = api.get(f"/contacts/{conv['contact']['id']}")  # type: ignore[index]
     assert isinstance(contact, dict)

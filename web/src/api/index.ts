@@ -69,6 +69,11 @@ export const api = {
       http.patch<PhoneOut>(`/contacts/${id}/phones/${phoneId}`, body),
     updateEmail: (id: number, emailId: number, body: { label?: string; bounced?: boolean }) =>
       http.patch<EmailOut>(`/contacts/${id}/emails/${emailId}`, body),
+    uploadAvatar: (id: number, file: File) => {
+      const form = new FormData();
+      form.append("file", file);
+      return http.upload<ContactOut>("PUT", `/contacts/${id}/avatar`, form);
+    },
     addNote: (id: number, body: string) => http.post<NoteOut>(`/contacts/${id}/notes`, { body }),
     merge: (id: number, otherId: number) =>
       http.post<ContactOut>(`/contacts/${id}/merge`, { other_contact_id: otherId }),

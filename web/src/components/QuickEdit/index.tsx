@@ -84,6 +84,18 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
     }
   }
 
+  async function uploadPhoto(file: File | undefined) {
+    if (!contact || !file) return;
+    try {
+      const c = await api.contacts.uploadAvatar(contact.id, file);
+      const withBust = { ...c, avatar_url: c.avatar_url ? `${c.avatar_url}?v=${Date.now()}` : null };
+      setContact({ ...contact, ...withBust });
+      inbox.contactChanged(withBust);
+    } catch (err) {
+      setFormError({ text: errorText(err) });
+    }
+  }
+
   async function addNote() {
     if (!contact || !note.trim()) return;
     try {
@@ -144,7 +156,16 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
         <div class="qe-layout">
           <form class="form qe-form" onSubmit={save} noValidate>
             <div class="qe-identity">
-              <Avatar name={contact.name || "?"} initials={contact.initials} url={contact.avatar_url} size={56} />
+              <label class="avatar-upload" title="Upload a photo">
+                <Avatar name={contact.name || "?"} initials={contact.initials} url={contact.avatar_url} size={56} />
+                <span class="avatar-upload-hint" aria-hidden="true">Photo</span>
+                <input
+                  type="file"
+                  accept="image/png,image/jpeg,image/gif,image/webp"
+                  aria-label="Upload a photo of the contact"
+                  onChange={(e) => void uploadPhoto((e.target as HTMLInputElement).files?.[0])}
+                />
+              </label>
               <div class="qe-identity-fields">
                 <label class="field">
                   <span>Name</span>
