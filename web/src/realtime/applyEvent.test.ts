@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ConversationOut, LiveEvent } from "../api/types";
 import {
   applyEvent,
+  bumpUnread,
   emptyState,
   loadPanel,
   markRead,
@@ -175,6 +176,15 @@ describe("contact events", () => {
     expect(after.openId).toBeNull();
     expect(after.thread).toEqual([]);
     expect(after.mergedInto).toBe(20);
+  });
+});
+
+describe("bumpUnread", () => {
+  it("counts a message in the open thread while nobody looks, until it is read", () => {
+    const state = openThread(fetched([conversation(1)]), 1, []);
+    const hidden = bumpUnread(state, 1);
+    expect(totalUnread(hidden)).toBe(1);
+    expect(totalUnread(markRead(hidden, 1))).toBe(0);
   });
 });
 

@@ -285,6 +285,12 @@ export function prependOlder(state: LiveState, messages: MessageOut[]): LiveStat
   return { ...state, thread: fresh.concat(state.thread).sort(compareMessages) };
 }
 
+/** Counts one more unread message (an inbound one in the open thread while the tab is
+ * hidden: nobody is reading it yet). */
+export function bumpUnread(state: LiveState, conversationId: number): LiveState {
+  return setUnread(state, conversationId, (state.unread[conversationId] ?? 0) + 1);
+}
+
 /** Marks a conversation read for this user (what POST /read will confirm). */
 export function markRead(state: LiveState, conversationId: number): LiveState {
   return setUnread(state, conversationId, 0);

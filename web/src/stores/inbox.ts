@@ -18,6 +18,7 @@ import {
 } from "../api";
 import {
   applyEvent,
+  bumpUnread,
   emptyState,
   loadPanel,
   markRead,
@@ -430,7 +431,10 @@ export function createInboxStore(me: UserOut) {
         const m = event.data.message;
         refreshViewsSoon();
         if (m.direction === "in") {
-          if (after.openId === m.conversation_id) markOpenRead();
+          if (after.openId === m.conversation_id) {
+            if (typeof document !== "undefined" && document.hidden) live.value = bumpUnread(live.value, m.conversation_id);
+            else markOpenRead();
+          }
           maybeNotify(event.data.conversation, m);
         }
         if (after.openId === m.conversation_id && !before.conversations[m.conversation_id]?.channels.includes(m.channel)) {

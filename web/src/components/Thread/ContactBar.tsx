@@ -89,11 +89,11 @@ export function ContactBar(p: Props) {
           </select>
         </div>
         {conv.status === "open" ? (
-          <button type="button" class="btn btn-secondary btn-sm" onClick={() => void inbox.updateConversation(conv.id, { status: "closed" })}>
+          <button type="button" class="btn btn-secondary btn-sm" aria-label="Close conversation" onClick={() => void inbox.updateConversation(conv.id, { status: "closed" })}>
             Close
           </button>
         ) : (
-          <button type="button" class="btn btn-secondary btn-sm" onClick={() => void inbox.updateConversation(conv.id, { status: "open" })}>
+          <button type="button" class="btn btn-secondary btn-sm" aria-label="Reopen conversation" onClick={() => void inbox.updateConversation(conv.id, { status: "open" })}>
             Reopen
           </button>
         )}
