@@ -6,6 +6,9 @@ person would run it; tests talk to it over HTTP and drive it through Chromium.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
 import shutil
 import signal
@@ -13,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -32,6 +36,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "parlour-demo"
+TWILIO_SID = "AC" + "0" * 31 + "1"
+TWILIO_TOKEN = "browser-test-auth-token"
 ADMIN = "admin@example.com"
 AGENT = "agent@example.com"
 
@@ -164,3 +170,32 @@ class Api:
 
     def close(self) -> None:
         self.client.close()
+
+    def connect_twilio(self) -> None:
+        """Stores (unverified) Twilio credentials, so that signed webhooks are accepted."""
+        body = {"account_sid": TWILIO_SID, "auth_token": TWILIO_TOKEN, "verify": False}
+        self.client.put("/sms/providers/twilio", json=body).raise_for_status()
+
+
+def twilio_signature(url: str, params: dict[str, str], token: str = TWILIO_TOKEN) -> str:
+    """X-Twilio-Signature as Twilio computes it: HMAC-SHA1 over the URL and sorted params."""
+    data = url + "".join(k + params[k] for k in sorted(params))
+    digest = hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def inbound_sms(base_url: str, *, from_: str, to: str, body: str) -> None:
+    """A text from a contact, delivered the way Twilio delivers it (signed webhook)."""
+    url = f"{base_url}/webhooks/twilio/sms"
+    params = {
+        "MessageSid": "SM" + uuid.uuid4().hex,
+        "AccountSid": TWILIO_SID,
+        "From": from_,
+        "To": to,
+        "Body": body,
+        "NumMedia": "0",
+    }
+    res = httpx.post(
+        url, data=params, headers={"X-Twilio-Signature": twilio_signature(url, params)}
+    )
+    res.raise_for_status()

@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import App
-from tests.web.server import AGENT, Api, DemoServer
+from tests.web.server import AGENT, Api, DemoServer, inbound_sms
 
 pytestmark = pytest.mark.browser
 
@@ -101,3 +101,85 @@ def test_the_reconnecting_state_is_visible_while_the_server_is_down(
     )
     fresh_demo.restart()
     expect(page.get_by_text("Reconnecting…")).to_have_count(0, timeout=20_000)
+
+
+def test_an_inbound_text_appears_live_counts_as_unread_and_shows_in_the_tab_title(
+    app: App, api: Api, demo: DemoServer
+) -> None:
+    """An SMS arriving by the provider's webhook: the panel re-orders, the unread badge and
+    the tab title count it, and the open thread shows it on the left with both numbers."""
+    api.connect_twilio()
+    app.login()
+    page = app.page
+    title = page.title()
+    before = int(title[1 : title.index(")")]) if title.startswith("(") else 0
+    conv = api.conversation_of("Ethan Brown")
+    contact = api.get(f"/contacts/{conv['contact']['id']}")  # type: ignore[index]
+    assert isinstance(contact, dict)
+    phone = contact["phones"][0]["e164"]
+
+    inbound_sms(demo.url, from_=phone, to="+14155550100", body="Is the café open on Sunday?")
+    rows = page.get_by_role("list", name="Conversations").get_by_role("link")
+    expect(rows.first).to_contain_text("Ethan Brown")
+    expect(rows.first).to_contain_text("Is the café open on Sunday?")
+    expect(rows.first.get_by_label(re.compile(r"\d+ unread"))).to_be_visible()
+    expect(page).to_have_title(f"({before + 1}) Parlour")
+
+    log = app.open("Ethan Brown")
+    expect(page).to_have_title(re.compile(r"^(\(\d+\) )?Parlour$"))
+    inbound_sms(demo.url, from_=phone, to="+14155550100", body="And on Monday?")
+    text = log.get_by_role("listitem").filter(has_text="And on Monday?")
+    expect(text).to_be_visible()
+    expect(text.get_by_role("img", name="SMS")).to_be_visible()
+    expect(text).to_contain_text(f"From {_pretty(phone)} to +1 (415) 555-0100")
+    assert _center_x(log.get_by_text("And on Monday?")) < _center_x(log)
+
+
+def _pretty(e164: str) -> str:
+    return f"+1 ({e164[2:5]}) {e164[5:8]}-{e164[8:]}"
+
+
+def _center_x(locator: Any) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return float(box["x"] + box["width"] / 2)
+
+
+FAKE_NOTIFICATIONS = """
+Object.defineProperty(document, "hidden", {
+  configurable: true,
+  get: () => window.__hidden === true,
+});
+window.__notes = [];
+window.Notification = class {
+  static permission = "granted";
+  static requestPermission() { return Promise.resolve("granted"); }
+  constructor(title, options) { window.__notes.push({ title, body: options && options.body }); }
+  close() {}
+};
+"""
+
+
+def test_opt_in_desktop_notification_for_an_inbound_text_while_the_tab_is_hidden(
+    app: App, api: Api, demo: DemoServer
+) -> None:
+    api.connect_twilio()
+    app.page.add_init_script(FAKE_NOTIFICATIONS)
+    app.login()
+    page = app.page
+    bell = page.get_by_role("button", name="Desktop notifications")
+    expect(bell).to_have_attribute("aria-pressed", "false")
+    bell.click()
+    expect(bell).to_have_attribute("aria-pressed", "true")
+    conv = api.conversation_of("Ravi Shankar")
+    contact = api.get(f"/contacts/{conv['contact']['id']}")  # type: ignore[index]
+    assert isinstance(contact, dict)
+    phone = contact["phones"][0]["e164"]
+
+    inbound_sms(demo.url, from_=phone, to="+14155550100", body="Visible tab: no popup")
+    expect(app.conversation("Ravi Shankar").first).to_contain_text("Visible tab: no popup")
+    page.evaluate("window.__hidden = true")
+    inbound_sms(demo.url, from_=phone, to="+14155550100", body="Hidden tab: popup please")
+    page.wait_for_function("window.__notes.length > 0")
+    notes = page.evaluate("window.__notes")
+    assert notes == [{"title": "Ravi Shankar", "body": "Hidden tab: popup please"}]
