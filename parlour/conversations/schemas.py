@@ -33,6 +33,8 @@ class MessageIn(Strict):
     # The contact side; omitted means the contact's first usable phone or email.
     contact_phone_id: Id | None = None
     contact_email_id: Id | None = None
+    # Uploaded first with POST /attachments (email and web chat).
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=10)
     # Echoed back so a client can swap its optimistic copy for the stored message.
     client_id: Annotated[str, StringConstraints(max_length=64)] | None = None
 

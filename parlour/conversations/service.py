@@ -15,7 +15,7 @@ from parlour.accounts.models import Account, User
 from parlour.contacts import search
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact
-from parlour.conversations import channels
+from parlour.conversations import attachments, channels
 from parlour.conversations.models import Conversation, Message, ReadMarker
 from parlour.conversations.schemas import (
     ChannelOption,
@@ -462,9 +462,16 @@ async def send_message(
     html = sanitize_html(draft.html) if draft.html else None
     if draft.channel == "email" and html and not body:
         body = html_to_text(html)
-    if not body:
+    if not body and not draft.attachment_ids:
         raise InvalidInput(
             "Write a message first.", code="body_required", details={"field": "body"}
+        )
+    if draft.attachment_ids and draft.channel == "sms":
+        # Outbound MMS needs media the provider can fetch from a public URL: not yet.
+        raise InvalidInput(
+            "Attachments can be sent by email or web chat, not by SMS.",
+            code="sms_attachments_unsupported",
+            details={"field": "attachment_ids"},
         )
     if draft.channel == "sms" and len(body) > SMS_MAX_BODY:
         raise InvalidInput(
@@ -523,6 +530,8 @@ async def send_message(
         attachments=[],
     )
     tx.session.add(message)
+    await tx.session.flush()
+    await attachments.claim(tx, message=message, attachment_ids=draft.attachment_ids)
     _apply_to_thread(conv, message)
     await tx.session.flush()
     if draft.channel == "email":

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Response, UploadFile
+from fastapi import APIRouter, Request, Response, UploadFile
 from sqlalchemy import select
 
 from parlour.accounts.deps import CurrentUser
+from parlour.conversations import attachments
 from parlour.conversations.models import Attachment
+from parlour.conversations.schemas import AttachmentOut
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound, ParlourError
 from parlour.files import service
+from parlour.runtime import runtime_of
 from parlour.types import PathId
 
 router = APIRouter(tags=["files"])
@@ -43,6 +46,24 @@ async def blob_response(tx: Tx, *, account_id: int, blob_id: int | None) -> Resp
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+@router.post("/attachments", status_code=201)
+async def upload_attachment(
+    file: UploadFile, request: Request, user: CurrentUser, tx: TxDep
+) -> AttachmentOut:
+    """Upload a file to send with a message (``attachment_ids`` when sending)."""
+    data = await read_upload(file, limit=runtime_of(request).settings.max_upload_bytes)
+    att = await attachments.upload(
+        tx,
+        account_id=user.account_id,
+        user_id=user.id,
+        filename=file.filename or "file",
+        content_type=file.content_type or "",
+        data=data,
+    )
+    await tx.commit()
+    return AttachmentOut.from_model(att)
 
 
 @router.get("/attachments/{attachment_id}", response_class=Response)

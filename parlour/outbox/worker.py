@@ -21,7 +21,7 @@ from parlour.channels.delivery import (
     TransientFailure,
 )
 from parlour.channels.email.models import Mailbox
-from parlour.channels.email.provider import OutgoingEmail
+from parlour.channels.email.provider import EmailAttachment, OutgoingEmail
 from parlour.channels.registry import Providers
 from parlour.channels.sms import connections as sms_connections
 from parlour.channels.sms import inbound as sms_inbound
@@ -32,6 +32,7 @@ from parlour.conversations import service as conversations_service
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx, transaction
+from parlour.files import service as files_service
 from parlour.outbox import service
 from parlour.outbox.models import OutboxItem
 from parlour.realtime import service as realtime_service
@@ -202,6 +203,21 @@ class OutboxWorker:
                 text=message.body,
                 html=message.html,
                 message_id_header=f"<parlour-{message.id}@{domain}>",
+                attachments=tuple(
+                    [
+                        EmailAttachment(
+                            filename=att.filename,
+                            content_type=att.content_type,
+                            data=(
+                                await files_service.load(
+                                    tx, account_id=message.account_id, blob_id=att.blob_id
+                                )
+                            ).data,
+                        )
+                        for att in message.attachments
+                        if att.blob_id is not None
+                    ]
+                ),
             )
             return (
                 email.idempotent,

@@ -274,3 +274,69 @@ async def test_bot_messages_show_the_workflow_and_thread_pages_backwards(
         )
     ).json()
     assert [m["body"] for m in older["items"]] == ["m1", "m2", "m3"]
+
+
+async def test_email_with_uploaded_attachments_reaches_the_provider(
+    client: httpx.AsyncClient, tenant: Tenant, providers: Providers, other_tenant: Tenant
+) -> None:
+    from parlour.channels.email.console import ConsoleEmail
+
+    c = await new_contact(client, tenant, name="Att", emails=[{"address": "att@example.com"}])
+    conv_id = await open_thread(client, tenant, c["id"])
+    up = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("C:\\Users\\me\\quote.pdf", b"%PDF-1.4 quote", "application/pdf")},
+        headers=tenant.agent_headers,
+    )
+    assert up.status_code == 201, up.text
+    att = up.json()
+    assert (att["filename"], att["content_type"], att["size"]) == (
+        "quote.pdf",
+        "application/pdf",
+        14,
+    )
+    # Someone else's upload cannot be sent from here.
+    theirs = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("x.txt", b"secret", "text/plain")},
+        headers=other_tenant.admin_headers,
+    )
+    bad = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "subject": "Quote", "attachment_ids": [theirs.json()["id"]]},
+        headers=tenant.agent_headers,
+    )
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "unknown_attachment"
+    sms = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "x", "attachment_ids": [att["id"]]},
+        headers=tenant.agent_headers,
+    )
+    assert sms.status_code == 422
+    resp = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "subject": "Quote", "attachment_ids": [att["id"]]},
+        headers=tenant.agent_headers,
+    )
+    assert resp.status_code == 201, resp.text
+    assert [a["filename"] for a in resp.json()["attachments"]] == ["quote.pdf"]
+    again = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "subject": "Again", "attachment_ids": [att["id"]]},
+        headers=tenant.agent_headers,
+    )
+    assert again.json()["code"] == "unknown_attachment"
+    download = await client.get(resp.json()["attachments"][0]["url"], headers=tenant.admin_headers)
+    assert download.content == b"%PDF-1.4 quote"
+    assert "attachment;" in download.headers["content-disposition"]
+
+    console = providers.email["console"]
+    assert isinstance(console, ConsoleEmail)
+
+    async def delivered() -> Any:
+        got = [e for e in console.sent if e.to == "att@example.com"]
+        return got or None
+
+    (email,) = await wait_for(delivered)
+    assert [(a.filename, a.data) for a in email.attachments] == [("quote.pdf", b"%PDF-1.4 quote")]

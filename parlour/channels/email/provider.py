@@ -9,6 +9,13 @@ from parlour.channels.delivery import ProviderReceipt
 
 
 @dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class OutgoingEmail:
     from_address: str
     from_name: str
@@ -19,6 +26,7 @@ class OutgoingEmail:
     message_id_header: str
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
+    attachments: tuple[EmailAttachment, ...] = ()
 
 
 class EmailProvider(Protocol):
