@@ -158,7 +158,8 @@ function MessageList() {
     if (!inner) return;
     const ro = new ResizeObserver(() => {
       const p = prev.current;
-      if (p.height - (p.top + el.clientHeight) < 160) el.scrollTop = el.scrollHeight;
+      // Where the reader is now, against the height before the growth.
+      if (p.height - (el.scrollTop + el.clientHeight) < 160) el.scrollTop = el.scrollHeight;
       prev.current = { ...p, height: el.scrollHeight, top: el.scrollTop };
     });
     ro.observe(inner);
