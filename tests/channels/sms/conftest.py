@@ -10,8 +10,11 @@ import httpx
 import pytest
 
 from parlour.channels.sms import media
+from parlour.channels.sms.models import PhoneNumber
 from parlour.config import Settings
-from tests.conftest import Tenant
+from parlour.db.tx import transaction
+from parlour.runtime import Runtime
+from tests.conftest import Tenant, make_tenant
 from tests.fakes.telnyx import FakeTelnyx
 from tests.fakes.twilio import FakeAccount, FakeTwilio, new_number, sign
 
@@ -132,3 +135,31 @@ async def contact_phone(client: httpx.AsyncClient, tenant: Tenant, phone: str) -
     contact = found.json()["items"][0]
     full = await client.get(f"/api/v1/contacts/{contact['id']}", headers=tenant.admin_headers)
     return next(p for p in full.json()["phones"] if p["e164"] == phone)
+
+
+async def _tenant(rt: Runtime) -> Tenant:
+    # The shared fixture draws its console number from 9,000 values, which collide across a
+    # long run; these tests make many tenants, so they draw from millions instead.
+    tenant = await make_tenant(rt, with_channels=False)
+    async with transaction(rt.db, rt.hub) as tx:
+        tx.session.add(
+            PhoneNumber(
+                account_id=tenant.account_id,
+                e164=new_number(),
+                label="Main",
+                provider="console",
+                sms_enabled=True,
+            )
+        )
+        await tx.commit()
+    return tenant
+
+
+@pytest.fixture
+async def tenant(runtime: Runtime) -> Tenant:
+    return await _tenant(runtime)
+
+
+@pytest.fixture
+async def other_tenant(runtime: Runtime) -> Tenant:
+    return await _tenant(runtime)

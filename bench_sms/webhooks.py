@@ -1,0 +1,260 @@
+"""Signed inbound Twilio webhooks per second on one `parlour serve` process, as a ratio of a
+bare Starlette endpoint doing one INSERT, measured in the same run on the same database.
+
+    uv run python -m bench_sms.webhooks                     # SQLite
+    uv run python -m bench_sms.webhooks --postgres          # PostgreSQL at 127.0.0.1:5432
+
+Every request is a real Twilio "A message comes in" webhook with all its fields, signed as
+Twilio signs it (the SDK's RequestValidator), from a pool of senders so that most find an
+existing contact and thread. Signing happens before the clock starts. Traffic goes to
+127.0.0.1 only, for a bounded number of requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from parlour.channels.sms import connections
+from parlour.channels.sms.models import PhoneNumber
+from parlour.channels.sms.provider import SmsCredentials
+from parlour.config import Settings
+from parlour.db.engine import make_database
+from parlour.db.migrate import migrate
+from parlour.db.tx import transaction
+from parlour.realtime.hub import make_hub
+from tests.fakes.twilio import inbound_params, sid, sign
+
+SECRET = "bench-secret"
+ACCOUNT_SID = "AC" + "b" * 32
+AUTH_TOKEN = "c" * 32
+COMPANY = "+14155550100"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"server exited: {proc.returncode}")
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise SystemExit("server did not start")
+
+
+async def prepare_parlour(database_url: str) -> None:
+    from parlour.accounts import service as accounts_service
+
+    await migrate(database_url)
+    settings = Settings(database_url=database_url, secret_key=SECRET, _env_file=None)  # type: ignore[call-arg]
+    db, hub = make_database(settings), make_hub(settings)
+    async with transaction(db, hub) as tx:
+        acct = await accounts_service.get_or_create_account(tx, name="Bench")
+        await connections.save(
+            tx,
+            account_id=acct.id,
+            provider="twilio",
+            secret_key=SECRET,
+            creds=SmsCredentials(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN),
+        )
+        tx.session.add(
+            PhoneNumber(
+                account_id=acct.id, e164=COMPANY, label="Bench", provider="twilio", sms_enabled=True
+            )
+        )
+        await tx.commit()
+    await db.dispose()
+
+
+def requests_for(base: str, n: int, senders: int) -> list[tuple[dict[str, str], str]]:
+    url = f"{base}/webhooks/twilio/sms"
+    pool = [f"+1650{random.randint(200, 999)}{random.randint(0, 9999):04d}" for _ in range(senders)]
+    out = []
+    for i in range(n):
+        params = inbound_params(
+            account_sid=ACCOUNT_SID,
+            from_=random.choice(pool),
+            to=COMPANY,
+            body=f"Message {i}: is the shop open on Sunday?",
+            message_sid=sid("SM"),
+        )
+        out.append((params, sign(AUTH_TOKEN, url, params)))
+    return out
+
+
+async def fire(
+    base: str, reqs: list[tuple[dict[str, str], str]], concurrency: int
+) -> tuple[float, list[float], int]:
+    latencies: list[float] = []
+    errors = 0
+    queue = list(reqs)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+
+        async def one_worker() -> None:
+            nonlocal errors
+            while queue:
+                params, signature = queue.pop()
+                t0 = time.perf_counter()
+                r = await client.post(
+                    "/webhooks/twilio/sms", data=params, headers={"X-Twilio-Signature": signature}
+                )
+                latencies.append(time.perf_counter() - t0)
+                if r.status_code != 200:
+                    errors += 1
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one_worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    return elapsed, latencies, errors
+
+
+def run_server(cmd: list[str], env: dict[str, str], ready: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, env=env)
+    wait_ready(ready, proc)
+    return proc
+
+
+async def measure(
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    port: int,
+    n: int,
+    senders: int,
+    concurrency: int,
+) -> float:
+    base = f"http://127.0.0.1:{port}"
+    proc = run_server(cmd, env, f"{base}/healthz")
+    try:
+        warm = requests_for(base, min(200, n // 5), senders)
+        await fire(base, warm, concurrency)
+        reqs = requests_for(base, n, senders)
+        elapsed, lat, errors = await fire(base, reqs, concurrency)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    rate = n / elapsed
+    lat.sort()
+    p50 = statistics.median(lat) * 1000
+    p99 = lat[int(len(lat) * 0.99) - 1] * 1000
+    print(
+        f"  {name:<34} {rate:8.1f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   errors {errors}"
+    )
+    return rate
+
+
+async def bench(database_url: str, bare_url: str, n: int, senders: int, concurrency: int) -> float:
+    await prepare_parlour(database_url)
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOUR_")}
+    p_port, b_port = free_port(), free_port()
+    parlour_env = {
+        **base_env,
+        "PARLOUR_DATABASE_URL": database_url,
+        "PARLOUR_SECRET_KEY": SECRET,
+        "PARLOUR_PUBLIC_URL": f"http://127.0.0.1:{p_port}",
+        "PARLOUR_LOG_LEVEL": "warning",
+    }
+    bare = await measure(
+        "bare Starlette + one INSERT",
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench_sms.bare_app:app",
+            "--port",
+            str(b_port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        {**base_env, "BENCH_DB_URL": bare_url},
+        b_port,
+        n,
+        senders,
+        concurrency,
+    )
+    parlour = await measure(
+        "parlour serve, signed Twilio webhook",
+        [sys.executable, "-m", "parlour.cli", "serve", "--port", str(p_port)],
+        parlour_env,
+        p_port,
+        n,
+        senders,
+        concurrency,
+    )
+    ratio = parlour / bare
+    print(f"  ratio parlour / bare: {ratio:.2f}")
+    return ratio
+
+
+async def pg_admin(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--postgres", action="store_true", help="use PostgreSQL at 127.0.0.1:5432")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=300, help="distinct contact phones")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    print(f"{args.requests} signed webhooks, {args.concurrency} at a time, {args.senders} senders")
+    if args.postgres:
+        names = [f"parlour_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+        for name in names:
+            await pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            print("PostgreSQL")
+            await bench(
+                f"postgresql+asyncpg://postgres@127.0.0.1:5432/{names[0]}",
+                f"postgresql+asyncpg://postgres@127.0.0.1:5432/{names[1]}",
+                args.requests,
+                args.senders,
+                args.concurrency,
+            )
+        finally:
+            for name in names:
+                await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite")
+            await bench(
+                f"sqlite+aiosqlite:///{Path(tmp) / 'parlour.db'}",
+                f"sqlite+aiosqlite:///{Path(tmp) / 'bare.db'}",
+                args.requests,
+                args.senders,
+                args.concurrency,
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
