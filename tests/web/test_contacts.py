@@ -70,14 +70,14 @@ def test_new_conversation_from_the_dialog_header_creates_the_contact_when_none_m
     expect(create).to_be_visible()
     create.click()
 
-    expect(page.get_by_role("heading", level=2, name="+14155550042")).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="+1 (415) 555-0042")).to_be_visible()
     expect(page.get_by_text("No messages yet")).to_be_visible()
     composer = page.get_by_role("form", name="Reply")
     expect(composer.get_by_role("radio", name="SMS")).to_be_checked()
     composer.get_by_role("textbox", name="Message").fill("Welcome to Northwind!")
     composer.get_by_role("textbox", name="Message").press("Enter")
     page.get_by_label("Search contacts in this view").fill("")
-    expect(app.conversation("+14155550042")).to_contain_text("You: Welcome to Northwind!")
+    expect(app.conversation("+1 (415) 555-0042")).to_contain_text("You: Welcome to Northwind!")
 
 
 def test_new_conversation_from_the_empty_state(app: App) -> None:

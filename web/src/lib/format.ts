@@ -98,3 +98,8 @@ export function statusLabel(status: string): string {
       return status;
   }
 }
+
+/** A contact known only by a phone number reads better grouped: "+1 (415) 555-0042". */
+export function displayName(name: string): string {
+  return /^\+\d{8,15}$/.test(name) ? formatPhone(name) : name;
+}

@@ -3,7 +3,7 @@
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import type { ConversationOut } from "../../api/types";
-import { CHANNEL_NAMES, fullTime, relativeTime } from "../../lib/format";
+import { CHANNEL_NAMES, displayName, fullTime, relativeTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
@@ -229,7 +229,7 @@ function Row({
       <button
         type="button"
         class="row-avatar"
-        aria-label={`Edit contact ${conv.contact.name}`}
+        aria-label={`Edit contact ${displayName(conv.contact.name)}`}
         title="Quick edit"
         onClick={() => onEditContact(conv.contact.id)}
       >
@@ -248,7 +248,7 @@ function Row({
         }}
       >
         <span class="row-top">
-          <span class="row-name">{conv.contact.name}</span>
+          <span class="row-name">{displayName(conv.contact.name)}</span>
           <time class="row-time" dateTime={conv.last_message_at ?? undefined} title={fullTime(conv.last_message_at)}>
             {relativeTime(conv.last_message_at, now)}
           </time>

@@ -2,7 +2,7 @@
 // for SMS, which address for email) and the thread's status and owner.
 
 import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/types";
-import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
+import { CHANNEL_NAMES, displayName, formatPhone } from "../../lib/format";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { ChannelIcon, ChevronLeftIcon, ComposeIcon, PanelRightIcon } from "../common/Icons";
@@ -37,15 +37,18 @@ export function ContactBar(p: Props) {
       <button type="button" class="icon-btn back-btn" aria-label="Back to conversations" onClick={p.onBack}>
         <ChevronLeftIcon size={20} />
       </button>
-      <button type="button" class="bar-avatar" aria-label={`Edit contact ${p.contact.name}`} title="Quick edit" onClick={p.onEditContact}>
+      <button type="button" class="bar-avatar" aria-label={`Edit contact ${displayName(p.contact.name)}`} title="Quick edit" onClick={p.onEditContact}>
         <Avatar name={p.contact.name} initials={p.contact.initials} url={p.contact.avatar_url} size={38} />
       </button>
       <div class="bar-id">
-        <h2 class="bar-name">{p.contact.name}</h2>
+        <div class="bar-title">
+          <h2 class="bar-name">{displayName(p.contact.name)}</h2>
+          {p.company ? <span class="bar-company">{p.company}</span> : null}
+        </div>
         <div class="bar-to">
           <ChannelIcon channel={p.channel} size={13} title={CHANNEL_NAMES[p.channel]} />
           {p.channel === "webchat" ? (
-            <span class="bar-to-text">Web chat visitor{p.company ? ` · ${p.company}` : ""}</span>
+            <span class="bar-to-text">Web chat visitor on your website</span>
           ) : recipients.length ? (
             <div class="bar-to-select">
               <span class="bar-to-prefix" aria-hidden="true">To</span>

@@ -3,7 +3,7 @@
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { Channel } from "../../api/types";
-import { dayLabel } from "../../lib/format";
+import { dayLabel, displayName } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox } from "../../stores/context";
 import { CommunicationOptions } from "../CommunicationOptions";
@@ -95,7 +95,7 @@ export function Thread({ onNewConversation, onEditContact }: Props) {
         {conv ? (
           <Composer
             conversationId={conv.id}
-            contactName={brief?.name ?? "this contact"}
+            contactName={brief ? displayName(brief.name) : "this contact"}
             options={options}
             channel={current}
             onChannel={(c) => setChannel(c)}
