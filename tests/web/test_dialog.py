@@ -146,12 +146,25 @@ def test_email_composer_pops_up_and_sends_subject_and_formatted_body(app: App, a
     page.keyboard.type("Hello Björn, ")
     dialog.get_by_role("button", name="Bold").click()
     page.keyboard.type("it ships Monday")
+    dialog.get_by_label("Attachments", exact=True).first.set_input_files(
+        files=[
+            {
+                "name": "price-list.txt",
+                "mimeType": "text/plain",
+                "buffer": b"House blend: 18 EUR/kg\n",
+            }
+        ]
+    )
+    expect(dialog.get_by_role("list", name="Attachments")).to_contain_text("price-list.txt")
+    expect(dialog.get_by_text("Uploading…")).to_have_count(0)
     dialog.get_by_role("button", name="Send email").click()
     expect(dialog).to_be_hidden()
 
     sent = log.get_by_role("listitem").filter(has_text="Your wholesale order")
     expect(sent.get_by_role("img", name="Email")).to_be_visible()
     expect(sent).to_contain_text(re.compile(r"to bj(ö|o)rn2@example.com"))
+    attachment = sent.get_by_role("link", name=re.compile("price-list.txt"))
+    expect(attachment).to_have_attribute("href", re.compile(r"/api/v1/attachments/\d+"))
     frame = sent.frame_locator("iframe")
     expect(frame.locator("b, strong").first).to_have_text("it ships Monday")
     # Collapsible.
@@ -168,6 +181,7 @@ def test_email_composer_pops_up_and_sends_subject_and_formatted_body(app: App, a
     last = messages["items"][-1]
     assert (last["channel"], last["subject"]) == ("email", "Your wholesale order")
     assert "it ships Monday" in last["body"]
+    assert [a["filename"] for a in last["attachments"]] == ["price-list.txt"]
 
 
 @pytest.fixture
