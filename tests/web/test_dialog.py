@@ -122,10 +122,15 @@ def test_web_chat_reply_shows_its_own_icon(app: App) -> None:
     composer = app.page.get_by_role("form", name="Reply")
     composer.get_by_role("radio", name="Web Chat").check()
     composer.get_by_role("textbox", name="Message").fill("We open at 8 tomorrow!")
+    composer.get_by_label("Files to attach").set_input_files(
+        files=[{"name": "opening-hours.txt", "mimeType": "text/plain", "buffer": b"Mon-Sat 8-18"}]
+    )
+    expect(composer.get_by_role("list", name="Attachments")).to_contain_text("opening-hours.txt")
     composer.get_by_role("button", name="Send").click()
     sent = log.get_by_role("listitem").filter(has_text="We open at 8 tomorrow!")
     expect(sent.get_by_role("img", name="Web Chat")).to_be_visible()
     expect(sent).to_contain_text("To the web chat visitor")
+    expect(sent.get_by_role("link", name=re.compile("opening-hours.txt"))).to_be_visible()
 
 
 def test_email_composer_pops_up_and_sends_subject_and_formatted_body(app: App, api: Api) -> None:

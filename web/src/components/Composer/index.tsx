@@ -4,11 +4,11 @@
 
 import type { ComponentType } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { Channel, ChannelOption, ChannelOptions, MessageIn } from "../../api/types";
+import { api, type AttachmentOut, type Channel, type ChannelOption, type ChannelOptions, type MessageIn } from "../../api";
 import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
 import { errorText } from "../../stores/inbox";
 import { useInbox } from "../../stores/context";
-import { ChannelIcon, EmailIcon, SendIcon } from "../common/Icons";
+import { ChannelIcon, CloseIcon, EmailIcon, PaperclipIcon, SendIcon } from "../common/Icons";
 import { countSms, isSendShortcut, optionFor } from "./logic";
 import type { EmailComposerProps } from "./EmailComposer";
 
@@ -39,6 +39,9 @@ export function Composer(p: Props) {
   const [busy, setBusy] = useState(false);
   const [EmailComposer, setEmailComposer] = useState<ComponentType<EmailComposerProps> | null>(null);
   const [emailOpen, setEmailOpen] = useState(false);
+  const [files, setFiles] = useState<AttachmentOut[]>([]);
+  const [uploading, setUploading] = useState(false);
+  const fileRef = useRef<HTMLInputElement>(null);
   const ref = useRef<HTMLTextAreaElement>(null);
   const emailBtn = useRef<HTMLButtonElement>(null);
   const option = optionFor(p.options, p.channel);
@@ -47,7 +50,25 @@ export function Composer(p: Props) {
   useEffect(() => {
     setText(drafts.get(draftKey) ?? "");
     setError(null);
+    setFiles([]);
   }, [draftKey]);
+
+  async function attach(list: FileList | null) {
+    if (!list?.length) return;
+    setUploading(true);
+    setError(null);
+    try {
+      for (const f of Array.from(list)) {
+        const a = await api.attachments.upload(f);
+        setFiles((x) => x.concat(a));
+      }
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setUploading(false);
+      if (fileRef.current) fileRef.current.value = "";
+    }
+  }
 
   // "New conversation" asks for focus.
   useEffect(() => {
@@ -95,12 +116,15 @@ export function Composer(p: Props) {
   async function submit(e?: Event) {
     e?.preventDefault();
     const body = text.trim();
-    if (!body || busy || !available) return;
+    if ((!body && files.length === 0) || busy || uploading || !available) return;
     setBusy(true);
     setError(null);
     updateText("");
+    const draft = draftFor(body);
+    if (files.length) draft.attachment_ids = files.map((f) => f.id);
+    setFiles([]);
     try {
-      await inbox.send(p.conversationId, draftFor(body));
+      await inbox.send(p.conversationId, draft);
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -184,7 +208,27 @@ export function Composer(p: Props) {
               }
             }}
           />
+          {files.length ? (
+            <ul class="composer-files" aria-label="Attachments">
+              {files.map((f) => (
+                <li key={f.id} class="tag">
+                  <PaperclipIcon size={12} /> {f.filename}
+                  <button type="button" aria-label={`Remove ${f.filename}`} onClick={() => setFiles(files.filter((x) => x.id !== f.id))}>
+                    <CloseIcon size={11} />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : null}
           <div class="composer-bottom">
+            {p.channel === "webchat" ? (
+              <>
+                <button type="button" class="icon-btn icon-btn-sm" aria-label="Attach files" title="Attach files" disabled={!available || uploading} onClick={() => fileRef.current?.click()}>
+                  <PaperclipIcon size={15} />
+                </button>
+                <input ref={fileRef} type="file" multiple hidden aria-label="Files to attach" onChange={(e) => void attach((e.target as HTMLInputElement).files)} />
+              </>
+            ) : null}
             <span class="composer-hint">
               {sms && text ? (
                 <span class={`counter${sms.segments > 1 ? " is-multi" : ""}`} aria-live="polite">
@@ -195,7 +239,7 @@ export function Composer(p: Props) {
                 <span class="muted">Enter to send · Shift+Enter for a new line</span>
               )}
             </span>
-            <button type="submit" class="btn btn-primary btn-send" disabled={!text.trim() || !available || busy}>
+            <button type="submit" class="btn btn-primary btn-send" disabled={(!text.trim() && files.length === 0) || !available || busy || uploading}>
               <SendIcon size={15} />
               <span>Send</span>
             </button>
