@@ -527,9 +527,10 @@ export function createInboxStore(me: UserOut) {
   function connect() {
     socket = new LiveSocket({
       onEvent: handleEvent,
+      // The first hello needs nothing: the panel is being fetched alongside. After a
+      // reconnect, refetch what is on screen, since events may have been missed.
       onHello: (hello, reconnected) => {
         if (reconnected) void resync(hello.seq);
-        else if (live.value.seq === 0) live.value = { ...live.value, seq: 0 };
       },
       onStatus: (s) => (connection.value = s),
     });
