@@ -146,3 +146,17 @@ def test_unread_badges_and_the_tab_title_follow_reading(app: App, demo: DemoServ
         app.conversation(target["contact"]["name"]).get_by_label(re.compile("unread"))
     ).to_have_count(0)
     expect(page).to_have_title(f"({total - target['unread_count']}) Parlour")
+
+
+def test_the_open_thread_has_its_own_address_that_survives_reload_and_back(app: App) -> None:
+    app.login()
+    page = app.page
+    app.open("Zoë Ólafsdóttir")
+    first_url = page.url
+    assert re.search(r"/conversations/\d+$", first_url)
+    app.open("José Álvarez")
+    page.reload()
+    expect(page.get_by_role("heading", level=2, name="José Álvarez")).to_be_visible()
+    page.go_back()
+    expect(page.get_by_role("heading", level=2, name="Zoë Ólafsdóttir")).to_be_visible()
+    assert page.url == first_url
