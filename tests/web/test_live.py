@@ -183,3 +183,39 @@ def test_opt_in_desktop_notification_for_an_inbound_text_while_the_tab_is_hidden
     page.wait_for_function("window.__notes.length > 0")
     notes = page.evaluate("window.__notes")
     assert notes == [{"title": "Ravi Shankar", "body": "Hidden tab: popup please"}]
+
+
+def test_the_live_panel_equals_a_fresh_fetch_after_a_burst_of_changes(
+    new_app: Any, fresh_demo: DemoServer
+) -> None:
+    """STYLE.md §10: the state built from events matches what a reload would show."""
+    app: App = new_app(fresh_demo.url)
+    app.login()
+    page = app.page
+    rows = page.get_by_role("list", name="Conversations").get_by_role("link")
+    expect(rows.first).to_be_visible()
+    sam = Api(fresh_demo.url, email=AGENT)
+    try:
+        convs = {n: sam.conversation_of(n) for n in ("Léa Moreau", "Felix Bauer", "Grace Kim")}
+        for name, conv in convs.items():
+            sam.post(
+                f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": f"Hi {name}"}
+            )
+        sam.patch(f"/conversations/{convs['Felix Bauer']['id']}", {"status": "closed"})
+        sam.patch(f"/contacts/{convs['Grace Kim']['contact']['id']}", {"name": "Grace Kim-Park"})
+        sam.post(
+            f"/conversations/{convs['Léa Moreau']['id']}/messages",
+            {"channel": "sms", "body": "Last"},
+        )
+    finally:
+        sam.close()
+    expect(rows.first).to_contain_text("You: Last")
+    expect(rows.nth(1)).to_contain_text("Grace Kim-Park")
+
+    def shown() -> list[str]:
+        return [rows.nth(i).inner_text().replace("\n", " | ") for i in range(8)]
+
+    live = shown()
+    page.reload()
+    expect(rows.first).to_be_visible()
+    assert shown() == live
