@@ -122,6 +122,8 @@ async def fire(
                 latencies.append(time.perf_counter() - t0)
                 if r.status_code != 200:
                     errors += 1
+                    if errors <= 3:
+                        print(f"    {r.status_code} {r.text[:200]}")
 
         start = time.perf_counter()
         await asyncio.gather(*(one_worker() for _ in range(concurrency)))

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from parlour.channels.sms import connections, inbound, media, telnyx, twilio
@@ -22,10 +24,12 @@ from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.sms.provider import SmsCredentials
 from parlour.conversations.models import Message
 from parlour.db.deps import TxDep
-from parlour.db.tx import Tx
+from parlour.db.tx import Tx, transaction
 from parlour.errors import ChannelUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from parlour.runtime import Runtime, runtime_of
 from parlour.types import MAX_ID
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], include_in_schema=False)
 
@@ -130,25 +134,49 @@ def _twilio_inbound(params: dict[str, str]) -> InboundSms:
     )
 
 
+async def _write(rt: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
+    """Runs ``work`` in a transaction and commits, retrying when a concurrent webhook wrote
+    the same row first (two texts from a new contact at once both create the contact).
+    Providers do not resend a webhook that got an error, so a 409 would lose a message."""
+    for attempt in range(3):
+        try:
+            async with transaction(rt.db, rt.hub) as tx:
+                result = await work(tx)
+                await tx.commit()
+                return result
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @router.post("/twilio/sms")
-async def twilio_inbound(request: Request, tx: TxDep) -> Response:
+async def twilio_inbound(request: Request) -> Response:
     """Twilio's "A message comes in" webhook."""
     rt = runtime_of(request)
     params = await _form(request)
-    number = await _company_number(tx, rt, params.get("To", ""), "To")
-    creds = await _twilio_creds(tx, rt, number.account_id)
-    _check_twilio_signature(request, rt, creds, params)
-    if not number.sms_enabled:
-        raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
-    sms = _twilio_inbound(params)
-    received = await inbound.receive(tx, number=number, sms=sms, region=rt.settings.default_region)
-    await tx.commit()
+
+    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+        number = await _company_number(tx, rt, params.get("To", ""), "To")
+        creds = await _twilio_creds(tx, rt, number.account_id)
+        _check_twilio_signature(request, rt, creds, params)
+        if not number.sms_enabled:
+            raise ChannelUnavailable(
+                f"SMS is not enabled on {number.e164}.", code="sms_not_enabled"
+            )
+        sms = _twilio_inbound(params)
+        received = await inbound.receive(
+            tx, number=number, sms=sms, region=rt.settings.default_region
+        )
+        return number.account_id, received
+
+    account_id, received = await _write(rt, work)
     if received and received.attachment_ids:
         media.schedule(
             rt,
             request.app.state.providers.sms["twilio"],
             provider="twilio",
-            account_id=number.account_id,
+            account_id=account_id,
             attachment_ids=received.attachment_ids,
         )
     return Response(EMPTY_TWIML, media_type="text/xml")
@@ -215,7 +243,7 @@ def _dig(obj: Any, *path: str | int) -> Any:
 
 @router.post("/telnyx", status_code=204, response_class=Response)
 async def telnyx_webhook(
-    request: Request, tx: TxDep, message_id: int | None = Query(None, ge=1, le=MAX_ID)
+    request: Request, message_id: int | None = Query(None, ge=1, le=MAX_ID)
 ) -> Response:
     """Telnyx's messaging webhook: inbound messages and delivery statuses."""
     rt = runtime_of(request)
@@ -238,30 +266,44 @@ async def telnyx_webhook(
         company = _dig(payload, "from", "phone_number")
     else:
         return Response(status_code=204)  # other events are not ours to act on
-    number = await _company_number(tx, rt, str(company or ""), "payload")
-    creds = await connections.credentials_for(
-        tx, account_id=number.account_id, provider="telnyx", secret_key=rt.settings.secret_key
-    )
-    if creds is None or not creds.public_key:
-        raise Forbidden(
-            "Telnyx is not connected for this number's account.", code="telnyx_not_connected"
+
+    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+        number = await _company_number(tx, rt, str(company or ""), "payload")
+        creds = await connections.credentials_for(
+            tx, account_id=number.account_id, provider="telnyx", secret_key=rt.settings.secret_key
         )
-    if not telnyx.signature_valid(
-        public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
-    ):
-        raise Forbidden(
-            "The webhook signature does not match, or it is too old.", code="invalid_signature"
-        )
-    if kind == "message.received":
-        await _telnyx_inbound(request, tx, rt, number, payload)
-    else:
+        if creds is None or not creds.public_key:
+            raise Forbidden(
+                "Telnyx is not connected for this number's account.",
+                code="telnyx_not_connected",
+            )
+        if not telnyx.signature_valid(
+            public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
+        ):
+            raise Forbidden(
+                "The webhook signature does not match, or it is too old.",
+                code="invalid_signature",
+            )
+        if kind == "message.received":
+            return number.account_id, await _telnyx_inbound(tx, rt, number, payload)
         await _telnyx_status(tx, number, payload, message_id)
+        return number.account_id, None
+
+    account_id, received = await _write(rt, work)
+    if received and received.attachment_ids:
+        media.schedule(
+            rt,
+            request.app.state.providers.sms["telnyx"],
+            provider="telnyx",
+            account_id=account_id,
+            attachment_ids=received.attachment_ids,
+        )
     return Response(status_code=204)
 
 
 async def _telnyx_inbound(
-    request: Request, tx: Tx, rt: Runtime, number: PhoneNumber, payload: dict[str, Any]
-) -> None:
+    tx: Tx, rt: Runtime, number: PhoneNumber, payload: dict[str, Any]
+) -> inbound.Received | None:
     if not number.sms_enabled:
         raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
     sid = payload.get("id")
@@ -284,16 +326,7 @@ async def _telnyx_inbound(
         body=(text if isinstance(text, str) else "").replace("\x00", ""),
         media=tuple(refs[:MAX_MEDIA]),
     )
-    received = await inbound.receive(tx, number=number, sms=sms, region=rt.settings.default_region)
-    await tx.commit()
-    if received and received.attachment_ids:
-        media.schedule(
-            rt,
-            request.app.state.providers.sms["telnyx"],
-            provider="telnyx",
-            account_id=number.account_id,
-            attachment_ids=received.attachment_ids,
-        )
+    return await inbound.receive(tx, number=number, sms=sms, region=rt.settings.default_region)
 
 
 async def _telnyx_status(
@@ -330,4 +363,3 @@ async def _telnyx_status(
             error_text=first_error.get("detail") or first_error.get("title"),
         ),
     )
-    await tx.commit()

@@ -285,3 +285,30 @@ async def test_mms_media_is_downloaded_with_the_account_credentials_after_answer
     )
     assert panel.json()["items"][0]["last_message_preview"].startswith("📎")
     await asyncio.sleep(0)
+
+
+async def test_texts_arriving_together_from_a_new_contact_are_all_kept(
+    client: httpx.AsyncClient, tenant: Tenant, twilio: Twilio
+) -> None:
+    # Twilio does not resend a webhook that got an error: a race lost is a message lost.
+    sender = new_number()
+    texts = [f"part {i}" for i in range(6)]
+    answers = await asyncio.gather(
+        *(
+            post_inbound(
+                client,
+                inbound_params(
+                    account_sid=twilio.account.sid, from_=sender, to=twilio.number, body=t
+                ),
+                twilio.account.auth_token,
+            )
+            for t in texts
+        )
+    )
+    assert [a.status_code for a in answers] == [200] * 6
+    thread = await thread_of(client, tenant, sender)
+    assert sorted(m["body"] for m in thread) == texts
+    found = await client.get(
+        "/api/v1/contacts", params={"q": sender.lstrip("+")}, headers=tenant.admin_headers
+    )
+    assert len(found.json()["items"]) == 1
