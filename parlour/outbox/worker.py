@@ -241,7 +241,10 @@ class OutboxWorker:
     ) -> None:
         async with transaction(self.rt.db, self.rt.hub) as tx:
             item = await tx.session.get(OutboxItem, item_id)
-            message = await tx.session.get(Message, message_id)
+            # Locked, as delivery callbacks lock it: one arriving meanwhile is not overwritten.
+            message = await tx.session.get(
+                Message, message_id, with_for_update=tx.dialect == "postgresql"
+            )
             if item is None or message is None:
                 return
             if receipt is not None:

@@ -109,6 +109,10 @@ async def _company_number(tx: Tx, rt: Runtime, raw: str, field: str) -> PhoneNum
 
 
 def _twilio_inbound(params: dict[str, str]) -> InboundSms:
+    for key, value in params.items():
+        # PostgreSQL refuses NUL in text; only the body may carry one, and loses it.
+        if key != "Body" and "\x00" in value:
+            raise _bad(f"{key} contains a NUL character.", key)
     sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
     if not _TWILIO_MESSAGE_SID.match(sid):
         raise _bad("MessageSid is missing or malformed.", "MessageSid")
@@ -183,7 +187,8 @@ async def twilio_inbound(request: Request) -> Response:
 
 
 async def _outbound_message(tx: Tx, message_id: int) -> Message:
-    message = await tx.session.get(Message, message_id)
+    # Locked: "sent" and "delivered" can arrive at once, and the later must see the earlier.
+    message = await tx.session.get(Message, message_id, with_for_update=tx.dialect == "postgresql")
     if message is None or message.channel != "sms" or message.direction != "out":
         raise NotFound("No such outbound SMS.", code="unknown_message")
     return message
@@ -312,12 +317,17 @@ async def _telnyx_inbound(
         raise _bad("payload.id is missing.", "payload.id")
     if not isinstance(sender, str) or not sender:
         raise _bad("payload.from.phone_number is missing.", "payload.from")
+    if "\x00" in sid + sender:
+        raise _bad("The payload contains a NUL character.", "payload")
     refs = []
     for item in payload.get("media") or []:
         url = _dig(item, "url")
+        ctype = str(_dig(item, "content_type") or "application/octet-stream")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             raise _bad("A media item has no URL.", "payload.media")
-        refs.append(MediaRef(url=url, content_type=str(_dig(item, "content_type") or "")))
+        if "\x00" in url + ctype:
+            raise _bad("A media item contains a NUL character.", "payload.media")
+        refs.append(MediaRef(url=url, content_type=ctype))
     text = payload.get("text")
     sms = InboundSms(
         provider_message_id=sid,
@@ -342,9 +352,10 @@ async def _telnyx_status(
     if message_id is not None:
         message = await _outbound_message(tx, message_id)
     else:
-        found = await tx.session.scalar(
-            select(Message).where(Message.channel == "sms", Message.provider_message_id == sid)
-        )
+        stmt = select(Message).where(Message.channel == "sms", Message.provider_message_id == sid)
+        if tx.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        found = await tx.session.scalar(stmt)
         if found is None:
             raise NotFound("No such outbound SMS.", code="unknown_message")
         message = found

@@ -161,6 +161,10 @@ async def test_unknown_and_disabled_numbers_are_rejected_clearly(
         ({"NumMedia": "lots"}, "NumMedia"),
         ({"NumMedia": "1"}, "MediaUrl0"),
         ({"From": "not a phone"}, "From"),
+        (
+            {"NumMedia": "1", "MediaUrl0": "https://m.example/1", "MediaContentType0": "a\x00"},
+            "MediaContentType0",
+        ),
     ],
 )
 async def test_malformed_webhooks_get_a_4xx_and_store_nothing(
