@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import App
-from tests.web.server import Api, DemoServer
+from tests.web.server import AGENT, Api, DemoServer
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,9 @@ def test_settings_add_a_sms_number_that_the_composer_can_then_use(
     expect(composer.get_by_role("radio", name="Web Chat")).to_be_disabled()
 
 
-def test_a_long_thread_loads_older_pages_on_scroll_and_keeps_the_place(app: App, api: Api) -> None:
+def test_a_long_thread_loads_older_pages_on_scroll_and_keeps_the_place(
+    app: App, api: Api, demo: DemoServer
+) -> None:
     contact = api.post("/contacts", {"name": "Long Thread", "phones": [{"number": "+14155556700"}]})
     assert isinstance(contact, dict)
     conv = api.post(f"/contacts/{contact['id']}/conversation")
@@ -86,3 +88,16 @@ def test_a_long_thread_loads_older_pages_on_scroll_and_keeps_the_place(app: App,
     expect(log.get_by_role("listitem").filter(has_text=re.compile(r"Note \d+"))).to_have_count(70)
     log.evaluate("el => el.closest('.messages-scroll').scrollTop = 0")
     expect(page.get_by_text("This is the start of the conversation.")).to_be_visible()
+
+    # A message arriving while the reader is up there does not yank the view down.
+    sam = Api(demo.url, email=AGENT)
+    try:
+        sam.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "Note 71"})
+    finally:
+        sam.close()
+    jump = page.get_by_role("button", name="1 new message ↓")
+    expect(jump).to_be_visible()
+    expect(page.get_by_text("This is the start of the conversation.")).to_be_in_viewport()
+    jump.click()
+    expect(log.get_by_text("Note 71", exact=True)).to_be_in_viewport()
+    expect(jump).to_be_hidden()

@@ -5,7 +5,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/ho
 import type { Channel } from "../../api/types";
 import { dayLabel, displayName } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { useInbox } from "../../stores/context";
+import { useInbox, useSession } from "../../stores/context";
 import { CommunicationOptions } from "../CommunicationOptions";
 import { Composer } from "../Composer";
 import { defaultChannel, optionFor, pickEndpoint } from "../Composer/logic";
@@ -118,10 +118,12 @@ export function Thread({ onNewConversation, onEditContact }: Props) {
 
 function MessageList() {
   const inbox = useInbox();
+  const me = useSession().user.value?.id;
   const thread = inbox.live.value.thread;
   const openId = inbox.live.value.openId;
   const ref = useRef<HTMLDivElement>(null);
   const items = useMemo(() => threadItems(thread), [thread]);
+  const [below, setBelow] = useState(0);
   const prev = useRef<{ firstKey: string | null; lastKey: string | null; height: number; top: number; openId: number | null }>({
     firstKey: null,
     lastKey: null,
@@ -140,12 +142,16 @@ function MessageList() {
     const p = prev.current;
     if (p.openId !== openId) {
       el.scrollTop = el.scrollHeight;
+      setBelow(0);
     } else if (p.firstKey !== firstKey && p.lastKey === lastKey && p.firstKey !== null) {
       el.scrollTop = keepPosition(p.top, p.height, el.scrollHeight);
     } else if (p.lastKey !== lastKey) {
       const nearBottom = p.height - (p.top + el.clientHeight) < 160;
-      const mine = thread.length > 0 && thread[thread.length - 1].direction === "out";
+      const last = thread[thread.length - 1];
+      const mine = !!last && (last.id < 0 || (last.sender.type === "user" && last.sender.user_id === me));
       if (nearBottom || mine) el.scrollTop = el.scrollHeight;
+      // Reading older messages: say that something new arrived instead of jumping.
+      else setBelow((n) => n + 1);
     }
     prev.current = { firstKey, lastKey, height: el.scrollHeight, top: el.scrollTop, openId };
   }, [thread, openId]);
@@ -170,10 +176,23 @@ function MessageList() {
     const el = ref.current;
     if (!el) return;
     prev.current = { ...prev.current, top: el.scrollTop, height: el.scrollHeight };
+    if (below && el.scrollHeight - (el.scrollTop + el.clientHeight) < 80) setBelow(0);
     if (el.scrollTop < 200 && inbox.olderCursor.value && !inbox.olderLoading.value) void inbox.loadOlder();
   }
 
+  function jumpToNewest() {
+    const el = ref.current;
+    if (el) el.scrollTo({ top: el.scrollHeight, behavior: "smooth" });
+    setBelow(0);
+  }
+
   return (
+    <div class="messages-wrap">
+    {below > 0 ? (
+      <button type="button" class="new-below" onClick={jumpToNewest}>
+        {below === 1 ? "1 new message" : `${below} new messages`} ↓
+      </button>
+    ) : null}
     <div class="messages-scroll" ref={ref} onScroll={onScroll} tabIndex={-1}>
       <div class="messages-inner">
         {inbox.olderCursor.value ? (
@@ -206,6 +225,7 @@ function MessageList() {
           )}
         </ol>
       </div>
+    </div>
     </div>
   );
 }
