@@ -6,10 +6,8 @@ from dataclasses import dataclass, field
 
 from parlour.channels.email.console import ConsoleEmail
 from parlour.channels.email.provider import EmailProvider
-from parlour.channels.sms.console import ConsoleSms
 from parlour.channels.sms.provider import SmsProvider
-from parlour.channels.sms.telnyx import TelnyxSms
-from parlour.channels.sms.twilio import TwilioSms
+from parlour.channels.sms.providers import make_sms_providers
 from parlour.channels.webchat.delivery import StoredForVisitor
 from parlour.config import Settings
 
@@ -24,10 +22,6 @@ class Providers:
 
 def make_providers(settings: Settings) -> Providers:
     return Providers(
-        sms={
-            "console": ConsoleSms(),
-            "twilio": TwilioSms(api_base=settings.twilio_api_base, public_url=settings.public_url),
-            "telnyx": TelnyxSms(api_base=settings.telnyx_api_base, public_url=settings.public_url),
-        },
+        sms=make_sms_providers(settings),
         email={"console": ConsoleEmail()},
     )
