@@ -3,6 +3,9 @@
 import { http } from "./client";
 import type {
   AccountOut,
+  ImportNumbersOut,
+  ProviderConnectionOut,
+  ProviderNumberOut,
   ChannelOptions,
   ContactDetailOut,
   ContactIn,
@@ -112,6 +115,17 @@ export const api = {
     update: (id: number, body: Partial<{ label: string; sms_enabled: boolean; provider: string }>) =>
       http.patch<PhoneNumberOut>(`/phone-numbers/${id}`, body),
     remove: (id: number) => http.del(`/phone-numbers/${id}`),
+  },
+  sms: {
+    providers: () => http.get<ProviderConnectionOut[]>("/sms/providers"),
+    connectTwilio: (body: { account_sid: string; auth_token: string; api_key_sid?: string | null; api_key_secret?: string | null; verify: boolean }) =>
+      http.put<ProviderConnectionOut>("/sms/providers/twilio", body),
+    connectTelnyx: (body: { api_key: string; public_key: string; verify: boolean }) =>
+      http.put<ProviderConnectionOut>("/sms/providers/telnyx", body),
+    disconnect: (provider: string) => http.del(`/sms/providers/${provider}`),
+    twilioNumbers: () => http.get<ProviderNumberOut[]>("/sms/providers/twilio/numbers"),
+    importTwilio: (numbers: string[] | null, configure_webhooks: boolean) =>
+      http.post<ImportNumbersOut>("/sms/providers/twilio/numbers/import", { numbers, configure_webhooks }),
   },
   mailboxes: {
     list: () => http.get<MailboxOut[]>("/mailboxes"),

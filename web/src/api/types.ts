@@ -314,3 +314,29 @@ export type LiveEvent =
   | ConversationRead
   | ContactUpdated
   | ContactDeleted;
+
+export interface ProviderConnectionOut {
+  provider: "twilio" | "telnyx" | string;
+  connected: boolean;
+  account_sid: string | null;
+  api_key_sid: string | null;
+  public_key: string | null;
+  readable: boolean;
+  updated_at: string | null;
+  inbound_webhook_url: string;
+  status_callback_url: string | null;
+}
+
+export interface ProviderNumberOut {
+  sid: string;
+  e164: string;
+  friendly_name: string;
+  sms: boolean;
+  mms: boolean;
+  imported: boolean;
+}
+
+export interface ImportNumbersOut {
+  imported: PhoneNumberOut[];
+  already_present: string[];
+}

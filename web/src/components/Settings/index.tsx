@@ -17,6 +17,7 @@ import { errorText } from "../../stores/inbox";
 import { useInbox, useSession } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { BellIcon, CopyIcon, TrashIcon } from "../common/Icons";
+import { SmsProviders } from "./SmsProviders";
 
 const TABS: { id: string; name: string; admin?: boolean }[] = [
   { id: "profile", name: "Your profile" },
@@ -253,6 +254,7 @@ function PhoneNumbers({ admin }: { admin: boolean }) {
             <select value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}>
               <option value="console">Console (development)</option>
               <option value="twilio">Twilio</option>
+              <option value="telnyx">Telnyx</option>
             </select>
           </label>
           <label class="check">
@@ -263,6 +265,7 @@ function PhoneNumbers({ admin }: { admin: boolean }) {
         </form>
       ) : null}
       {list.error ? <p class="form-error" role="alert">{list.error}</p> : null}
+      <SmsProviders admin={admin} onImported={() => void list.reload()} />
     </Section>
   );
 }
