@@ -24,6 +24,7 @@ from parlour.accounts import api as accounts_api
 from parlour.channels.email import api as email_api
 from parlour.channels.registry import Providers, make_providers
 from parlour.channels.sms import api as sms_api
+from parlour.channels.sms import media as sms_media
 from parlour.channels.sms import webhooks as sms_webhooks
 from parlour.channels.webchat import api as webchat_api
 from parlour.config import Settings
@@ -192,6 +193,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
             worker_task = asyncio.create_task(
                 OutboxWorker(rt, providers).run(stop), name="outbox-worker"
             )
+            await sms_media.resume_pending(rt, providers.sms)
         try:
             yield
         finally:
@@ -200,6 +202,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
             if worker_task:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=10)
+            await sms_media.stop()
             await rt.hub.stop()
             await rt.db.dispose()
 

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Protocol
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from parlour.channels.delivery import PermanentFailure, TransientFailure
 from parlour.channels.sms import connections
+from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.sms.provider import SmsCredentials
 from parlour.channels.sms.twilio import Media
 from parlour.conversations import service as conversations_service
 from parlour.conversations.models import Attachment, Message
+from parlour.db.base import utcnow
 from parlour.db.tx import transaction
 from parlour.files import service as files_service
 from parlour.runtime import Runtime
@@ -60,6 +64,46 @@ def schedule(
         )
         _running.add(task)
         task.add_done_callback(_running.discard)
+
+
+async def stop() -> None:
+    """Cancels unfinished downloads (at shutdown); ``resume_pending`` takes them up again."""
+    tasks = list(_running)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def resume_pending(
+    rt: Runtime, providers: Mapping[str, Any], *, max_age: timedelta = timedelta(days=2)
+) -> int:
+    """Restarts the downloads a stopped process left unfinished (at start-up)."""
+    async with transaction(rt.db, rt.hub, write=False) as tx:
+        rows = (
+            await tx.session.execute(
+                select(Attachment.id, Attachment.account_id, PhoneNumber.provider)
+                .join(Message, Message.id == Attachment.message_id)
+                .join(PhoneNumber, PhoneNumber.id == Message.phone_number_id)
+                .where(
+                    Attachment.blob_id.is_(None),
+                    Attachment.remote_url.is_not(None),
+                    Message.channel == "sms",
+                    Message.direction == "in",
+                    Message.created_at > utcnow() - max_age,
+                )
+            )
+        ).all()
+    for attachment_id, account_id, provider in rows:
+        fetcher = providers.get(provider)
+        if fetcher is not None and hasattr(fetcher, "fetch_media"):
+            schedule(
+                rt,
+                fetcher,
+                provider=provider,
+                account_id=account_id,
+                attachment_ids=[attachment_id],
+            )
+    return len(rows)
 
 
 async def download(
@@ -104,11 +148,12 @@ async def download(
 
 async def _store(rt: Runtime, *, account_id: int, attachment_id: int, media: Media) -> bool:
     async with transaction(rt.db, rt.hub) as tx:
-        attachment = await tx.session.scalar(
-            select(Attachment).where(
-                Attachment.id == attachment_id, Attachment.account_id == account_id
-            )
+        stmt = select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.account_id == account_id
         )
+        if tx.dialect == "postgresql":
+            stmt = stmt.with_for_update()  # two processes resuming the same download
+        attachment = await tx.session.scalar(stmt)
         if attachment is None or attachment.blob_id is not None:
             return False
         content_type = media.content_type.split(";")[0].strip()[:100] or attachment.content_type

@@ -7,6 +7,10 @@ import asyncio
 import httpx
 import pytest
 
+from parlour.app import create_app
+from parlour.channels.registry import Providers
+from parlour.channels.sms import media
+from parlour.config import Settings
 from tests.channels.sms.conftest import (
     Twilio,
     contact_phone,
@@ -316,3 +320,38 @@ async def test_texts_arriving_together_from_a_new_contact_are_all_kept(
         "/api/v1/contacts", params={"q": sender.lstrip("+")}, headers=tenant.admin_headers
     )
     assert len(found.json()["items"]) == 1
+
+
+async def test_media_not_fetched_before_a_restart_is_fetched_after_it(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    twilio: Twilio,
+    fake_twilio: FakeTwilio,
+    settings: Settings,
+    providers: Providers,
+) -> None:
+    gif = b"GIF89a" + b"frames" * 20
+    url = fake_twilio.add_media(twilio.account, gif, "image/gif")
+    fake_twilio.media_failures = 10**6  # Twilio's CDN is down for now
+    sender = new_number()
+    params = inbound_params(
+        account_sid=twilio.account.sid,
+        from_=sender,
+        to=twilio.number,
+        body="see",
+        media=[(url, "image/gif")],
+    )
+    assert (await post_inbound(client, params, twilio.account.auth_token)).status_code == 200
+    await media.stop()  # the process stops before the download succeeded
+    [msg] = await thread_of(client, tenant, sender)
+    assert msg["attachments"][0]["url"] == url
+
+    fake_twilio.media_failures = 0
+    restarted = create_app(settings, providers=providers)
+    async with restarted.router.lifespan_context(restarted):
+
+        async def stored() -> object:
+            [m] = await thread_of(client, tenant, sender)
+            return m["attachments"][0]["url"].startswith("/api/v1/") or None
+
+        await wait_for(stored, within=10)
