@@ -380,3 +380,39 @@ async def test_retrying_an_undelivered_message_follows_the_new_attempt(
     m = await message_when(client, tenant, conv_id, msg_id, "delivered")
     assert m["error_code"] is None
     assert [t.body for t in fake_twilio.sent_to(phone)] == ["Try again", "Try again"]
+
+
+async def test_an_api_key_is_used_for_rest_calls_when_given(
+    client: httpx.AsyncClient, tenant: Tenant, fake_twilio: FakeTwilio
+) -> None:
+    acct = fake_twilio.add_account(numbers=[new_number()])
+    key_sid, key_secret = "SK" + "a" * 32, "key-secret"
+    acct.api_keys[key_sid] = key_secret
+    half = await client.put(
+        "/api/v1/sms/providers/twilio",
+        json={"account_sid": acct.sid, "auth_token": acct.auth_token, "api_key_sid": key_sid},
+        headers=tenant.admin_headers,
+    )
+    assert (half.status_code, half.json()["code"]) == (422, "incomplete_api_key")
+    acct.auth_token = "rotated-away-" + "0" * 19  # REST must not depend on the auth token
+    ok = await client.put(
+        "/api/v1/sms/providers/twilio",
+        json={
+            "account_sid": acct.sid,
+            "auth_token": "whatever-signs-webhooks",
+            "api_key_sid": key_sid,
+            "api_key_secret": key_secret,
+        },
+        headers=tenant.admin_headers,
+    )
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["api_key_sid"] == key_sid
+    imported = await client.post(
+        "/api/v1/sms/providers/twilio/numbers/import", json={}, headers=tenant.admin_headers
+    )
+    number_id = imported.json()["imported"][0]["id"]
+    phone = new_number()
+    conv_id, _ = await start_thread(client, tenant, phone)
+    msg_id = (await send(client, tenant, conv_id, number_id, "Keyed")).json()["id"]
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+    assert [m.body for m in fake_twilio.sent_to(phone)] == ["Keyed"]
