@@ -188,6 +188,12 @@ def test_email_composer_pops_up_and_sends_subject_and_formatted_body(app: App, a
     assert "it ships Monday" in last["body"]
     assert [a["filename"] for a in last["attachments"]] == ["price-list.txt"]
 
+    # Sending created an Email Task owned by me, which the task system completed.
+    page.get_by_role("link", name="Tasks").click()
+    task = page.get_by_role("row").filter(has_text="Your wholesale order")
+    expect(task).to_contain_text("Ada Lovelace")
+    expect(task).to_contain_text("Completed")
+
 
 @pytest.fixture
 def tracker() -> Iterator[tuple[str, list[str]]]:

@@ -10,7 +10,8 @@ import { QuickEdit } from "./components/QuickEdit";
 import { Settings } from "./components/Settings";
 import { Thread } from "./components/Thread";
 import { Avatar } from "./components/common/Avatar";
-import { BellIcon, InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
+import { BellIcon, CheckIcon, InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
+import { Tasks } from "./components/Tasks";
 import { linkClick, navigate, parseRoute, path } from "./lib/router";
 import { InboxContext, SessionContext, useInbox, useSession } from "./stores/context";
 import { createInboxStore, type InboxStore } from "./stores/inbox";
@@ -100,7 +101,7 @@ function Shell() {
   const conn = inbox.connection.value;
   const toast = inbox.toast.value;
   return (
-    <div class={`app${conversationId !== null ? " has-thread" : ""}${route.name === "settings" ? " on-settings" : ""}`}>
+    <div class={`app${conversationId !== null ? " has-thread" : ""}${route.name === "settings" || route.name === "tasks" ? " on-settings" : ""}`}>
       <a class="skip-link" href="#main-thread">
         Skip to conversation
       </a>
@@ -111,6 +112,9 @@ function Shell() {
         <a class="rail-link" href="/" onClick={linkClick} aria-label="Inbox" aria-current={route.name === "inbox" ? "page" : undefined} title="Inbox">
           <InboxIcon size={20} />
           {inbox.unreadTotal.value > 0 ? <span class="rail-dot" aria-hidden="true" /> : null}
+        </a>
+        <a class="rail-link" href="/tasks" onClick={linkClick} aria-label="Tasks" aria-current={route.name === "tasks" ? "page" : undefined} title="Tasks">
+          <CheckIcon size={20} />
         </a>
         <a class="rail-link" href="/settings" onClick={linkClick} aria-label="Settings" aria-current={route.name === "settings" ? "page" : undefined} title="Settings">
           <SettingsIcon size={20} />
@@ -145,6 +149,8 @@ function Shell() {
       ) : null}
       {route.name === "settings" ? (
         <Settings tab={route.tab} />
+      ) : route.name === "tasks" ? (
+        <Tasks />
       ) : (
         <>
           <ContactList onNewConversation={() => setNewConv(true)} onEditContact={setEditing} />

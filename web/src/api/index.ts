@@ -3,6 +3,7 @@
 import { http } from "./client";
 import type {
   AccountOut,
+  TaskOut,
   ImportNumbersOut,
   ProviderConnectionOut,
   ProviderNumberOut,
@@ -126,6 +127,9 @@ export const api = {
     twilioNumbers: () => http.get<ProviderNumberOut[]>("/sms/providers/twilio/numbers"),
     importTwilio: (numbers: string[] | null, configure_webhooks: boolean) =>
       http.post<ImportNumbersOut>("/sms/providers/twilio/numbers/import", { numbers, configure_webhooks }),
+  },
+  tasks: {
+    list: (query: { owner?: "me" | "any"; status?: string | null; limit?: number }) => http.get<TaskOut[]>("/tasks", query),
   },
   mailboxes: {
     list: () => http.get<MailboxOut[]>("/mailboxes"),

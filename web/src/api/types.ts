@@ -340,3 +340,15 @@ export interface ImportNumbersOut {
   imported: PhoneNumberOut[];
   already_present: string[];
 }
+
+export interface TaskOut {
+  id: number;
+  kind: string;
+  owner_id: number | null;
+  title: string;
+  status: "pending" | "completed" | "failed" | string;
+  message_id: number | null;
+  error: string | null;
+  created_at: string;
+  completed_at: string | null;
+}

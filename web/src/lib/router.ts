@@ -20,6 +20,7 @@ if (typeof window !== "undefined") {
 export type Route =
   | { name: "inbox"; conversationId: number | null }
   | { name: "settings"; tab: string }
+  | { name: "tasks" }
   | { name: "login" };
 
 export function parseRoute(p: string): Route {
@@ -28,6 +29,7 @@ export function parseRoute(p: string): Route {
   const settings = /^\/settings(?:\/([\w-]+))?\/?$/.exec(p);
   if (settings) return { name: "settings", tab: settings[1] ?? "profile" };
   if (p === "/login") return { name: "login" };
+  if (/^\/tasks\/?$/.test(p)) return { name: "tasks" };
   return { name: "inbox", conversationId: null };
 }
 
