@@ -159,20 +159,24 @@ async def twilio_inbound(request: Request) -> Response:
     """Twilio's "A message comes in" webhook."""
     rt = runtime_of(request)
     params = await _form(request)
-
-    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+    # Verified in a read-only transaction: forged requests never take SQLite's write lock.
+    async with transaction(rt.db, rt.hub, write=False) as tx:
         number = await _company_number(tx, rt, params.get("To", ""), "To")
         creds = await _twilio_creds(tx, rt, number.account_id)
-        _check_twilio_signature(request, rt, creds, params)
-        if not number.sms_enabled:
-            raise ChannelUnavailable(
-                f"SMS is not enabled on {number.e164}.", code="sms_not_enabled"
-            )
-        sms = _twilio_inbound(params)
+    _check_twilio_signature(request, rt, creds, params)
+    if not number.sms_enabled:
+        raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
+    sms = _twilio_inbound(params)
+    number_id = number.id
+
+    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+        current = await tx.session.get(PhoneNumber, number_id)
+        if current is None:  # removed meanwhile
+            raise NotFound(f"No company number {number.e164} is set up.", code="unknown_number")
         received = await inbound.receive(
-            tx, number=number, sms=sms, region=rt.settings.default_region
+            tx, number=current, sms=sms, region=rt.settings.default_region
         )
-        return number.account_id, received
+        return current.account_id, received
 
     account_id, received = await _write(rt, work)
     if received and received.attachment_ids:
