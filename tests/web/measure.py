@@ -39,6 +39,20 @@ def first_screen_bytes() -> tuple[int, int]:
     return raw, gz
 
 
+OPEN_AND_WAIT = """el => new Promise(resolve => {
+  const t0 = performance.now();
+  const seen = () => [...document.querySelectorAll("[role=log] p")]
+    .some(p => p.textContent === "Message 1000 of a long thread");
+  const obs = new MutationObserver(() => {
+    if (!seen()) return;
+    obs.disconnect();
+    requestAnimationFrame(() => resolve(performance.now() - t0));
+  });
+  obs.observe(document.body, { childList: true, subtree: true });
+  el.click();
+})"""
+
+
 def _ms(page: Any, script: str) -> float:
     return float(page.evaluate(script))
 
@@ -75,19 +89,18 @@ def main() -> int:
             rows = page.get_by_role("list", name="Conversations").get_by_role("link")
             rows.first.wait_for()
             panel: list[float] = []
+            mark = "performance.getEntriesByName('parlour:panel')[0].startTime"
             for _ in range(5):
                 page.goto(server.url + "/")
                 rows.first.wait_for()
-                panel.append(_ms(page, "performance.now()"))
+                panel.append(_ms(page, mark))
             opens: list[float] = []
             for _ in range(5):
                 page.goto(server.url + "/")
                 rows.first.wait_for()
                 link = page.get_by_role("link", name=re.compile("Thousand Messages"))
-                page.evaluate("window.__t0 = 0")
-                link.evaluate("el => { window.__t0 = performance.now(); el.click(); }")
-                page.get_by_text("Message 1000 of a long thread").wait_for()
-                opens.append(_ms(page, "performance.now() - window.__t0"))
+                # From the click to the frame after the newest message is in the page.
+                opens.append(float(link.evaluate(OPEN_AND_WAIT)))
                 page.get_by_role("link", name="Inbox", exact=True).click()
         finally:
             browser.close()

@@ -2,22 +2,42 @@
 // settings pages; global shortcuts, the tab title and the connection banner.
 
 import { effect } from "@preact/signals";
+import type { ComponentType } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ContactList } from "./components/ContactList";
 import { Login } from "./components/Login";
 import { NewConversation } from "./components/NewConversation";
 import { QuickEdit } from "./components/QuickEdit";
-import { Settings } from "./components/Settings";
 import { Thread } from "./components/Thread";
 import { Avatar } from "./components/common/Avatar";
 import { BellIcon, CheckIcon, InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
-import { Tasks } from "./components/Tasks";
 import { linkClick, navigate, parseRoute, path } from "./lib/router";
 import { InboxContext, SessionContext, useInbox, useSession } from "./stores/context";
 import { createInboxStore, type InboxStore } from "./stores/inbox";
 import { createSessionStore } from "./stores/session";
 
 const session = createSessionStore();
+
+/** Loads a page that is not on the first screen in its own chunk, the first time it shows. */
+function lazyPage<P>(load: () => Promise<ComponentType<P>>) {
+  let loaded: ComponentType<P> | null = null;
+  let pending: Promise<void> | null = null;
+  return function Lazy(props: P & object) {
+    const [, setTick] = useState(0);
+    if (!loaded) {
+      pending ??= load().then((c) => {
+        loaded = c;
+      });
+      void pending.then(() => setTick((n) => n + 1));
+      return <div class="page-loading" aria-busy="true" />;
+    }
+    const C = loaded;
+    return <C {...props} />;
+  };
+}
+
+const Settings = lazyPage<{ tab: string }>(() => import("./components/Settings").then((m) => m.Settings));
+const Tasks = lazyPage<object>(() => import("./components/Tasks").then((m) => m.Tasks));
 void session.restore();
 
 export function App() {
