@@ -162,12 +162,14 @@ async def send_and_kill(
     return int(r.json()["id"])
 
 
-async def status_after_restart(server: Server, h: dict[str, str], conv_id: int, msg_id: int) -> str:
+async def status_after_restart(
+    server: Server, h: dict[str, str], conv_id: int, msg_id: int, want: str | None = None
+) -> str:
     async with httpx.AsyncClient(base_url=server.url, headers=h, timeout=20) as c:
         for _ in range(200):
             thread = await c.get(f"/api/v1/conversations/{conv_id}/messages")
             m = next(x for x in thread.json()["items"] if x["id"] == msg_id)
-            if m["status"] in ("sent", "delivered", "failed"):
+            if m["status"] == want or (not want and m["status"] in ("sent", "delivered", "failed")):
                 return str(m["status"])
             await asyncio.sleep(0.1)
     raise AssertionError("the message was never settled after the restart")
@@ -207,3 +209,6 @@ async def test_killed_before_twilio_took_it_the_message_goes_out_once(
     server.start()
     assert await status_after_restart(server, h, conv_id, msg_id) in ("sent", "delivered")
     assert [m.body for m in fake.messages if m.body == "Did it go?"] == ["Did it go?"]
+    # Twilio's status callbacks reach the running server over HTTP, signed.
+    assert await status_after_restart(server, h, conv_id, msg_id, want="delivered")
+    assert set(fake.callback_answers) == {204}
