@@ -33,7 +33,8 @@ function loadEmailComposer() {
 
 export function Composer(p: Props) {
   const inbox = useInbox();
-  const draftKey = `${p.conversationId}:${p.channel}`;
+  // One draft per thread: switching channel keeps what was typed.
+  const draftKey = String(p.conversationId);
   const [text, setText] = useState(drafts.get(draftKey) ?? "");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -50,8 +51,10 @@ export function Composer(p: Props) {
   useEffect(() => {
     setText(drafts.get(draftKey) ?? "");
     setError(null);
-    setFiles([]);
   }, [draftKey]);
+
+  // Attachments belong to the channel they were added for.
+  useEffect(() => setFiles([]), [draftKey, p.channel]);
 
   async function attach(list: FileList | null) {
     if (!list?.length) return;
