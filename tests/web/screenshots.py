@@ -113,7 +113,21 @@ def main() -> int:
                 "link", name="Web chat"
             ).click()
             shoot(page, "08-settings-web-chat")
+            page.get_by_role("navigation", name="Settings").get_by_role(
+                "link", name="Phone numbers"
+            ).click()
+            page.get_by_role("group", name="Twilio connection").wait_for()
+            shoot(page, "11-settings-phone-numbers")
+            page.get_by_role("link", name="Tasks").click()
+            page.get_by_label("Owner").select_option("any")
+            page.get_by_role("row").nth(1).wait_for()
+            shoot(page, "12-tasks")
             desktop.close()
+
+            login_page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
+            login_page.goto(server.url + "/")
+            login_page.get_by_role("button", name="Sign in").wait_for()
+            shoot(login_page, "00-login")
 
             phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
             page = phone.new_page()
