@@ -127,7 +127,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
             onMouseEnter={() => setActive(i)}
             onClick={() => !busy && void start(c.id)}
           >
-            <Avatar name={c.name || c.emails[0]?.address || "?"} initials={c.initials} url={c.avatar_url} size={34} />
+            <Avatar name={c.name || c.emails[0]?.address || "?"} initials={c.initials} url={c.avatar_url} size={34} decorative />
             <span class="result-text">
               <span class="result-name">{c.name || c.emails[0]?.address || formatPhone(c.phones[0]?.e164) || "Unnamed contact"}</span>
               <span class="result-sub">

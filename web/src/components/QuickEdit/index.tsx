@@ -373,7 +373,7 @@ function MergeSearch({ excludeId, onPick, onCancel }: { excludeId: number; onPic
         {items.map((c) => (
           <li key={c.id}>
             <button type="button" class="result" onClick={() => onPick(c)}>
-              <Avatar name={c.name || "?"} initials={c.initials} url={c.avatar_url} size={26} />
+              <Avatar name={c.name || "?"} initials={c.initials} url={c.avatar_url} size={26} decorative />
               <span class="result-text">
                 <span class="result-name">{c.name || c.emails[0]?.address || formatPhone(c.phones[0]?.e164)}</span>
                 <span class="result-sub">{[...c.phones.map((p) => formatPhone(p.e164)), ...c.emails.map((e) => e.address)].join(" · ")}</span>

@@ -9,9 +9,18 @@ interface AvatarProps {
   bot?: boolean;
   /** Shown as a tooltip (e.g. the workflow's name on a bot message). */
   title?: string;
+  /** Next to the person's name already: hidden from screen readers. */
+  decorative?: boolean;
 }
 
-export function Avatar({ name, initials, url, size = 32, bot, title }: AvatarProps) {
+export function Avatar({ name, initials, url, size = 32, bot, title, decorative }: AvatarProps) {
+  if (decorative) {
+    return (
+      <span aria-hidden="true" style={{ display: "inline-flex" }}>
+        <Avatar name={name} initials={initials} url={url} size={size} bot={bot} title={title} />
+      </span>
+    );
+  }
   const style = { width: `${size}px`, height: `${size}px`, fontSize: `${Math.round(size * 0.38)}px` };
   if (bot) {
     return (
