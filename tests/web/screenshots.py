@@ -124,6 +124,13 @@ def main() -> int:
             shoot(page, "12-tasks")
             desktop.close()
 
+            dark = browser.new_context(
+                viewport={"width": 1440, "height": 900}, color_scheme="dark"
+            ).new_page()
+            login(dark, server.url)
+            open_thread(dark, "Amélie Dubois")
+            shoot(dark, "13-dark-theme")
+
             login_page = browser.new_context(viewport={"width": 1440, "height": 900}).new_page()
             login_page.goto(server.url + "/")
             login_page.get_by_role("button", name="Sign in").wait_for()

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 const CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:";
 
 export function emailDocument(html: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><base target="_blank"><style>html,body{margin:0;padding:0;background:transparent}body{font:14px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","DejaVu Sans",Arial,sans-serif;color:#1f2430;overflow-wrap:anywhere}img{max-width:100%;height:auto}a{color:#4338ca}blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #e4e7ec;color:#5b6474}table{max-width:100%}p{margin:0 0 .75em}body>:last-child,p:last-child{margin-bottom:0}</style></head><body>${html}</body></html>`;
+  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><base target="_blank"><style>html,body{margin:0;padding:0;background:transparent}body{font:14px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","DejaVu Sans",Arial,sans-serif;color:#1f2430;overflow-wrap:anywhere}img{max-width:100%;height:auto}a{color:#4338ca}blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #e4e7ec;color:#5b6474}table{max-width:100%}p{margin:0 0 .75em}body>:last-child,p:last-child{margin-bottom:0}@media (prefers-color-scheme:dark){html{background:#fbfbfc}body{padding:10px 12px}}</style></head><body>${html}</body></html>`;
 }
 
 export function EmailBody({ html, title }: { html: string; title: string }) {
