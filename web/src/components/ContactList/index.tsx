@@ -238,6 +238,7 @@ function Row({
         class="row-avatar"
         aria-label={`Edit contact ${displayName(conv.contact.name)}`}
         title="Quick edit"
+        tabIndex={selected ? 0 : -1}
         onClick={() => onEditContact(conv.contact.id)}
       >
         <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} />
