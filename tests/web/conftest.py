@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.web.server import (
     ADMIN,
@@ -25,6 +26,9 @@ from tests.web.server import (
 )
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+# A shared two-core machine can be slow; waiting longer costs nothing when all is well.
+expect.set_options(timeout=10_000)
 
 
 def _need(condition: bool, message: str) -> None:
