@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event
@@ -24,6 +25,9 @@ class Database:
     reader: AsyncEngine
     writer: AsyncEngine
     dialect: str
+    # SQLite writers of this process queue here in FIFO order. Left to SQLite's busy
+    # handler (which sleeps and polls) a burst of writes waits seconds for the lock.
+    write_turns: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
 
     def sessions(self, *, write: bool) -> async_sessionmaker[Any]:
         return async_sessionmaker(self.writer if write else self.reader, expire_on_commit=False)

@@ -79,6 +79,16 @@ class Tx:
 
 @asynccontextmanager
 async def transaction(db: Database, hub: Hub, *, write: bool = True) -> AsyncIterator[Tx]:
+    if write and db.dialect == "sqlite":
+        async with db.write_turns, _session(db, hub, write=True) as tx:
+            yield tx
+    else:
+        async with _session(db, hub, write=write) as tx:
+            yield tx
+
+
+@asynccontextmanager
+async def _session(db: Database, hub: Hub, *, write: bool) -> AsyncIterator[Tx]:
     async with db.sessions(write=write)() as session:
         tx = Tx(session, hub)
         try:
