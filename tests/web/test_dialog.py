@@ -312,3 +312,23 @@ def test_top_contact_bar_chooses_which_phone_and_address_we_write_to(app: App, a
     expect(page.get_by_role("combobox", name="Email this address")).to_contain_text(
         "priya5@example.com"
     )
+
+
+def test_an_unsent_email_is_kept_as_a_draft_for_the_thread(app: App) -> None:
+    app.login()
+    app.open("Lucas Martin")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    composer.get_by_role("button", name="Write an email to Lucas Martin").click()
+    dialog = page.get_by_role("dialog", name="New email to Lucas Martin")
+    dialog.get_by_label("Subject").fill("Bike delivery")
+    dialog.get_by_role("textbox", name="Email body").fill("Your bike is ready.")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    resume = composer.get_by_role("button", name="Continue your email to Lucas Martin")
+    resume.click()
+    expect(dialog.get_by_label("Subject")).to_have_value("Bike delivery")
+    expect(dialog.get_by_role("textbox", name="Email body")).to_have_text("Your bike is ready.")
+    dialog.get_by_role("button", name="Discard").click()
+    expect(composer.get_by_role("button", name="Write an email to Lucas Martin")).to_be_visible()

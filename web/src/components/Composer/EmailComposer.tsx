@@ -8,8 +8,11 @@ import { errorText } from "../../stores/inbox";
 import { Modal } from "../common/Modal";
 import { BoldIcon, ItalicIcon, LinkIcon, ListIcon, PaperclipIcon, SendIcon, TrashIcon, UnderlineIcon } from "../common/Icons";
 import { endpointLabel } from "../Thread/ContactBar";
+import { emailDrafts as drafts } from "./logic";
 
 export interface EmailComposerProps {
+  /** Drafts survive closing the composer, per thread. */
+  draftKey: string;
   contactName: string;
   option: ChannelOption | undefined;
   senderId: number | null;
@@ -26,21 +29,45 @@ interface Upload {
   error?: string;
 }
 
+
 /** Plain text for the message body (previews, search, the SMS-less fallback). */
 export function htmlToText(el: HTMLElement): string {
   return el.innerText.replace(/\u00a0/g, " ").replace(/\n{3,}/g, "\n\n").trim();
 }
 
 export function EmailComposer(p: EmailComposerProps) {
-  const [subject, setSubject] = useState("");
+  const saved = drafts.get(p.draftKey);
+  const [subject, setSubject] = useState(saved?.subject ?? "");
   const [to, setTo] = useState<number | null>(p.recipientId);
   const [from, setFrom] = useState<number | null>(p.senderId);
   const [uploads, setUploads] = useState<Upload[]>([]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [empty, setEmpty] = useState(true);
+  const [empty, setEmpty] = useState(!saved?.html);
   const editor = useRef<HTMLDivElement>(null);
   const fileInput = useRef<HTMLInputElement>(null);
+  const subjectRef = useRef(subject);
+  subjectRef.current = subject;
+
+  function keepDraft() {
+    const el = editor.current;
+    const text = el ? htmlToText(el) : "";
+    if (text || subjectRef.current.trim()) drafts.set(p.draftKey, { subject: subjectRef.current, html: el?.innerHTML ?? "" });
+    else drafts.delete(p.draftKey);
+  }
+
+  /** Closing without sending keeps the draft for this thread. */
+  function close() {
+    keepDraft();
+    p.onClose();
+  }
+
+  // Restore a draft into the editor; keep one if the thread changes under the composer.
+  useEffect(() => {
+    const el = editor.current;
+    if (el && saved?.html) el.innerHTML = saved.html;
+    return keepDraft;
+  }, []);
 
   useEffect(() => setTo(p.recipientId), [p.recipientId]);
   useEffect(() => setFrom(p.senderId), [p.senderId]);
@@ -102,6 +129,9 @@ export function EmailComposer(p: EmailComposerProps) {
       if (from != null) draft.mailbox_id = from;
       if (ids.length) draft.attachment_ids = ids;
       await p.onSend(draft);
+      el.innerHTML = "";
+      subjectRef.current = "";
+      drafts.delete(p.draftKey);
       p.onClose();
     } catch (err) {
       setError(errorText(err));
@@ -116,7 +146,7 @@ export function EmailComposer(p: EmailComposerProps) {
   return (
     <Modal
       title={`New email to ${p.contactName}`}
-      onClose={p.onClose}
+      onClose={close}
       size="lg"
       class="email-composer"
       initialFocus={recipients.length ? "#email-subject" : undefined}
@@ -128,7 +158,16 @@ export function EmailComposer(p: EmailComposerProps) {
           </button>
           <span class="spacer" />
           <span class="hint">Ctrl+Enter to send</span>
-          <button type="button" class="btn btn-ghost" onClick={p.onClose}>
+          <button
+            type="button"
+            class="btn btn-ghost"
+            onClick={() => {
+              if (editor.current) editor.current.innerHTML = "";
+              subjectRef.current = "";
+              drafts.delete(p.draftKey);
+              p.onClose();
+            }}
+          >
             Discard
           </button>
           <button type="button" class="btn btn-primary" disabled={busy || empty || p.option?.available === false} onClick={() => void send()}>

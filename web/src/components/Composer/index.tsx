@@ -9,7 +9,7 @@ import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
 import { errorText } from "../../stores/inbox";
 import { useInbox } from "../../stores/context";
 import { ChannelIcon, CloseIcon, EmailIcon, PaperclipIcon, SendIcon } from "../common/Icons";
-import { countSms, isSendShortcut, optionFor } from "./logic";
+import { countSms, emailDrafts, isSendShortcut, optionFor } from "./logic";
 import type { EmailComposerProps } from "./EmailComposer";
 
 const drafts = new Map<string, string>();
@@ -186,7 +186,10 @@ export function Composer(p: Props) {
         <div class="email-start">
           <button type="button" ref={emailBtn} class="btn btn-secondary email-start-btn" onClick={openEmail} disabled={!available}>
             <EmailIcon size={16} />
-            <span>Write an email to {p.contactName}</span>
+            <span>
+              {emailDrafts.has(String(p.conversationId)) ? "Continue your email to " : "Write an email to "}
+              {p.contactName}
+            </span>
           </button>
           <span class="hint">Opens the email composer with subject, formatting and attachments.</span>
         </div>
@@ -258,6 +261,7 @@ export function Composer(p: Props) {
       {emailOpen && p.channel === "email" ? (
         EmailComposer ? (
           <EmailComposer
+            draftKey={String(p.conversationId)}
             contactName={p.contactName}
             option={option}
             senderId={p.senderId}
