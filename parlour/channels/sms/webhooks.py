@@ -295,27 +295,32 @@ async def telnyx_webhook(
     else:
         return Response(status_code=204)  # other events are not ours to act on
 
-    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+    # Verified in a read-only transaction: forged requests never take SQLite's write lock.
+    async with transaction(rt.db, rt.hub, write=False) as tx:
         number = await _company_number(tx, rt, str(company or ""), "payload")
         creds = await connections.credentials_for(
             tx, account_id=number.account_id, provider="telnyx", secret_key=rt.settings.secret_key
         )
-        if creds is None or not creds.public_key:
-            raise Forbidden(
-                "Telnyx is not connected for this number's account.",
-                code="telnyx_not_connected",
-            )
-        if not telnyx.signature_valid(
-            public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
-        ):
-            raise Forbidden(
-                "The webhook signature does not match, or it is too old.",
-                code="invalid_signature",
-            )
+    if creds is None or not creds.public_key:
+        raise Forbidden(
+            "Telnyx is not connected for this number's account.", code="telnyx_not_connected"
+        )
+    if not telnyx.signature_valid(
+        public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
+    ):
+        raise Forbidden(
+            "The webhook signature does not match, or it is too old.", code="invalid_signature"
+        )
+    number_id, number_e164 = number.id, number.e164
+
+    async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
+        current = await tx.session.get(PhoneNumber, number_id)
+        if current is None:  # removed meanwhile
+            raise NotFound(f"No company number {number_e164} is set up.", code="unknown_number")
         if kind == "message.received":
-            return number.account_id, await _telnyx_inbound(tx, rt, number, payload)
-        await _telnyx_status(tx, number, payload, message_id)
-        return number.account_id, None
+            return current.account_id, await _telnyx_inbound(tx, rt, current, payload)
+        await _telnyx_status(tx, current, payload, message_id)
+        return current.account_id, None
 
     account_id, received = await _write(rt, work)
     if received and received.attachment_ids:
