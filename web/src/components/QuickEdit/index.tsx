@@ -39,6 +39,12 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
     void load();
   }, [contactId]);
 
+  // The form arrives after the dialog opened: start in the name field then.
+  const loaded = contact !== null;
+  useEffect(() => {
+    if (loaded) document.getElementById("qe-name")?.focus();
+  }, [loaded]);
+
   function update(patch: Partial<ContactForm>) {
     if (!form) return;
     setForm({ ...form, ...patch });
