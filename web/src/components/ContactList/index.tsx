@@ -226,6 +226,8 @@ function Row({
 }) {
   const unread = conv.unread_count;
   const channel = conv.last_message_channel;
+  const users = useInbox().usersById.value;
+  const assignee = conv.assignee_id ? users[conv.assignee_id] : undefined;
   return (
     <li
       class={`conv-row${selected ? " is-selected" : ""}${unread > 0 ? " is-unread" : ""}`}
@@ -257,6 +259,12 @@ function Row({
       >
         <span class="row-top">
           <span class="row-name">{displayName(conv.contact.name)}</span>
+          {assignee ? (
+            <span class="row-assignee" title={`Assigned to ${assignee.name}`}>
+              <span class="sr-only">assigned to {assignee.name}</span>
+              <Avatar name={assignee.name} initials={assignee.initials} url={assignee.avatar_url} size={16} decorative />
+            </span>
+          ) : null}
           <time class="row-time" dateTime={conv.last_message_at ?? undefined} title={fullTime(conv.last_message_at)}>
             {relativeTime(conv.last_message_at, now)}
           </time>
