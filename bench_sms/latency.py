@@ -1,0 +1,174 @@
+"""Inbound SMS to the agent's WebSocket: how long from Twilio's webhook request to the
+``message.created`` event on an agent's socket, at a steady rate (open loop).
+
+    uv run python -m bench_sms.latency                  # SQLite, 100 messages/s for 10 s
+    uv run python -m bench_sms.latency --postgres --rate 100 --seconds 10
+
+Traffic goes to 127.0.0.1 only and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import websockets
+
+from bench_sms.webhooks import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    COMPANY,
+    SECRET,
+    free_port,
+    pg_admin,
+    prepare_parlour,
+    run_server,
+)
+from parlour.accounts import service as accounts_service
+from parlour.config import Settings
+from parlour.db.engine import make_database
+from parlour.db.tx import transaction
+from parlour.realtime.hub import make_hub
+from tests.fakes.twilio import inbound_params, sid, sign
+
+
+async def agent_token(database_url: str) -> str:
+    settings = Settings(database_url=database_url, secret_key=SECRET, _env_file=None)  # type: ignore[call-arg]
+    db, hub = make_database(settings), make_hub(settings)
+    async with transaction(db, hub) as tx:
+        acct = await accounts_service.get_or_create_account(tx, name="Bench")
+        user = await accounts_service.create_user(
+            tx,
+            account_id=acct.id,
+            email=f"agent-{uuid.uuid4().hex[:8]}@example.com",
+            name="Agent",
+            password="bench-password",
+            role="agent",
+        )
+        token = (await accounts_service.create_api_token(tx, user=user, name="bench")).token
+        await tx.commit()
+    await db.dispose()
+    return token
+
+
+async def run(database_url: str, rate: float, seconds: float, senders: int) -> None:
+    await prepare_parlour(database_url)
+    token = await agent_token(database_url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PARLOUR_")},
+        "PARLOUR_DATABASE_URL": database_url,
+        "PARLOUR_SECRET_KEY": SECRET,
+        "PARLOUR_PUBLIC_URL": base,
+        "PARLOUR_LOG_LEVEL": "warning",
+    }
+    proc = run_server(
+        [sys.executable, "-m", "parlour.cli", "serve", "--port", str(port)], env, f"{base}/healthz"
+    )
+    total = int(rate * seconds)
+    pool = [f"+1650{n:03d}{n:04d}"[:12] for n in range(200, 200 + senders)]
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    statuses: list[int] = []
+    try:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/api/v1/ws?token={token}") as ws:
+            assert json.loads(await ws.recv())["type"] == "hello"
+
+            async def listen() -> None:
+                while len(latencies) < total:
+                    event = json.loads(await ws.recv())
+                    if event.get("type") != "message.created":
+                        continue
+                    body = event["data"]["message"]["body"]
+                    if body in sent_at:
+                        latencies.append(time.perf_counter() - sent_at.pop(body))
+
+            async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+
+                async def one(i: int) -> None:
+                    body = f"latency probe {i} {uuid.uuid4().hex[:6]}"
+                    params = inbound_params(
+                        account_sid=ACCOUNT_SID,
+                        from_=pool[i % len(pool)],
+                        to=COMPANY,
+                        body=body,
+                        message_sid=sid("SM"),
+                    )
+                    signature = sign(AUTH_TOKEN, f"{base}/webhooks/twilio/sms", params)
+                    sent_at[body] = time.perf_counter()
+                    r = await client.post(
+                        "/webhooks/twilio/sms",
+                        data=params,
+                        headers={"X-Twilio-Signature": signature},
+                    )
+                    statuses.append(r.status_code)
+
+                listener = asyncio.create_task(listen())
+                start = time.perf_counter()
+                tasks = []
+                for i in range(total):
+                    # Open loop: requests leave on schedule whether or not earlier ones are done.
+                    delay = start + i / rate - time.perf_counter()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    tasks.append(asyncio.create_task(one(i)))
+                await asyncio.gather(*tasks)
+                try:
+                    await asyncio.wait_for(listener, timeout=30)
+                except TimeoutError:
+                    listener.cancel()
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    latencies.sort()
+    ok = sum(1 for s in statuses if s == 200)
+    print(f"{total} texts at {rate:.0f}/s: {ok} answered 200, {len(latencies)} seen on the socket")
+    if latencies:
+        p50 = statistics.median(latencies) * 1000
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+        print(f"webhook → agent socket: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--rate", type=float, default=100.0)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--senders", type=int, default=200)
+    args = parser.parse_args()
+    if args.postgres:
+        name = f"parlour_bench_{uuid.uuid4().hex[:8]}"
+        await pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            print("PostgreSQL")
+            await run(
+                f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}",
+                args.rate,
+                args.seconds,
+                args.senders,
+            )
+        finally:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite")
+            await run(
+                f"sqlite+aiosqlite:///{Path(tmp) / 'parlour.db'}",
+                args.rate,
+                args.seconds,
+                args.senders,
+            )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
