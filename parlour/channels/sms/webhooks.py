@@ -7,11 +7,8 @@ written; a bad or missing signature gets 403 and stores nothing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import re
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -27,7 +24,6 @@ from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.sms.provider import SmsCredentials
 from parlour.conversations.models import Message
 from parlour.db.deps import TxDep
-from parlour.db.engine import Database
 from parlour.db.tx import Tx, transaction
 from parlour.errors import ChannelUnavailable, Conflict, Forbidden, InvalidInput, NotFound
 from parlour.runtime import Runtime, runtime_of
@@ -148,7 +144,7 @@ async def _write(rt: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
     Providers do not resend a webhook that got an error, so a 409 would lose a message."""
     for attempt in range(3):
         try:
-            async with _write_turn(rt), transaction(rt.db, rt.hub) as tx:
+            async with transaction(rt.db, rt.hub) as tx:
                 result = await work(tx)
                 await tx.commit()
                 return result
@@ -156,21 +152,6 @@ async def _write(rt: Runtime, work: Callable[[Tx], Awaitable[T]]) -> T:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
-
-
-_turns: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
-
-
-def _write_turn(rt: Runtime) -> contextlib.AbstractAsyncContextManager[Any]:
-    """On SQLite, webhooks of one process take turns for the single write lock in FIFO
-    order; left to SQLite's busy handler, which sleeps and polls, a burst of texts waits
-    seconds for it."""
-    if rt.db.dialect != "sqlite":
-        return contextlib.nullcontext()
-    lock = _turns.get(rt.db)
-    if lock is None:
-        lock = _turns[rt.db] = asyncio.Lock()
-    return lock
 
 
 @router.post("/twilio/sms")
