@@ -167,16 +167,14 @@ async def twilio_inbound(request: Request) -> Response:
     if not number.sms_enabled:
         raise ChannelUnavailable(f"SMS is not enabled on {number.e164}.", code="sms_not_enabled")
     sms = _twilio_inbound(params)
-    number_id = number.id
 
     async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
-        current = await tx.session.get(PhoneNumber, number_id)
-        if current is None:  # removed meanwhile
-            raise NotFound(f"No company number {number.e164} is set up.", code="unknown_number")
+        # ``number`` was read above; receive() only needs its id, account and e164 (a number
+        # removed meanwhile fails the message's foreign key and nothing is stored).
         received = await inbound.receive(
-            tx, number=current, sms=sms, region=rt.settings.default_region
+            tx, number=number, sms=sms, region=rt.settings.default_region
         )
-        return current.account_id, received
+        return number.account_id, received
 
     account_id, received = await _write(rt, work)
     if received and received.attachment_ids:
@@ -292,16 +290,12 @@ async def telnyx_webhook(
         raise Forbidden(
             "The webhook signature does not match, or it is too old.", code="invalid_signature"
         )
-    number_id, number_e164 = number.id, number.e164
 
     async def work(tx: Tx) -> tuple[int, inbound.Received | None]:
-        current = await tx.session.get(PhoneNumber, number_id)
-        if current is None:  # removed meanwhile
-            raise NotFound(f"No company number {number_e164} is set up.", code="unknown_number")
         if kind == "message.received":
-            return current.account_id, await _telnyx_inbound(tx, rt, current, payload)
-        await _telnyx_status(tx, current, payload, message_id)
-        return current.account_id, None
+            return number.account_id, await _telnyx_inbound(tx, rt, number, payload)
+        await _telnyx_status(tx, number, payload, message_id)
+        return number.account_id, None
 
     account_id, received = await _write(rt, work)
     if received and received.attachment_ids:
