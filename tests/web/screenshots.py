@@ -122,6 +122,14 @@ def main() -> int:
             page.get_by_label("Owner").select_option("any")
             page.get_by_role("row").nth(1).wait_for()
             shoot(page, "12-tasks")
+            page.get_by_role("link", name="Inbox", exact=True).click()
+            open_thread(page, "José Álvarez")
+
+            server.stop()
+            page.get_by_text("Reconnecting…").wait_for(timeout=20_000)
+            shoot(page, "14-reconnecting")
+            server.restart()
+            page.get_by_text("Reconnecting…").wait_for(state="detached", timeout=30_000)
             desktop.close()
 
             dark = browser.new_context(
