@@ -122,6 +122,12 @@ def test_keyboard_moves_between_threads_and_focuses_search(app: App) -> None:
     page.get_by_role("log", name="Messages").click()
     page.keyboard.press("n")
     expect(page.get_by_role("dialog", name="New conversation")).to_be_visible()
+    page.keyboard.press("Escape")
+    page.get_by_role("log", name="Messages").click()
+    page.keyboard.press("?")
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_contain_text(
+        "New conversation"
+    )
 
 
 def test_unread_badges_and_the_tab_title_follow_reading(app: App, demo: DemoServer) -> None:

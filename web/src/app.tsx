@@ -12,6 +12,7 @@ import { Thread } from "./components/Thread";
 import { Avatar } from "./components/common/Avatar";
 import { BellIcon, CheckIcon, InboxIcon, LogoutIcon, SettingsIcon } from "./components/common/Icons";
 import { linkClick, navigate, parseRoute, path } from "./lib/router";
+import { Modal } from "./components/common/Modal";
 import { InboxContext, SessionContext, useInbox, useSession } from "./stores/context";
 import { createInboxStore, type InboxStore } from "./stores/inbox";
 import { createSessionStore } from "./stores/session";
@@ -87,6 +88,7 @@ function Shell() {
   const route = parseRoute(path.value);
   const [newConv, setNewConv] = useState(false);
   const [editing, setEditing] = useState<number | null>(null);
+  const [help, setHelp] = useState(false);
   const conversationId = route.name === "inbox" ? route.conversationId : null;
 
   useEffect(() => {
@@ -99,7 +101,10 @@ function Shell() {
       const t = e.target as HTMLElement;
       const typing = t.closest("input, textarea, select, [contenteditable='true']");
       if (typing || e.metaKey || e.ctrlKey || e.altKey || document.querySelector(".modal")) return;
-      if (e.key === "/") {
+      if (e.key === "?") {
+        e.preventDefault();
+        setHelp(true);
+      } else if (e.key === "/") {
         e.preventDefault();
         document.getElementById("panel-search")?.focus();
       } else if (e.key === "n" || e.key === "N") {
@@ -181,11 +186,40 @@ function Shell() {
       )}
       {newConv ? <NewConversation onClose={() => setNewConv(false)} /> : null}
       {editing !== null ? <QuickEdit contactId={editing} onClose={() => setEditing(null)} /> : null}
+      {help ? <Shortcuts onClose={() => setHelp(false)} /> : null}
       {toast ? (
         <div class={`toast toast-${toast.kind}`} role={toast.kind === "error" ? "alert" : "status"}>
           {toast.text}
         </div>
       ) : null}
     </div>
+  );
+}
+
+const SHORTCUTS: [string, string][] = [
+  ["N", "New conversation"],
+  ["/", "Search in the selected view"],
+  ["J / K", "Next / previous conversation"],
+  ["↑ / ↓", "Move in the conversation list"],
+  ["Enter", "Send (Shift+Enter for a new line)"],
+  ["Ctrl+Enter", "Send an email from the email composer"],
+  ["Esc", "Close a dialog or panel"],
+  ["?", "This list"],
+];
+
+function Shortcuts({ onClose }: { onClose: () => void }) {
+  return (
+    <Modal title="Keyboard shortcuts" onClose={onClose} size="sm">
+      <dl class="shortcuts">
+        {SHORTCUTS.map(([keys, what]) => (
+          <div class="shortcut" key={keys}>
+            <dt>
+              <kbd>{keys}</kbd>
+            </dt>
+            <dd>{what}</dd>
+          </div>
+        ))}
+      </dl>
+    </Modal>
   );
 }

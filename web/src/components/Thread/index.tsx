@@ -57,7 +57,7 @@ export function Thread({ onNewConversation, onEditContact }: Props) {
             <span>New conversation</span>
           </button>
           <p class="hint">
-            Shortcuts: <kbd>N</kbd> new conversation · <kbd>/</kbd> search · <kbd>J</kbd>/<kbd>K</kbd> next and previous
+            Shortcuts: <kbd>N</kbd> new conversation · <kbd>/</kbd> search · <kbd>J</kbd>/<kbd>K</kbd> next and previous · <kbd>?</kbd> all
           </p>
         </div>
       </section>
