@@ -194,33 +194,59 @@ def cycle(items: list[Any]) -> Iterator[Any]:
         yield from items
 
 
+def cpu_seconds(proc: psutil.Process | None) -> float:
+    if proc is None:
+        return 0.0
+    t = proc.cpu_times()
+    return float(t.user + t.system)
+
+
 def measure(
-    client: httpx.Client, urls: list[str], *, samples: int, warmup: int
+    client: httpx.Client,
+    urls: list[str],
+    *,
+    samples: int,
+    warmup: int,
+    proc: psutil.Process | None = None,
 ) -> dict[str, float]:
-    """Sequential GETs over ``urls`` (round robin): latency in ms of each, after a warm-up."""
+    """Sequential GETs over ``urls`` (round robin): latency in ms of each, after a warm-up.
+
+    With ``proc`` (the server), also its CPU time per request: unlike latency, it hardly
+    depends on what else the machine is running.
+    """
     it = cycle(urls)
     for _ in range(warmup):
         client.get(next(it)).raise_for_status()
     it = cycle(urls)
     out: list[float] = []
+    cpu0 = cpu_seconds(proc)
     for _ in range(samples):
         url = next(it)
         t0 = time.perf_counter()
         resp = client.get(url)
         out.append((time.perf_counter() - t0) * 1000)
         resp.raise_for_status()
-    return summary(out)
+    result = summary(out)
+    if proc is not None:
+        result["server_cpu_ms"] = (cpu_seconds(proc) - cpu0) * 1000 / samples
+    return result
 
 
-def measure_calls(fn: Callable[[], None], *, samples: int, warmup: int) -> dict[str, float]:
+def measure_calls(
+    fn: Callable[[], None], *, samples: int, warmup: int, proc: psutil.Process | None = None
+) -> dict[str, float]:
     for _ in range(warmup):
         fn()
     out: list[float] = []
+    cpu0 = cpu_seconds(proc)
     for _ in range(samples):
         t0 = time.perf_counter()
         fn()
         out.append((time.perf_counter() - t0) * 1000)
-    return summary(out)
+    result = summary(out)
+    if proc is not None:
+        result["server_cpu_ms"] = (cpu_seconds(proc) - cpu0) * 1000 / samples
+    return result
 
 
 # --- what to ask for -------------------------------------------------------------------
@@ -338,13 +364,16 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
     hits: dict[str, dict[str, int]] = {}
     try:
         with httpx.Client(base_url=base.base_url, timeout=30) as bc:
-            rows["baseline: bare Starlette JSON GET"] = measure(bc, ["/ping"], samples=n, warmup=w)
+            rows["baseline: bare Starlette JSON GET"] = measure(
+                bc, ["/ping"], samples=n, warmup=w, proc=base.python()
+            )
+        sp = app.python()
         with httpx.Client(base_url=app.base_url, headers=headers, timeout=30) as c:
             rows["parlour /healthz (no auth, no DB)"] = measure(
-                c, ["/healthz"], samples=n, warmup=w
+                c, ["/healthz"], samples=n, warmup=w, proc=sp
             )
             panel = "/api/v1/conversations?view=all&limit=50"
-            rows["panel: first page (50)"] = measure(c, [panel], samples=n, warmup=w)
+            rows["panel: first page (50)"] = measure(c, [panel], samples=n, warmup=w, proc=sp)
 
             cursors: list[str] = []
             page = c.get(panel).json()
@@ -353,7 +382,7 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                 page = c.get(panel, params={"cursor": page["next_cursor"]}).json()
             deep = [f"{panel}&cursor={cur}" for cur in cursors]
             rows[f"panel: next pages (2..{len(deep) + 1}, via cursor)"] = measure(
-                c, deep, samples=n, warmup=w
+                c, deep, samples=n, warmup=w, proc=sp
             )
 
             searches = {
@@ -372,7 +401,7 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                     hits[f"{label} ({kind})"] = {
                         f: len(c.get(u).json()["items"]) for f, u in zip(frags, urls, strict=True)
                     }
-                    rows[f"{label}: {kind}"] = measure(c, urls, samples=n, warmup=w)
+                    rows[f"{label}: {kind}"] = measure(c, urls, samples=n, warmup=w, proc=sp)
             # Two letters: too short for trigrams, served by the fallback prefix match.
             short = ["jo", "ma", "an", "el"]
             for path, label in (
@@ -384,13 +413,13 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                     f: len(c.get(f"{path}&q={f}").json()["items"]) for f in short
                 }
                 rows[f"{label}: 2 letters (prefix fallback)"] = measure(
-                    c, urls, samples=n, warmup=w
+                    c, urls, samples=n, warmup=w, proc=sp
                 )
 
             threads = [
                 f"/api/v1/conversations/{cid}/messages?limit=200" for cid in targets.threads_200
             ]
-            rows["thread: newest 200 messages"] = measure(c, threads, samples=n, warmup=w)
+            rows["thread: newest 200 messages"] = measure(c, threads, samples=n, warmup=w, proc=sp)
 
             long_url = f"/api/v1/conversations/{targets.thread_1000}/messages"
             pages: list[float] = []
@@ -412,7 +441,7 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                     assert before or got >= 1000
 
             rows["thread: 1000 messages (5 pages of 200, total)"] = measure_calls(
-                read_1000, samples=max(50, n // 4), warmup=3
+                read_1000, samples=max(50, n // 4), warmup=3, proc=sp
             )
             rows["thread: older page of 200 (via cursor)"] = summary(pages)
             results["rss_after_requests_mb"] = app.rss_mb()
@@ -575,13 +604,13 @@ def machine() -> dict[str, Any]:
 
 def markdown(results: dict[str, Any]) -> str:
     lines = [
-        "| request | p50 ms | p95 ms | p99 ms | n | p50 / baseline |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| request | p50 ms | p95 ms | p99 ms | n | p50 / baseline | server CPU ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, r in results["rows"].items():
         lines.append(
             f"| {name} | {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['n']} "
-            f"| {r['x_baseline_p50']:.1f}x |"
+            f"| {r['x_baseline_p50']:.1f}x | {r.get('server_cpu_ms', float('nan')):.1f} |"
         )
     return "\n".join(lines)
 
