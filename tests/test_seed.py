@@ -129,6 +129,35 @@ async def test_seed_fills_an_account_whose_panel_threads_and_search_are_right(
     )
     assert [i["id"] for i in items] == [c.id for c in open_convs[:50]]
 
+    # Following the cursors walks the whole panel once, in order; and the longest thread.
+    seen: list[int] = [i["id"] for i in items]
+    cursor = page.json()["next_cursor"]
+    while cursor:
+        more = await client.get(
+            "/api/v1/conversations", params={"view": "all", "cursor": cursor}, headers=headers
+        )
+        assert more.status_code == 200, more.text
+        seen += [i["id"] for i in more.json()["items"]]
+        cursor = more.json()["next_cursor"]
+    assert seen == [c.id for c in open_convs]
+
+    longest = max(by_conv.values(), key=len)
+    got: list[int] = []
+    before = None
+    while True:
+        params: dict[str, Any] = {"limit": 200, **({"before": before} if before else {})}
+        thread_page = await client.get(
+            f"/api/v1/conversations/{longest[0].conversation_id}/messages",
+            params=params,
+            headers=headers,
+        )
+        assert thread_page.status_code == 200, thread_page.text
+        got = [m["id"] for m in thread_page.json()["items"]] + got
+        before = thread_page.json()["older_cursor"]
+        if not before:
+            break
+    assert got == [m.id for m in longest]
+
     accented = next(
         c for c in data["contacts"] if fold(c.name.split()[-1]) != c.name.split()[-1].lower()
     )
