@@ -356,6 +356,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                     title=f"Email to {cemail.address}: Re: {subject}",
                     status="completed",
                     message_id=reply.id,
+                    created_at=reply.created_at,
                     completed_at=at,
                 )
             )

@@ -63,7 +63,9 @@ class UserOut(BaseModel):
             email=u.email,
             name=u.name,
             role=u.role,
-            avatar_url=f"/api/v1/users/{u.id}/avatar" if u.avatar_blob_id else None,
+            avatar_url=f"/api/v1/users/{u.id}/avatar?v={u.avatar_blob_id}"
+            if u.avatar_blob_id
+            else None,
             initials=initials(u.name or u.email),
             active=u.active,
         )

@@ -129,7 +129,9 @@ class ContactOut(BaseModel):
             id=c.id,
             name=c.name,
             company=c.company,
-            avatar_url=f"/api/v1/contacts/{c.id}/avatar" if c.avatar_blob_id else None,
+            avatar_url=f"/api/v1/contacts/{c.id}/avatar?v={c.avatar_blob_id}"
+            if c.avatar_blob_id
+            else None,
             initials=initials(c.name or (c.emails[0].address if c.emails else "?")),
             preferred_channel=c.preferred_channel,
             phones=[PhoneOut.from_model(p) for p in c.phones],

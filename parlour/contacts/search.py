@@ -3,12 +3,12 @@
 SQLite: an FTS5 table with the trigram tokenizer over ``contacts.search_text`` (kept in
 step by triggers, see the migration). PostgreSQL: a ``pg_trgm`` GIN index on the same
 column, which serves ``LIKE '%needle%'``. Trigram indexes need three characters; shorter
-needles fall back to a prefix match on the name.
+needles fall back to matching the start of a word.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, Select, literal_column, select, text
+from sqlalchemy import ColumnElement, Integer, Select, literal_column, or_, select, text
 
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold, search_needle
@@ -22,8 +22,12 @@ def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
     """A condition on ``Contact`` true for contacts matching ``query``."""
     needle = search_needle(query)
     if len(needle) < 3:
-        # Too short for trigrams: a prefix of the folded text (names come first in it).
-        return Contact.search_text.like(_like_escape(fold(query.strip())) + "%", escape="\\")
+        # Too short for trigrams: a word starting with it ("ro" finds "Mateo Rossi").
+        prefix = _like_escape(fold(query.strip()))
+        return or_(
+            Contact.search_text.like(prefix + "%", escape="\\"),
+            Contact.search_text.like("% " + prefix + "%", escape="\\"),
+        )
     if dialect == "sqlite":
         fts_query = '"' + needle.replace('"', '""') + '"'
         ids: Select[tuple[int]] = (

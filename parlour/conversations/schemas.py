@@ -105,7 +105,9 @@ class MessageOut(BaseModel):
                 user_id=m.user_id,
                 name=name,
                 avatar_url=(
-                    f"/api/v1/users/{m.user_id}/avatar" if user and user.avatar_blob_id else None
+                    f"/api/v1/users/{m.user_id}/avatar?v={user.avatar_blob_id}"
+                    if user and user.avatar_blob_id
+                    else None
                 ),
                 initials=initials(name),
             )
@@ -118,7 +120,7 @@ class MessageOut(BaseModel):
                 type="contact",
                 name=name,
                 avatar_url=(
-                    f"/api/v1/contacts/{contact.id}/avatar"
+                    f"/api/v1/contacts/{contact.id}/avatar?v={contact.avatar_blob_id}"
                     if contact and contact.avatar_blob_id
                     else None
                 ),
@@ -166,7 +168,9 @@ class ContactBrief(BaseModel):
         return cls(
             id=c.id,
             name=label,
-            avatar_url=f"/api/v1/contacts/{c.id}/avatar" if c.avatar_blob_id else None,
+            avatar_url=f"/api/v1/contacts/{c.id}/avatar?v={c.avatar_blob_id}"
+            if c.avatar_blob_id
+            else None,
             initials=initials(c.name or label),
         )
 

@@ -15,7 +15,7 @@ BUILTIN_VIEWS: dict[str, tuple[str, ViewFilters]] = {
     "all": ("All", ViewFilters(status="open")),
     "mine": ("Mine", ViewFilters(status="open", assignee="me")),
     "unassigned": ("Unassigned", ViewFilters(status="open", assignee="none")),
-    "unread": ("Unread", ViewFilters(status="any", unread=True)),
+    "unread": ("Unread", ViewFilters(status="open", unread=True)),
     "sms": ("SMS", ViewFilters(status="open", channel="sms")),
     "webchat": ("Web Chat", ViewFilters(status="open", channel="webchat")),
     "email": ("Email", ViewFilters(status="open", channel="email")),

@@ -84,6 +84,7 @@ async def test_search_ignores_case_and_accents_and_matches_phone_digits(
     assert await names("(650) 555") == [zoe["name"]]
     assert await names("stone.exa") == ["Bob Stone"]
     assert await names("zo") == [zoe["name"]]
+    assert await names("st") == ["Bob Stone"]  # two letters: the start of any word
     assert await names("nobody-like-this") == []
 
 
