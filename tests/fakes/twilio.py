@@ -496,4 +496,5 @@ class FakeTwilio:
 
 def new_number() -> str:
     """A fresh, valid US number for each test (company numbers are unique across accounts)."""
-    return f"+1415{random.randint(200, 999)}{random.randint(0, 9999):04d}"
+    area = random.choice((212, 206, 312, 408, 415, 510, 617, 718))
+    return f"+1{area}{random.randint(200, 999)}{random.randint(0, 9999):04d}"
