@@ -75,6 +75,7 @@ def serve(
 def worker() -> None:
     """Deliver queued messages (for setups with several processes)."""
     from parlour.channels.registry import make_providers
+    from parlour.channels.sms.media import resume_pending as resume_media
     from parlour.db.engine import make_database
     from parlour.outbox.worker import OutboxWorker
     from parlour.realtime.hub import make_hub
@@ -86,8 +87,11 @@ def worker() -> None:
     async def run() -> None:
         rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
         await rt.hub.start()
+        providers = make_providers(settings)
+        # MMS downloads a stopped process left unfinished (web processes start them).
+        await resume_media(rt, providers.sms)
         try:
-            await OutboxWorker(rt, make_providers(settings)).run(asyncio.Event())
+            await OutboxWorker(rt, providers).run(asyncio.Event())
         finally:
             await rt.hub.stop()
             await rt.db.dispose()
