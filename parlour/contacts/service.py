@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import delete, or_, select
 
 from parlour.contacts import search
 from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone, ContactTag
@@ -438,7 +438,7 @@ async def search_contacts(
         name, cid = decode_cursor(cursor, 2)
         if not isinstance(name, str) or not isinstance(cid, int):
             raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
-        stmt = stmt.where(or_(Contact.name > name, and_(Contact.name == name, Contact.id > cid)))
+        stmt = stmt.where(Contact.name >= name, or_(Contact.name > name, Contact.id > cid))
     rows = list(await tx.session.scalars(stmt.order_by(Contact.name, Contact.id).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:

@@ -159,8 +159,9 @@ class ContactBrief(BaseModel):
     initials: str
 
     @classmethod
-    def from_model(cls, c: Contact) -> ContactBrief:
-        label = (
+    def from_model(cls, c: Contact, *, label: str | None = None) -> ContactBrief:
+        """``label``: the display name when already known (the panel selects it in SQL)."""
+        label = label or (
             c.name
             or (c.phones[0].e164 if c.phones else "")
             or (c.emails[0].address if c.emails else "Unknown")
@@ -190,7 +191,7 @@ class ConversationOut(BaseModel):
 
     @classmethod
     def from_model(
-        cls, conv: Conversation, contact: Contact, *, unread: int = 0
+        cls, conv: Conversation, contact: Contact, *, unread: int = 0, label: str | None = None
     ) -> ConversationOut:
         channels: list[Channel] = [
             ch  # type: ignore[misc]
@@ -203,7 +204,7 @@ class ConversationOut(BaseModel):
         ]
         return cls(
             id=conv.id,
-            contact=ContactBrief.from_model(contact),
+            contact=ContactBrief.from_model(contact, label=label),
             status=conv.status,
             assignee_id=conv.assignee_id,
             last_message_at=conv.last_message_at,
