@@ -286,7 +286,12 @@ async def list_messages(
         rows = rows[:limit]
         older = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id)
     rows.reverse()
-    contact = await tx.session.get(Contact, conv.contact_id)
+    # The thread needs the contact's name and avatar, not its endpoints or tags.
+    contact = await tx.session.get(
+        Contact,
+        conv.contact_id,
+        options=[raiseload(Contact.phones), raiseload(Contact.emails), raiseload(Contact.tags)],
+    )
     user_ids = {m.user_id for m in rows if m.user_id}
     users = (
         {u.id: u for u in await tx.session.scalars(select(User).where(User.id.in_(user_ids)))}
