@@ -23,17 +23,23 @@ def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
     needle = search_needle(query)
     if len(needle) < 3:
         # Too short for trigrams: a word starting with it ("ro" finds "Mateo Rossi").
-        prefix = _like_escape(fold(query.strip()))
+        prefix = fold(query.strip())
+        if dialect == "sqlite" and prefix.isalnum():
+            return Contact.id.in_(_fts_rowids("contacts_words", '"' + prefix + '"*'))
+        escaped = _like_escape(prefix)
         return or_(
-            Contact.search_text.like(prefix + "%", escape="\\"),
-            Contact.search_text.like("% " + prefix + "%", escape="\\"),
+            Contact.search_text.like(escaped + "%", escape="\\"),
+            Contact.search_text.like("% " + escaped + "%", escape="\\"),
         )
     if dialect == "sqlite":
-        fts_query = '"' + needle.replace('"', '""') + '"'
-        ids: Select[tuple[int]] = (
-            select(literal_column("rowid", Integer))
-            .select_from(text("contacts_fts"))
-            .where(text("contacts_fts MATCH :fts_q").bindparams(fts_q=fts_query))
-        )
-        return Contact.id.in_(ids)
+        return Contact.id.in_(_fts_rowids("contacts_fts", '"' + needle.replace('"', '""') + '"'))
     return Contact.search_text.like("%" + _like_escape(needle) + "%", escape="\\")
+
+
+def _fts_rowids(table: str, fts_query: str) -> Select[tuple[int]]:
+    """Contact ids an FTS5 table (named by us, never by input) matches."""
+    return (
+        select(literal_column("rowid", Integer))
+        .select_from(text(table))
+        .where(text(f"{table} MATCH :fts_q").bindparams(fts_q=fts_query))
+    )

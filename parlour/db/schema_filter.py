@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 # FTS5 tables (SQLite) and the pg_trgm index (PostgreSQL), created by the migration.
-_UNMANAGED_TABLES = ("contacts_fts",)
+_UNMANAGED_TABLES = ("contacts_fts", "contacts_words")
 _UNMANAGED_INDEXES = ("ix_contacts_search_trgm",)
 
 
