@@ -29,7 +29,7 @@ from parlour.db.tx import Tx
 from parlour.files import service as files_service
 from parlour.files.api import blob_response, read_upload
 from parlour.runtime import runtime_of
-from parlour.types import PathId
+from parlour.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -228,9 +228,14 @@ async def open_conversation(contact_id: PathId, user: CurrentUser, tx: TxDep) ->
 
 
 @router.get("/{contact_id}/channels")
-async def contact_channels(contact_id: PathId, user: CurrentUser, tx: TxDep) -> ChannelOptions:
+async def contact_channels(
+    contact_id: PathId,
+    user: CurrentUser,
+    tx: TxDep,
+    phone_number_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> ChannelOptions:
     return await conversations_service.channel_options(
-        tx, account_id=user.account_id, contact_id=contact_id
+        tx, account_id=user.account_id, contact_id=contact_id, phone_number_id=phone_number_id
     )
 
 

@@ -46,10 +46,10 @@ def reindex(contact: Contact) -> None:
 
 
 async def get_contact(tx: Tx, *, account_id: int, contact_id: int) -> Contact:
-    contact = await tx.session.scalar(
-        select(Contact).where(Contact.id == contact_id, Contact.account_id == account_id)
-    )
-    if contact is None:
+    # The session's identity map answers repeated lookups within one request (an inbound
+    # text looks the contact up several times) without a query each time.
+    contact = await tx.session.get(Contact, contact_id)
+    if contact is None or contact.account_id != account_id:
         raise NotFound("No such contact.", details={"contact_id": contact_id})
     return contact
 

@@ -27,7 +27,7 @@ from parlour.conversations.views import BUILTIN_VIEWS
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound
-from parlour.types import PathId
+from parlour.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 views = APIRouter(prefix="/views", tags=["views"])
@@ -150,11 +150,19 @@ async def retry_message(
 
 
 @router.get("/{conversation_id}/channels")
-async def channels(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> ChannelOptions:
+async def channels(
+    conversation_id: PathId,
+    user: CurrentUser,
+    tx: TxDep,
+    phone_number_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> ChannelOptions:
+    """What the composer may use; ``phone_number_id`` judges opt-outs against that number."""
     conv = await service.get_conversation(
         tx, account_id=user.account_id, conversation_id=conversation_id
     )
-    return await service.channel_options(tx, account_id=user.account_id, contact_id=conv.contact_id)
+    return await service.channel_options(
+        tx, account_id=user.account_id, contact_id=conv.contact_id, phone_number_id=phone_number_id
+    )
 
 
 @views.get("")

@@ -362,7 +362,11 @@ async def update_conversation(
 # --- channels ----------------------------------------------------------------------------
 
 
-async def channel_options(tx: Tx, *, account_id: int, contact_id: int) -> ChannelOptions:
+async def channel_options(
+    tx: Tx, *, account_id: int, contact_id: int, phone_number_id: int | None = None
+) -> ChannelOptions:
+    """``phone_number_id``: the company number chosen in the composer, against which
+    per-number SMS opt-outs are judged."""
     account = await tx.session.get(Account, account_id)
     assert account is not None
     contact = await contacts_service.get_contact(tx, account_id=account_id, contact_id=contact_id)
@@ -372,7 +376,9 @@ async def channel_options(tx: Tx, *, account_id: int, contact_id: int) -> Channe
         )
     )
     opts = [
-        await channels.sms_option(tx, account=account, contact=contact, conv=conv),
+        await channels.sms_option(
+            tx, account=account, contact=contact, conv=conv, sender_id=phone_number_id
+        ),
         await channels.webchat_option(tx, account=account, contact=contact, conv=conv),
         await channels.email_option(tx, account=account, contact=contact, conv=conv),
     ]

@@ -340,3 +340,57 @@ async def test_email_with_uploaded_attachments_reaches_the_provider(
 
     (email,) = await wait_for(delivered)
     assert [(a.filename, a.data) for a in email.attachments] == [("quote.pdf", b"%PDF-1.4 quote")]
+
+
+async def test_per_number_opt_out_is_judged_against_the_chosen_number(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    scope = await client.patch(
+        "/api/v1/account", json={"sms_opt_out_scope": "number"}, headers=tenant.admin_headers
+    )
+    assert scope.json()["sms_opt_out_scope"] == "number"
+    numbers = (await client.get("/api/v1/phone-numbers", headers=tenant.admin_headers)).json()
+    first = numbers[0]
+    second = (
+        await client.post(
+            "/api/v1/phone-numbers",
+            json={"number": "+16505550199", "label": "Second"},
+            headers=tenant.admin_headers,
+        )
+    ).json()
+    c = await new_contact(client, tenant, name="Stopper", phones=[{"number": "+16505550198"}])
+    conv_id = await open_thread(client, tenant, c["id"])
+    # The contact texted STOP to the first number only.
+    from parlour.contacts.models import ContactPhone
+
+    async def stop_at_first(tx: Tx) -> None:
+        phone = await tx.session.get(ContactPhone, c["phones"][0]["id"])
+        assert phone is not None
+        phone.sms_opt_out = True
+        phone.sms_opt_out_number = first["e164"]
+
+    await run_tx(runtime, stop_at_first)
+
+    async def sms_option(number_id: int) -> Any:
+        resp = await client.get(
+            f"/api/v1/conversations/{conv_id}/channels",
+            params={"phone_number_id": number_id},
+            headers=tenant.admin_headers,
+        )
+        assert resp.status_code == 200
+        return next(o for o in resp.json()["channels"] if o["channel"] == "sms")
+
+    assert (await sms_option(first["id"]))["reason_code"] == "contact_opted_out"
+    assert (await sms_option(second["id"]))["available"] is True
+    blocked = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "hi", "phone_number_id": first["id"]},
+        headers=tenant.admin_headers,
+    )
+    assert blocked.json()["code"] == "contact_opted_out"
+    allowed = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "hi", "phone_number_id": second["id"]},
+        headers=tenant.admin_headers,
+    )
+    assert allowed.status_code == 201, allowed.text
