@@ -5,13 +5,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
 from parlour.channels.sms.cli import twilio_app
 from parlour.config import Settings
+
+if TYPE_CHECKING:  # imported lazily at run time: `parlour --help` stays fast
+    from parlour.accounts.models import User
+    from parlour.db.tx import Tx
+
+T = TypeVar("T")
 
 app = typer.Typer(help="Parlour: a multi-channel conversations inbox.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -143,7 +150,7 @@ def seed(
     typer.echo(stats)
 
 
-async def _with_tx(settings: Settings, fn):  # type: ignore[no-untyped-def]
+async def _with_tx(settings: Settings, fn: Callable[[Tx], Awaitable[T]]) -> T:
     from parlour.db.engine import make_database
     from parlour.db.tx import transaction
     from parlour.realtime.hub import make_hub
@@ -179,7 +186,7 @@ def user_create(
     settings = _settings()
     asyncio.run(run_migrate(settings.database_url))
 
-    async def go(tx):  # type: ignore[no-untyped-def]
+    async def go(tx: Tx) -> User:
         acct = await service.get_or_create_account(tx, name=account)
         return await service.create_user(
             tx,
@@ -209,7 +216,7 @@ def token_create(
 
     settings = _settings()
 
-    async def go(tx):  # type: ignore[no-untyped-def]
+    async def go(tx: Tx) -> str:
         user = await service.get_user_by_email(tx, email=email)
         return (await service.create_api_token(tx, user=user, name=name)).token
 
