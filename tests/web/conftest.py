@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.web.server import (
     ADMIN,
@@ -160,3 +160,9 @@ def new_app(browser: Any) -> Iterator[Any]:
     for gen in reversed(stack):
         for _ in gen:
             pass
+
+
+def top_row(page: Page) -> Locator:
+    """The row shown at the top of the panel. The list is virtualised: rows are placed by
+    position, so the first link in the DOM is not necessarily the first one on screen."""
+    return page.get_by_role("list", name="Conversations").locator('a[data-index="0"]')

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import App
+from tests.web.conftest import App, top_row
 from tests.web.server import AGENT, Api, DemoServer, inbound_sms
 
 pytestmark = pytest.mark.browser
@@ -39,8 +39,8 @@ def test_another_agents_message_appears_in_the_open_thread_and_the_panel_reorder
     expect(sent).to_be_visible()
     expect(sent.get_by_role("img", name="Sam Carter")).to_be_visible()
     expect(sent.get_by_label("Status: Delivered")).to_be_visible()
-    expect(rows.first).to_contain_text("Mateo Rossi")
-    expect(rows.first).to_contain_text("You: Sam here")
+    expect(top_row(page)).to_contain_text("Mateo Rossi")
+    expect(top_row(page)).to_contain_text("You: Sam here")
 
 
 def test_contact_edits_and_status_changes_by_others_appear_live(app: App, demo: DemoServer) -> None:
@@ -119,10 +119,9 @@ def test_an_inbound_text_appears_live_counts_as_unread_and_shows_in_the_tab_titl
     phone = contact["phones"][0]["e164"]
 
     inbound_sms(demo.url, from_=phone, to="+14155550100", body="Is the café open on Sunday?")
-    rows = page.get_by_role("list", name="Conversations").get_by_role("link")
-    expect(rows.first).to_contain_text("Ethan Brown")
-    expect(rows.first).to_contain_text("Is the café open on Sunday?")
-    expect(rows.first.get_by_label(re.compile(r"\d+ unread"))).to_be_visible()
+    expect(top_row(page)).to_contain_text("Ethan Brown")
+    expect(top_row(page)).to_contain_text("Is the café open on Sunday?")
+    expect(top_row(page).get_by_label(re.compile(r"\d+ unread"))).to_be_visible()
     expect(page).to_have_title(f"({before + 1}) Parlour")
 
     log = app.open("Ethan Brown")
@@ -209,7 +208,7 @@ def test_the_live_panel_equals_a_fresh_fetch_after_a_burst_of_changes(
         )
     finally:
         sam.close()
-    expect(rows.first).to_contain_text("You: Last")
+    expect(top_row(page)).to_contain_text("You: Last")
     expect(rows.nth(1)).to_contain_text("Grace Kim-Park")
 
     def shown() -> list[str]:
