@@ -2,7 +2,7 @@
 // and gives focus back to whatever opened it.
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useLayoutEffect, useRef } from "preact/hooks";
 import { CloseIcon } from "./Icons";
 
 interface ModalProps {
@@ -26,7 +26,9 @@ export function Modal({ title, onClose, children, footer, size = "md", initialFo
   onCloseRef.current = onClose;
   const titleId = useRef(`dlg-${Math.random().toString(36).slice(2, 8)}`).current;
 
-  useEffect(() => {
+  // A layout effect, not an effect: Preact runs effects after the next paint, so a user (or
+  // a test) pressing Escape as soon as the dialog shows would find no listener yet.
+  useLayoutEffect(() => {
     const opener = document.activeElement as HTMLElement | null;
     const root = ref.current;
     // The named element, else the first control of the body (not the header's Close).
