@@ -37,7 +37,8 @@ async def authenticate(
     raise Unauthorized("Log in first.", code="not_authenticated")
 
 
-async def current_user(request: Request, tx: TxDep) -> User:
+async def user_of_request(request: Request, tx: Tx) -> User:
+    """The caller, with the CSRF check that cookie logins need for writes."""
     user, csrf = await authenticate(
         tx,
         authorization=request.headers.get("authorization"),
@@ -52,10 +53,18 @@ async def current_user(request: Request, tx: TxDep) -> User:
     return user
 
 
-async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+def require_admin(user: User) -> User:
     if user.role != "admin":
         raise Forbidden("Only an admin can do this.", code="admin_only")
     return user
+
+
+async def current_user(request: Request, tx: TxDep) -> User:
+    return await user_of_request(request, tx)
+
+
+async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
+    return require_admin(user)
 
 
 CurrentUser = Annotated[User, Depends(current_user)]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from parlour.accounts.deps import CSRF_HEADER, SESSION_COOKIE, AdminUser, CurrentUser, authenticate
+from parlour.accounts.deps import AdminUser, CurrentUser, require_admin, user_of_request
 from parlour.accounts.models import User
 from parlour.channels.delivery import DeliveryError, PermanentFailure
 from parlour.channels.sms import connections, segments, service
@@ -28,9 +27,9 @@ from parlour.channels.sms.schemas import (
 )
 from parlour.channels.sms.telnyx import TelnyxSms, public_key_valid
 from parlour.channels.sms.twilio import TwilioSms
-from parlour.db.deps import SAFE_METHODS, TxDep
+from parlour.db.deps import TxDep
 from parlour.db.tx import transaction
-from parlour.errors import Forbidden, InvalidInput, ParlourError
+from parlour.errors import InvalidInput, ParlourError
 from parlour.runtime import Runtime, runtime_of
 from parlour.types import PathId
 
@@ -85,22 +84,11 @@ async def remove_number(number_id: PathId, admin: AdminUser, tx: TxDep) -> None:
 async def _reading_user(request: Request) -> User:
     rt = runtime_of(request)
     async with transaction(rt.db, rt.hub, write=False) as tx:
-        user, csrf = await authenticate(
-            tx,
-            authorization=request.headers.get("authorization"),
-            cookie=request.cookies.get(SESSION_COOKIE),
-        )
-    if csrf is not None and request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if not hmac.compare_digest(sent.encode(), csrf.encode()):
-            raise Forbidden("Missing or wrong CSRF token.", code="csrf_failed")
-    return user
+        return await user_of_request(request, tx)
 
 
 async def _reading_admin(user: Annotated[User, Depends(_reading_user)]) -> User:
-    if user.role != "admin":
-        raise Forbidden("Only an admin can do this.", code="admin_only")
-    return user
+    return require_admin(user)
 
 
 ReadingUser = Annotated[User, Depends(_reading_user)]
