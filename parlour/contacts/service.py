@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy.orm import aliased
 
 from parlour.contacts import search
 from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone, ContactTag
@@ -73,6 +75,103 @@ async def find_by_email(tx: Tx, *, account_id: int, address: str) -> Contact | N
         )
     )
     return found
+
+
+@dataclass(frozen=True)
+class Sender:
+    """The contact behind an inbound message's endpoint, as plain values.
+
+    Provider webhooks are the hottest path in Parlour; they need these few fields, not the
+    contact with its phones, emails and tags (four queries as ORM objects).
+    """
+
+    contact_id: int
+    account_id: int
+    name: str
+    # What the panel shows for the contact: the name, or else its first phone.
+    label: str
+    avatar_blob_id: int | None
+    # The contact's phone the message came from, when it came by SMS.
+    phone_id: int | None = None
+    sms_opt_out: bool = False
+
+    @classmethod
+    def of(cls, contact: Contact, phone: ContactPhone | None = None) -> Sender:
+        first = contact.phones[0].e164 if contact.phones else ""
+        return cls(
+            contact_id=contact.id,
+            account_id=contact.account_id,
+            name=contact.name,
+            label=contact.name or first or (contact.emails[0].address if contact.emails else ""),
+            avatar_blob_id=contact.avatar_blob_id,
+            phone_id=phone.id if phone else None,
+            sms_opt_out=phone.sms_opt_out if phone else False,
+        )
+
+    def as_contact(self) -> Contact:
+        """A detached Contact holding just what the message and thread shapes read."""
+        return Contact(
+            id=self.contact_id,
+            account_id=self.account_id,
+            name=self.name,
+            avatar_blob_id=self.avatar_blob_id,
+        )
+
+
+def _sender_by_phone_query() -> Select[tuple[int, bool, int, str, int | None, str]]:
+    other = aliased(ContactPhone)
+    first_phone = (
+        select(other.e164)
+        .where(other.contact_id == Contact.id)
+        .order_by(other.id)
+        .limit(1)
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            ContactPhone.id,
+            ContactPhone.sms_opt_out,
+            Contact.id,
+            Contact.name,
+            Contact.avatar_blob_id,
+            first_phone,
+        )
+        .join(Contact, Contact.id == ContactPhone.contact_id)
+        .where(
+            ContactPhone.account_id == bindparam("account_id"),
+            ContactPhone.e164 == bindparam("e164"),
+        )
+    )
+
+
+# Built once: constructing a statement and its cache key costs more than running it.
+_SENDER_BY_PHONE = _sender_by_phone_query()
+
+
+async def sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender | None:
+    conn = await tx.session.connection()
+    row = (await conn.execute(_SENDER_BY_PHONE, {"account_id": account_id, "e164": e164})).first()
+    if row is None:
+        return None
+    phone_id, opt_out, contact_id, name, avatar, first = row
+    return Sender(
+        contact_id=contact_id,
+        account_id=account_id,
+        name=name,
+        label=name or first or e164,
+        avatar_blob_id=avatar,
+        phone_id=phone_id,
+        sms_opt_out=bool(opt_out),
+    )
+
+
+async def find_or_create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:
+    found = await sender_by_phone(tx, account_id=account_id, e164=e164)
+    if found is not None:
+        return found
+    contact = await find_or_create_by_phone(tx, account_id=account_id, e164=e164)
+    return Sender.of(contact, next(p for p in contact.phones if p.e164 == e164))
 
 
 async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import nh3
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import raiseload
 
 from parlour.accounts.models import Account, User
@@ -17,7 +19,7 @@ from parlour.contacts import search
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact, ContactEmail, ContactPhone
 from parlour.conversations import attachments, channels
-from parlour.conversations.models import Conversation, Message, ReadMarker
+from parlour.conversations.models import Attachment, Conversation, Message, ReadMarker
 from parlour.conversations.schemas import (
     ChannelOption,
     ChannelOptions,
@@ -639,6 +641,16 @@ async def set_status(
 
 
 @dataclass(frozen=True)
+class InboundAttachment:
+    """A file that came with an inbound message, stored (or fetched later) by the channel."""
+
+    filename: str
+    content_type: str
+    size: int = 0
+    remote_url: str | None = None
+
+
+@dataclass(frozen=True)
 class Inbound:
     channel: str
     body: str
@@ -653,53 +665,139 @@ class Inbound:
     contact_phone_id: int | None = None
     contact_email_id: int | None = None
     received_at: datetime | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    attachments: tuple[InboundAttachment, ...] = ()
 
 
 async def receive_inbound(
-    tx: Tx, *, account_id: int, contact_id: int, inbound: Inbound
+    tx: Tx, *, sender: contacts_service.Sender, inbound: Inbound
 ) -> Message | None:
-    """Store a message from a contact. Returns None if the provider already delivered it."""
-    if inbound.provider_message_id:
-        seen = await tx.session.scalar(
-            select(Message.id).where(
-                Message.channel == inbound.channel,
-                Message.provider_message_id == inbound.provider_message_id,
-            )
-        )
-        if seen:
-            return None
-    conv = await get_or_open(tx, account_id=account_id, contact_id=contact_id)
+    """Store a message from a contact. Returns None if the provider already delivered it.
+
+    Every provider webhook ends here, at up to hundreds a second, so this works on rows
+    (SQLAlchemy Core) rather than ORM objects: a handful of statements, no loading of the
+    contact or thread as objects. The message returned is detached, for reading.
+    """
+    conn = await tx.session.connection()
+    if inbound.provider_message_id and await conn.scalar(
+        _ALREADY_RECEIVED,
+        {"channel": inbound.channel, "provider_message_id": inbound.provider_message_id},
+    ):
+        return None
+    conv = await _thread_row(conn, account_id=sender.account_id, contact_id=sender.contact_id)
     at = inbound.received_at or utcnow()
-    message = Message(
-        account_id=account_id,
-        conversation_id=conv.id,
-        direction="in",
-        channel=inbound.channel,
-        sender_type="contact",
-        body=inbound.body,
-        subject=inbound.subject,
-        html=sanitize_html(inbound.html) if inbound.html else None,
-        phone_number_id=inbound.phone_number_id,
-        mailbox_id=inbound.mailbox_id,
-        widget_id=inbound.widget_id,
-        contact_phone_id=inbound.contact_phone_id,
-        contact_email_id=inbound.contact_email_id,
-        from_address=inbound.from_address,
-        to_address=inbound.to_address,
-        provider_message_id=inbound.provider_message_id,
-        status="received",
-        meta={},
-        created_at=at,
-        updated_at=at,
-        attachments=[],
-    )
-    tx.session.add(message)
+    values: dict[str, Any] = {
+        "account_id": sender.account_id,
+        "conversation_id": conv.id,
+        "direction": "in",
+        "channel": inbound.channel,
+        "sender_type": "contact",
+        "body": inbound.body,
+        "subject": inbound.subject,
+        "html": sanitize_html(inbound.html) if inbound.html else None,
+        "phone_number_id": inbound.phone_number_id,
+        "mailbox_id": inbound.mailbox_id,
+        "widget_id": inbound.widget_id,
+        "contact_phone_id": inbound.contact_phone_id,
+        "contact_email_id": inbound.contact_email_id,
+        "from_address": inbound.from_address,
+        "to_address": inbound.to_address,
+        "provider_message_id": inbound.provider_message_id,
+        "status": "received",
+        "meta": inbound.meta,
+        "created_at": at,
+        "updated_at": at,
+    }
+    # Two deliveries of one message at the same moment (PostgreSQL): the later insert
+    # fails on the unique (channel, provider id) index and the webhook's retry finds it.
+    message_id = await conn.scalar(_INSERT_MESSAGE, values)
+    message = Message(id=message_id, **values, attachments=[])
+    for item in inbound.attachments:
+        att = {
+            "account_id": sender.account_id,
+            "message_id": message_id,
+            "filename": item.filename,
+            "content_type": item.content_type,
+            "size": item.size,
+            "remote_url": item.remote_url,
+        }
+        att_id = await conn.scalar(_INSERT_ATTACHMENT, att)
+        message.attachments.append(Attachment(id=att_id, **att))
     if conv.status == "closed":
         conv.status = "open"  # a contact writing again reopens the thread, as in Chatwoot
     _apply_to_thread(conv, message)
-    await tx.session.flush()
-    await emit_message_event(tx, "message.created", message)
+    await conn.execute(
+        _UPDATE_THREAD, {"thread_id": conv.id, **{f: getattr(conv, f) for f in _PANEL_FIELDS}}
+    )
+    contact = sender.as_contact()
+    tx.emit(
+        Event(
+            type="message.created",
+            account_id=sender.account_id,
+            data={
+                "message": MessageOut.from_model(message, contact=contact).model_dump(mode="json"),
+                "conversation": ConversationOut.from_model(
+                    conv, contact, label=sender.label
+                ).model_dump(mode="json"),
+            },
+        )
+    )
     return message
+
+
+# The thread's denormalised fields an inbound message can change.
+_PANEL_FIELDS = (
+    "status",
+    "last_message_at",
+    "last_inbound_at",
+    "last_message_preview",
+    "last_message_channel",
+    "last_message_direction",
+    "has_sms",
+    "has_webchat",
+    "has_email",
+)
+
+
+# Built once: constructing a statement and its cache key costs more than running it.
+_ALREADY_RECEIVED = select(Message.id).where(
+    Message.channel == bindparam("channel"),
+    Message.provider_message_id == bindparam("provider_message_id"),
+)
+_INSERT_MESSAGE = insert(Message).returning(Message.id)
+_INSERT_ATTACHMENT = insert(Attachment).returning(Attachment.id)
+_THREAD_OF_CONTACT = Conversation.__table__.select().where(
+    Conversation.account_id == bindparam("account_id"),
+    Conversation.contact_id == bindparam("contact_id"),
+)
+_UPDATE_THREAD = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("thread_id"))
+    .values({f: bindparam(f) for f in _PANEL_FIELDS})
+)
+
+
+async def _thread_row(conn: AsyncConnection, *, account_id: int, contact_id: int) -> Conversation:
+    """The contact's thread as a detached Conversation, opened if the contact has none."""
+    row = (
+        await conn.execute(_THREAD_OF_CONTACT, {"account_id": account_id, "contact_id": contact_id})
+    ).first()
+    if row is None:
+        values: dict[str, Any] = {
+            "account_id": account_id,
+            "contact_id": contact_id,
+            "status": "open",
+            "last_message_preview": "",
+            "has_sms": False,
+            "has_webchat": False,
+            "has_email": False,
+            "created_at": utcnow(),
+        }
+        # Two first texts from a new contact at once on PostgreSQL: the later one fails
+        # this insert, and the webhook's retry finds the thread.
+        conv_id = await conn.scalar(insert(Conversation).returning(Conversation.id), values)
+        return Conversation(id=conv_id, **values)
+    return Conversation(**row._asdict())
 
 
 async def recompute_thread(tx: Tx, conv: Conversation) -> None:

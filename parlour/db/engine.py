@@ -6,10 +6,11 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
 from parlour.config import Settings
+from parlour.db import sqlite_inline
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,27 @@ class Database:
             await self.reader.dispose()
 
 
-def _sqlite_engine(url: str, *, begin: str) -> AsyncEngine:
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+def _sqlite_engine(url: str, *, begin: str, inline: bool = False) -> AsyncEngine:
+    path = make_url(url).database
+    if inline and path and path != ":memory:":
+        # The writer runs on the loop's thread (see sqlite_inline.py); it waits for the
+        # write lock itself, asynchronously, so SQLite's own busy wait stays off.
+        engine = create_async_engine(url, async_creator=sqlite_inline.connector(path))
+        busy_ms = 0
+    else:
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+        busy_ms = 30000
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
-        dbapi_conn.isolation_level = None
+        if not inline:
+            # Let SQLAlchemy's "begin" event below issue BEGIN instead of the driver.
+            dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -64,7 +74,7 @@ def make_database(settings: Settings) -> Database:
     if settings.is_sqlite:
         return Database(
             reader=_sqlite_engine(url, begin="BEGIN"),
-            writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE"),
+            writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE", inline=True),
             dialect="sqlite",
         )
     engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -8,6 +8,7 @@ import httpx
 
 from parlour.channels.registry import Providers
 from parlour.channels.sms.console import ConsoleSms
+from parlour.contacts import service as contacts_service
 from parlour.conversations import service as conversations_service
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
@@ -32,10 +33,12 @@ async def open_thread(client: httpx.AsyncClient, tenant: Tenant, contact_id: int
 
 async def inbound_sms(rt: Runtime, tenant: Tenant, contact_id: int, body: str) -> None:
     async def go(tx: Tx) -> None:
+        contact = await contacts_service.get_contact(
+            tx, account_id=tenant.account_id, contact_id=contact_id
+        )
         await conversations_service.receive_inbound(
             tx,
-            account_id=tenant.account_id,
-            contact_id=contact_id,
+            sender=contacts_service.Sender.of(contact),
             inbound=conversations_service.Inbound(
                 channel="sms", body=body, from_address="+16505550199", to_address="+1650"
             ),

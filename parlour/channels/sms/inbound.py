@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import and_, bindparam, select
 
-from parlour.channels.sms import errors
+from parlour.channels.sms import connections, errors
 from parlour.channels.sms.keywords import Keyword, keyword_of
-from parlour.channels.sms.models import PhoneNumber
+from parlour.channels.sms.models import PhoneNumber, SmsProviderAccount
+from parlour.channels.sms.provider import SmsCredentials
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactPhone
 from parlour.contacts.normalize import to_e164
 from parlour.conversations import service as conversations_service
-from parlour.conversations.models import Attachment, Conversation, Message
+from parlour.conversations.models import Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
@@ -47,11 +48,59 @@ class Received:
     attachment_ids: list[int] = field(default_factory=list)
 
 
-async def number_by_e164(tx: Tx, e164: str) -> PhoneNumber | None:
-    found: PhoneNumber | None = await tx.session.scalar(
-        select(PhoneNumber).where(PhoneNumber.e164 == e164)
+@dataclass(frozen=True)
+class NumberRef:
+    """A company number as an inbound text needs it."""
+
+    id: int
+    account_id: int
+    e164: str
+    sms_enabled: bool
+
+
+# Built once: constructing a statement and its cache key costs more than running it.
+_ROUTE = (
+    select(
+        PhoneNumber.id,
+        PhoneNumber.account_id,
+        PhoneNumber.e164,
+        PhoneNumber.sms_enabled,
+        SmsProviderAccount.id,
+        SmsProviderAccount.account_sid,
+        SmsProviderAccount.api_key_sid,
+        SmsProviderAccount.public_key,
+        SmsProviderAccount.secrets_sealed,
     )
-    return found
+    .outerjoin(
+        SmsProviderAccount,
+        and_(
+            SmsProviderAccount.account_id == PhoneNumber.account_id,
+            SmsProviderAccount.provider == bindparam("provider"),
+        ),
+    )
+    .where(PhoneNumber.e164 == bindparam("e164"))
+)
+
+
+async def route(
+    tx: Tx, *, e164: str, provider: str, secret_key: str
+) -> tuple[NumberRef, SmsCredentials | None] | None:
+    """The company number a webhook is for, and its account's credentials at ``provider``
+    to verify the webhook with: one query, as every inbound webhook starts here."""
+    conn = await tx.session.connection()
+    row = (await conn.execute(_ROUTE, {"e164": e164, "provider": provider})).first()
+    if row is None:
+        return None
+    number_id, account_id, number_e164, sms_enabled, conn_id, sid, key_sid, public_key, sealed = row
+    number = NumberRef(
+        id=number_id, account_id=account_id, e164=number_e164, sms_enabled=sms_enabled
+    )
+    if conn_id is None:
+        return number, None
+    stored = SmsProviderAccount(
+        account_sid=sid, api_key_sid=key_sid, public_key=public_key, secrets_sealed=sealed
+    )
+    return number, connections.credentials_of(stored, secret_key=secret_key)
 
 
 def e164_or_none(raw: str, *, region: str) -> str | None:
@@ -61,7 +110,7 @@ def e164_or_none(raw: str, *, region: str) -> str | None:
         return None
 
 
-async def receive(tx: Tx, *, number: PhoneNumber, sms: InboundSms, region: str) -> Received | None:
+async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) -> Received | None:
     """Stores an inbound text on the company number it was sent to. None if already stored."""
     from_e164 = e164_or_none(sms.from_number, region=region)
     if from_e164 is None:
@@ -70,14 +119,13 @@ async def receive(tx: Tx, *, number: PhoneNumber, sms: InboundSms, region: str) 
             code="invalid_webhook",
             details={"field": "From"},
         )
-    contact = await contacts_service.find_or_create_by_phone(
+    sender = await contacts_service.find_or_create_sender_by_phone(
         tx, account_id=number.account_id, e164=from_e164
     )
-    phone = next(p for p in contact.phones if p.e164 == from_e164)
+    keyword = sms.keyword or keyword_of(sms.body)
     message = await conversations_service.receive_inbound(
         tx,
-        account_id=number.account_id,
-        contact_id=contact.id,
+        sender=sender,
         inbound=conversations_service.Inbound(
             channel="sms",
             body=sms.body,
@@ -85,58 +133,44 @@ async def receive(tx: Tx, *, number: PhoneNumber, sms: InboundSms, region: str) 
             to_address=number.e164,
             provider_message_id=sms.provider_message_id,
             phone_number_id=number.id,
-            contact_phone_id=phone.id,
+            contact_phone_id=sender.phone_id,
+            meta={"sms_keyword": keyword} if keyword else {},
+            attachments=tuple(
+                conversations_service.InboundAttachment(
+                    filename=f"media-{i + 1}{_extension(ref.content_type)}",
+                    content_type=ref.content_type[:100],
+                    remote_url=ref.url[:1000],
+                )
+                for i, ref in enumerate(sms.media)
+            ),
         ),
     )
     if message is None:
         return None
-    keyword = sms.keyword or keyword_of(sms.body)
-    changed = False
-    if keyword:
-        message.meta = {**(message.meta or {}), "sms_keyword": keyword}
-        changed = True
-    if keyword == "stop":
-        _opt_out(phone, number_e164=number.e164)
-    elif keyword == "start" and phone.sms_opt_out:
-        phone.sms_opt_out = False
-        phone.sms_opt_out_at = None
-        phone.sms_opt_out_number = None
-        contacts_service.emit_contact_updated(tx, contact)
-    attachment_ids: list[int] = []
-    if sms.media:
-        for i, ref in enumerate(sms.media):
-            message.attachments.append(
-                Attachment(
-                    account_id=number.account_id,
-                    filename=f"media-{i + 1}{_extension(ref.content_type)}",
-                    content_type=ref.content_type[:100],
-                    size=0,
-                    remote_url=ref.url[:1000],
-                )
-            )
+    if keyword == "stop" or (keyword == "start" and sender.sms_opt_out):
+        # Rare, so the contact is loaded whole: its update event carries everything.
+        phone = await tx.session.get(ContactPhone, sender.phone_id)
+        assert phone is not None  # found or created in this transaction
+        if keyword == "stop":
+            _opt_out(phone, number_e164=number.e164)
+        else:
+            phone.sms_opt_out = False
+            phone.sms_opt_out_at = None
+            phone.sms_opt_out_number = None
+        contact = await contacts_service.get_contact(
+            tx, account_id=number.account_id, contact_id=sender.contact_id
+        )
         await tx.session.flush()
-        attachment_ids = [a.id for a in message.attachments]
-        await _refresh_preview(tx, message)
-        changed = True
-    if keyword == "stop":
         contacts_service.emit_contact_updated(tx, contact)
-    if changed:
-        await tx.session.flush()
-        await conversations_service.emit_message_event(tx, "message.updated", message)
-    return Received(message=message, keyword=keyword, attachment_ids=attachment_ids)
+    return Received(
+        message=message, keyword=keyword, attachment_ids=[a.id for a in message.attachments]
+    )
 
 
 def _opt_out(phone: ContactPhone, *, number_e164: str | None) -> None:
     phone.sms_opt_out = True
     phone.sms_opt_out_at = utcnow()
     phone.sms_opt_out_number = number_e164
-
-
-async def _refresh_preview(tx: Tx, message: Message) -> None:
-    """An MMS without text previews as its attachment on the contacts panel."""
-    conv = await tx.session.get(Conversation, message.conversation_id)
-    if conv is not None and conv.last_message_at == message.created_at:
-        conv.last_message_preview = conversations_service.preview_of(message)
 
 
 def _extension(content_type: str) -> str:
