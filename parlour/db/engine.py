@@ -39,16 +39,14 @@ class Database:
             await self.reader.dispose()
 
 
-def _sqlite_engine(url: str, *, begin: str, inline: bool = False) -> AsyncEngine:
+def _sqlite_engine(url: str, *, begin: str, busy_ms: int) -> AsyncEngine:
     path = make_url(url).database
-    if inline and path and path != ":memory:":
-        # The writer runs on the loop's thread (see sqlite_inline.py); it waits for the
-        # write lock itself, asynchronously, so SQLite's own busy wait stays off.
+    inline = bool(path) and path != ":memory:"
+    if path and inline:
+        # Statements run on the loop's thread (see sqlite_inline.py).
         engine = create_async_engine(url, async_creator=sqlite_inline.connector(path))
-        busy_ms = 0
     else:
         engine = create_async_engine(url, connect_args={"timeout": 30})
-        busy_ms = 30000
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -73,8 +71,11 @@ def make_database(settings: Settings) -> Database:
     url = settings.database_url
     if settings.is_sqlite:
         return Database(
-            reader=_sqlite_engine(url, begin="BEGIN"),
-            writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE", inline=True),
+            # Readers of a WAL database wait only in rare moments (recovery after a crash).
+            reader=_sqlite_engine(url, begin="BEGIN", busy_ms=2000),
+            # A writer waits for the write lock at BEGIN IMMEDIATE, asynchronously (see
+            # sqlite_inline.py), so SQLite's own busy wait, which would block the loop, is off.
+            writer=_sqlite_engine(url, begin="BEGIN IMMEDIATE", busy_ms=0),
             dialect="sqlite",
         )
     engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)

@@ -1,17 +1,19 @@
 """A SQLite connection for SQLAlchemy's aiosqlite dialect that runs on the event loop's thread.
 
 aiosqlite runs every call (cursor, execute, fetch, close) on a helper thread and hands the
-result back through the loop: about 60 µs of CPU per hand-off, four per statement. A
-write of SQLite's (an indexed lookup, an insert) takes a few microseconds, so an inbound
-webhook spent most of its time passing work between threads. Parlour's writers already
-take turns (``Database.write_turns``), so running them on the loop loses no parallelism.
+result back through the loop: about 60 µs of CPU per hand-off, four per statement. An
+indexed lookup or an insert takes SQLite a few microseconds, so an inbound webhook spent
+most of its time passing work between threads: run inline, the same server takes 2.5 times
+as many signed webhooks a second (bench_sms/webhooks.py). Parlour's writers already take
+turns (``Database.write_turns``), so running them on the loop loses no parallelism.
 
-Only the *writer* engine uses this. Readers stay on aiosqlite's threads, where a slow
-search can run on the other core while the loop serves other requests.
+The price: while SQLite works, the loop waits. Parlour's reads are indexed and take
+milliseconds (bench/RESULTS.md); a deployment whose load outgrows one core is meant to
+move to PostgreSQL, where nothing here applies.
 
-Waiting for the write lock must not block the loop: the connection has no busy timeout of
-its own, and ``BEGIN IMMEDIATE`` that finds the database locked (by another process, such
-as ``parlour worker`` or a CLI command) sleeps asynchronously and tries again.
+Waiting for the write lock must not block the loop: the writer has no busy timeout of its
+own, and ``BEGIN IMMEDIATE`` that finds the database locked (by another process, such as
+``parlour worker`` or a CLI command) sleeps asynchronously and tries again.
 """
 
 from __future__ import annotations
