@@ -27,6 +27,7 @@ from parlour.conversations.views import BUILTIN_VIEWS
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound
+from parlour.http import json_response
 from parlour.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -109,18 +110,19 @@ async def mark_read(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> No
     await tx.commit()
 
 
-@router.get("/{conversation_id}/messages")
+@router.get("/{conversation_id}/messages", response_model=MessagePage)
 async def list_messages(
     conversation_id: PathId,
     user: CurrentUser,
     tx: TxDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> MessagePage:
+) -> Response:
     items, older = await service.list_messages(
         tx, account_id=user.account_id, conversation_id=conversation_id, before=before, limit=limit
     )
-    return MessagePage(items=items, older_cursor=older)
+    # Serialised here: FastAPI would validate the whole page again before dumping it.
+    return json_response(MessagePage.model_construct(items=items, older_cursor=older))
 
 
 @router.post("/{conversation_id}/messages", status_code=201)
