@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from parlour.accounts.models import User
 from parlour.contacts.models import Contact
 from parlour.contacts.schemas import initials
-from parlour.conversations.models import Attachment, Channel, Conversation
+from parlour.conversations.models import Attachment, Channel, Conversation, Message
 from parlour.types import Id, LongText
 
 MAX_BODY = 20_000
@@ -68,9 +68,7 @@ class AttachmentOut(BaseModel):
     def from_model(cls, a: Attachment | Any) -> AttachmentOut:
         """``a``: an Attachment or a row of the attachments table."""
         url = f"/api/v1/attachments/{a.id}" if a.blob_id else a.remote_url
-        return cls.model_construct(
-            id=a.id, filename=a.filename, content_type=a.content_type, size=a.size, url=url
-        )
+        return cls(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size, url=url)
 
 
 class MessageOut(BaseModel):
@@ -105,58 +103,17 @@ class MessageOut(BaseModel):
         contact: Contact | Any | None = None,
         user: User | None = None,
         attachments: list[AttachmentOut] | None = None,
+        sender: SenderOut | None = None,
     ) -> MessageOut:
-        """``m`` is a Message, or a row of the messages table (then ``attachments`` is given);
-        ``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``.
-
-        Built with ``model_construct``: the values come from the database, and validating
-        them again costs more than building a 200-message page from rows."""
-        if m.sender_type == "user":
-            name = user.name if user else "Former user"
-            sender = SenderOut.model_construct(
-                type="user",
-                user_id=m.user_id,
-                workflow_id=None,
-                name=name,
-                avatar_url=(
-                    f"/api/v1/users/{m.user_id}/avatar?v={user.avatar_blob_id}"
-                    if user and user.avatar_blob_id
-                    else None
-                ),
-                initials=initials(name),
-            )
-        elif m.sender_type == "bot":
-            name = m.workflow_name or "Automation"
-            sender = SenderOut.model_construct(
-                type="bot",
-                user_id=None,
-                workflow_id=m.workflow_id,
-                name=name,
-                avatar_url=None,
-                initials="🤖",
-            )
-        else:
-            name = (contact.name if contact else "") or (m.from_address or "Contact")
-            sender = SenderOut.model_construct(
-                type="contact",
-                user_id=None,
-                workflow_id=None,
-                name=name,
-                avatar_url=(
-                    f"/api/v1/contacts/{contact.id}/avatar?v={contact.avatar_blob_id}"
-                    if contact and contact.avatar_blob_id
-                    else None
-                ),
-                initials=initials(name),
-            )
-        if attachments is None:
-            attachments = [AttachmentOut.from_model(a) for a in m.attachments]
-        return cls.model_construct(
+        """``m`` is a Message, or a row of the messages table carrying ``client_id`` in place
+        of ``meta`` (then ``attachments`` is given). ``contact`` needs only ``id``, ``name``
+        and ``avatar_blob_id``; a page of messages passes each ``sender`` it already built."""
+        return cls(
             id=m.id,
             conversation_id=m.conversation_id,
             direction=m.direction,
             channel=m.channel,
-            sender=sender,
+            sender=sender or sender_of(m, contact=contact, user=user),
             body=m.body,
             subject=m.subject,
             html=m.html,
@@ -170,11 +127,46 @@ class MessageOut(BaseModel):
             status=m.status,
             error_code=m.error_code,
             error_message=m.error_message,
-            attachments=attachments,
-            client_id=(m.meta or {}).get("client_id"),
+            attachments=(
+                attachments
+                if attachments is not None
+                else [AttachmentOut.from_model(a) for a in m.attachments]
+            ),
+            client_id=(m.meta or {}).get("client_id") if isinstance(m, Message) else m.client_id,
             created_at=m.created_at,
             updated_at=m.updated_at,
         )
+
+
+def sender_of(m: Any, *, contact: Contact | Any | None, user: User | None) -> SenderOut:
+    """Who wrote ``m`` (a Message or a messages row), as the thread shows them."""
+    if m.sender_type == "user":
+        name = user.name if user else "Former user"
+        return SenderOut(
+            type="user",
+            user_id=m.user_id,
+            name=name,
+            avatar_url=(
+                f"/api/v1/users/{m.user_id}/avatar?v={user.avatar_blob_id}"
+                if user and user.avatar_blob_id
+                else None
+            ),
+            initials=initials(name),
+        )
+    if m.sender_type == "bot":
+        name = m.workflow_name or "Automation"
+        return SenderOut(type="bot", workflow_id=m.workflow_id, name=name, initials="🤖")
+    name = (contact.name if contact else "") or (m.from_address or "Contact")
+    return SenderOut(
+        type="contact",
+        name=name,
+        avatar_url=(
+            f"/api/v1/contacts/{contact.id}/avatar?v={contact.avatar_blob_id}"
+            if contact and contact.avatar_blob_id
+            else None
+        ),
+        initials=initials(name),
+    )
 
 
 class ContactBrief(BaseModel):

@@ -27,7 +27,9 @@ from parlour.conversations.schemas import (
     ConversationOut,
     MessageIn,
     MessageOut,
+    SenderOut,
     ViewFilters,
+    sender_of,
 )
 from parlour.conversations.views import conditions
 from parlour.db.base import utcnow
@@ -278,8 +280,7 @@ async def list_messages(
     ).first()
     if thread is None:
         raise NotFound("No such conversation.", details={"conversation_id": conversation_id})
-    table = Message.__table__
-    stmt = table.select().where(
+    stmt = select(*_THREAD_COLUMNS).where(
         Message.conversation_id == conversation_id, Message.account_id == account_id
     )
     if before:
@@ -315,13 +316,23 @@ async def list_messages(
         if user_ids
         else {}
     )
-    items = [
-        MessageOut.from_model(
-            m, contact=thread, user=users.get(m.user_id or 0), attachments=files.get(m.id, [])
-        )
-        for m in rows
-    ]
+    senders: dict[tuple[Any, ...], SenderOut] = {}
+    items = []
+    for m in rows:
+        key = (m.sender_type, m.user_id, m.workflow_id, m.workflow_name, m.from_address)
+        sender = senders.get(key)
+        if sender is None:
+            sender = senders[key] = sender_of(m, contact=thread, user=users.get(m.user_id or 0))
+        items.append(MessageOut.from_model(m, sender=sender, attachments=files.get(m.id, [])))
     return items, older
+
+
+# A thread page reads ``client_id`` out of ``meta`` in SQL: decoding every message's JSON
+# in Python cost 2 ms a page.
+_THREAD_COLUMNS = [
+    *(c for c in Message.__table__.c if c.key != "meta"),
+    Message.meta["client_id"].as_string().label("client_id"),
+]
 
 
 async def mark_read(tx: Tx, *, account_id: int, conversation_id: int, user_id: int) -> datetime:
