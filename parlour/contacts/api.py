@@ -28,6 +28,7 @@ from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.files import service as files_service
 from parlour.files.api import blob_response, read_upload
+from parlour.http import json_response
 from parlour.runtime import runtime_of
 from parlour.types import MAX_ID, PathId
 
@@ -51,18 +52,19 @@ async def detail(tx: Tx, contact_id: int, account_id: int) -> ContactDetailOut:
     )
 
 
-@router.get("")
+@router.get("", response_model=ContactPage)
 async def list_contacts(
     user: CurrentUser,
     tx: TxDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ContactPage:
+) -> Response:
     rows, next_cursor = await service.search_contacts(
         tx, account_id=user.account_id, q=q, cursor=cursor, limit=limit
     )
-    return ContactPage(items=[ContactOut.from_model(c) for c in rows], next_cursor=next_cursor)
+    page = ContactPage(items=[ContactOut.from_model(c) for c in rows], next_cursor=next_cursor)
+    return json_response(page)
 
 
 @router.get("/lookup")

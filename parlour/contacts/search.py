@@ -20,20 +20,42 @@ def _like_escape(s: str) -> str:
 
 def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
     """A condition on ``Contact`` true for contacts matching ``query``."""
+    if dialect == "sqlite":
+        return Contact.id.in_(_fts_ids(query))
+    return _pg_match(query)
+
+
+def matching_ids(query: str, *, dialect: str) -> Select[tuple[int]]:
+    """The ids of the contacts matching ``query``, for ``IN`` conditions on other tables."""
+    if dialect == "sqlite":
+        return _fts_ids(query)
+    return select(Contact.id).where(_pg_match(query))
+
+
+def _fts_ids(query: str) -> Select[tuple[int]]:
     needle = search_needle(query)
     if len(needle) < 3:
         # Too short for trigrams: a word starting with it ("ro" finds "Mateo Rossi").
         prefix = fold(query.strip())
-        if dialect == "sqlite" and prefix.isalnum():
-            return Contact.id.in_(_fts_rowids("contacts_words", '"' + prefix + '"*'))
-        escaped = _like_escape(prefix)
-        return or_(
-            Contact.search_text.like(escaped + "%", escape="\\"),
-            Contact.search_text.like("% " + escaped + "%", escape="\\"),
-        )
-    if dialect == "sqlite":
-        return Contact.id.in_(_fts_rowids("contacts_fts", '"' + needle.replace('"', '""') + '"'))
+        if prefix.isalnum():
+            return _fts_rowids("contacts_words", '"' + prefix + '"*')
+        return select(Contact.id).where(_starts_a_word(prefix))
+    return _fts_rowids("contacts_fts", '"' + needle.replace('"', '""') + '"')
+
+
+def _pg_match(query: str) -> ColumnElement[bool]:
+    needle = search_needle(query)
+    if len(needle) < 3:
+        return _starts_a_word(fold(query.strip()))
     return Contact.search_text.like("%" + _like_escape(needle) + "%", escape="\\")
+
+
+def _starts_a_word(prefix: str) -> ColumnElement[bool]:
+    escaped = _like_escape(prefix)
+    return or_(
+        Contact.search_text.like(escaped + "%", escape="\\"),
+        Contact.search_text.like("% " + escaped + "%", escape="\\"),
+    )
 
 
 def _fts_rowids(table: str, fts_query: str) -> Select[tuple[int]]:

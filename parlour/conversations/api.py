@@ -51,7 +51,7 @@ async def view_filters(tx: Tx, *, user: User, view: str) -> ViewFilters:
     return ViewFilters.model_validate(saved.filters)
 
 
-@router.get("")
+@router.get("", response_model=ConversationPage)
 async def list_conversations(
     user: CurrentUser,
     tx: TxDep,
@@ -59,7 +59,7 @@ async def list_conversations(
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> ConversationPage:
+) -> Response:
     """The contacts panel: contacts in a conversation, newest activity first."""
     filters = await view_filters(tx, user=user, view=view)
     items, next_cursor = await service.list_panel(
@@ -71,7 +71,7 @@ async def list_conversations(
         cursor=cursor,
         limit=limit,
     )
-    return ConversationPage(items=items, next_cursor=next_cursor)
+    return json_response(ConversationPage(items=items, next_cursor=next_cursor))
 
 
 @router.get("/{conversation_id}")

@@ -183,13 +183,17 @@ class ContactBrief(BaseModel):
             or (c.phones[0].e164 if c.phones else "")
             or (c.emails[0].address if c.emails else "Unknown")
         )
+        return cls.of(id=c.id, name=c.name, label=label, avatar_blob_id=c.avatar_blob_id)
+
+    @classmethod
+    def of(cls, *, id: int, name: str, label: str, avatar_blob_id: int | None) -> ContactBrief:
         return cls(
-            id=c.id,
+            id=id,
             name=label,
-            avatar_url=f"/api/v1/contacts/{c.id}/avatar?v={c.avatar_blob_id}"
-            if c.avatar_blob_id
+            avatar_url=f"/api/v1/contacts/{id}/avatar?v={avatar_blob_id}"
+            if avatar_blob_id
             else None,
-            initials=initials(c.name or label),
+            initials=initials(name or label),
         )
 
 
@@ -208,8 +212,14 @@ class ConversationOut(BaseModel):
 
     @classmethod
     def from_model(
-        cls, conv: Conversation, contact: Contact, *, unread: int = 0, label: str | None = None
+        cls,
+        conv: Conversation | Any,
+        contact: Contact | ContactBrief,
+        *,
+        unread: int = 0,
+        label: str | None = None,
     ) -> ConversationOut:
+        """``conv``: a Conversation, or a row with its panel columns."""
         channels: list[Channel] = [
             ch  # type: ignore[misc]
             for ch, on in (
@@ -221,7 +231,11 @@ class ConversationOut(BaseModel):
         ]
         return cls(
             id=conv.id,
-            contact=ContactBrief.from_model(contact, label=label),
+            contact=(
+                contact
+                if isinstance(contact, ContactBrief)
+                else ContactBrief.from_model(contact, label=label)
+            ),
             status=conv.status,
             assignee_id=conv.assignee_id,
             last_message_at=conv.last_message_at,
