@@ -97,23 +97,16 @@ class MessageOut(BaseModel):
 
     @classmethod
     def from_model(
-        cls,
-        m: Any,
-        *,
-        contact: Contact | Any | None = None,
-        user: User | None = None,
-        attachments: list[AttachmentOut] | None = None,
-        sender: SenderOut | None = None,
+        cls, m: Message, *, contact: Contact | Any | None = None, user: User | None = None
     ) -> MessageOut:
-        """``m`` is a Message, or a row of the messages table carrying ``client_id`` in place
-        of ``meta`` (then ``attachments`` is given). ``contact`` needs only ``id``, ``name``
-        and ``avatar_blob_id``; a page of messages passes each ``sender`` it already built."""
+        """``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``. (A page of a thread
+        is built from rows instead: conversations.service.list_messages.)"""
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
             direction=m.direction,
             channel=m.channel,
-            sender=sender or sender_of(m, contact=contact, user=user),
+            sender=sender_of(m, contact=contact, user=user),
             body=m.body,
             subject=m.subject,
             html=m.html,
@@ -127,12 +120,8 @@ class MessageOut(BaseModel):
             status=m.status,
             error_code=m.error_code,
             error_message=m.error_message,
-            attachments=(
-                attachments
-                if attachments is not None
-                else [AttachmentOut.from_model(a) for a in m.attachments]
-            ),
-            client_id=(m.meta or {}).get("client_id") if isinstance(m, Message) else m.client_id,
+            attachments=[AttachmentOut.from_model(a) for a in m.attachments],
+            client_id=(m.meta or {}).get("client_id"),
             created_at=m.created_at,
             updated_at=m.updated_at,
         )

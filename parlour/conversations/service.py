@@ -357,7 +357,12 @@ async def list_messages(
         sender = senders.get(key)
         if sender is None:
             sender = senders[key] = sender_of(m, contact=thread, user=users.get(m.user_id or 0))
-        items.append(MessageOut.from_model(m, sender=sender, attachments=files.get(m.id, [])))
+        # The row's columns are the shape's fields (client_id is read out of meta in SQL);
+        # validating its dict is much faster than reading the row attribute by attribute.
+        fields = m._asdict()
+        fields["sender"] = sender
+        fields["attachments"] = files.get(m.id, [])
+        items.append(MessageOut.model_validate(fields))
     return items, older
 
 
