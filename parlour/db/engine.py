@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from parlour.config import Settings
 from parlour.db import sqlite_inline
@@ -29,6 +36,16 @@ class Database:
     # SQLite writers of this process queue here in FIFO order. Left to SQLite's busy
     # handler (which sleeps and polls) a burst of writes waits seconds for the lock.
     write_turns: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
+
+    @asynccontextmanager
+    async def lookups(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads that need no snapshot across statements, such as the
+        one query routing a webhook. PostgreSQL then runs each statement on its own,
+        without the round trips of BEGIN and ROLLBACK around it."""
+        async with self.reader.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     def sessions(self, *, write: bool) -> async_sessionmaker[Any]:
         return async_sessionmaker(self.writer if write else self.reader, expire_on_commit=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, bindparam, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parlour.channels.sms import connections, errors
 from parlour.channels.sms.keywords import Keyword, keyword_of
@@ -83,11 +84,10 @@ _ROUTE = (
 
 
 async def route(
-    tx: Tx, *, e164: str, provider: str, secret_key: str
+    conn: AsyncConnection, *, e164: str, provider: str, secret_key: str
 ) -> tuple[NumberRef, SmsCredentials | None] | None:
     """The company number a webhook is for, and its account's credentials at ``provider``
     to verify the webhook with: one query, as every inbound webhook starts here."""
-    conn = await tx.session.connection()
     row = (await conn.execute(_ROUTE, {"e164": e164, "provider": provider})).first()
     if row is None:
         return None

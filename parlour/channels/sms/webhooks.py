@@ -111,14 +111,14 @@ def _check_twilio_signature(
 async def _route(
     rt: Runtime, raw: str, field: str, provider: str
 ) -> tuple[inbound.NumberRef, SmsCredentials | None]:
-    """The company number a webhook names, and its account's credentials. Read in a
-    read-only transaction: forged requests never take SQLite's write lock."""
+    """The company number a webhook names, and its account's credentials. Read outside
+    the write transaction: forged requests never take SQLite's write lock."""
     e164 = inbound.e164_or_none(raw, region=rt.settings.default_region) if raw else None
     found = None
     if e164:
-        async with transaction(rt.db, rt.hub, write=False) as tx:
+        async with rt.db.lookups() as conn:
             found = await inbound.route(
-                tx, e164=e164, provider=provider, secret_key=rt.settings.secret_key
+                conn, e164=e164, provider=provider, secret_key=rt.settings.secret_key
             )
     if found is None:
         raise NotFound(
