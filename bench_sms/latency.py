@@ -3,6 +3,7 @@
 
     uv run python -m bench_sms.latency                  # SQLite, 100 messages/s for 10 s
     uv run python -m bench_sms.latency --postgres --rate 100 --seconds 10
+    uv run python -m bench_sms.latency --cold           # every sender new, no warm-up
 
 Traffic goes to 127.0.0.1 only and stops by itself.
 """
@@ -60,7 +61,7 @@ async def agent_token(database_url: str) -> str:
     return token
 
 
-async def run(database_url: str, rate: float, seconds: float, senders: int) -> None:
+async def run(database_url: str, rate: float, seconds: float, senders: int, warmup: bool) -> None:
     await prepare_parlour(database_url)
     token = await agent_token(database_url)
     port = free_port()
@@ -113,6 +114,34 @@ async def run(database_url: str, rate: float, seconds: float, senders: int) -> N
                     )
                     statuses.append(r.status_code)
 
+                if warmup:
+                    # Every sender texts once first, as in an inbox already running: their
+                    # contacts and threads exist, and the server's statement caches and
+                    # connection pool are warm. Not measured.
+                    sem = asyncio.Semaphore(16)
+
+                    async def warm(n: int) -> None:
+                        async with sem:
+                            params = inbound_params(
+                                account_sid=ACCOUNT_SID,
+                                from_=pool[n],
+                                to=COMPANY,
+                                body=f"warm-up {n}",
+                                message_sid=sid("SM"),
+                            )
+                            await client.post(
+                                "/webhooks/twilio/sms",
+                                data=params,
+                                headers={
+                                    "X-Twilio-Signature": sign(
+                                        AUTH_TOKEN, f"{base}/webhooks/twilio/sms", params
+                                    )
+                                },
+                            )
+
+                    await asyncio.gather(*(warm(n) for n in range(len(pool))))
+                    await asyncio.sleep(1)
+
                 listener = asyncio.create_task(listen())
                 start = time.perf_counter()
                 tasks = []
@@ -145,6 +174,11 @@ async def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--senders", type=int, default=200)
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="measure from the first text, every sender new (no warm-up)",
+    )
     args = parser.parse_args()
     if args.postgres:
         name = f"parlour_bench_{uuid.uuid4().hex[:8]}"
@@ -156,6 +190,7 @@ async def main() -> None:
                 args.rate,
                 args.seconds,
                 args.senders,
+                not args.cold,
             )
         finally:
             await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -167,6 +202,7 @@ async def main() -> None:
                 args.rate,
                 args.seconds,
                 args.senders,
+                not args.cold,
             )
 
 

@@ -183,11 +183,13 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
+        db = make_database(settings, serving=True)
+        rt = Runtime(settings=settings, db=db, hub=make_hub(settings))
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
         stop = asyncio.Event()
+        checkpoints = asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")
         worker_task = None
         if settings.run_worker:
             worker_task = asyncio.create_task(
@@ -202,6 +204,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
             if worker_task:
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(worker_task, timeout=10)
+            await checkpoints
             await sms_media.stop()
             await rt.hub.stop()
             await rt.db.dispose()

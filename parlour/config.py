@@ -13,6 +13,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PARLOUR_", env_file=".env", extra="ignore")
 
     database_url: str = "sqlite+aiosqlite:///parlour.db"
+    # PostgreSQL connections each process keeps open. Requests beyond it wait for one to
+    # be free: opening and closing extra connections under load cost more than waiting.
+    database_pool_size: int = Field(default=20, ge=1, le=200)
     redis_url: str | None = None
     # Every key and channel this process uses in Redis starts with this, so that several
     # installations (or test runs) can share one Redis server.

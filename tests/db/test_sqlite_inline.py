@@ -77,3 +77,38 @@ async def test_a_failed_statement_leaves_nothing_behind(tmp_path: Path) -> None:
             assert (await conn.execute(text("SELECT x FROM t"))).scalars().all() == [1]
     finally:
         await db.dispose()
+
+
+def _rows_in_database_file(path: Path) -> list[str]:
+    """What the database file itself holds, ignoring the write-ahead log."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return [body for (body,) in conn.execute("SELECT body FROM notes")]
+    except sqlite3.OperationalError:  # the table is not in the file yet
+        return []
+    finally:
+        conn.close()
+
+
+async def test_a_server_checkpoints_the_log_in_the_background_not_inside_commits(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "served.db"
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{path}", _env_file=None)  # type: ignore[call-arg]
+    db = make_database(settings, serving=True)
+    try:
+        async with db.writer.begin() as conn:
+            await conn.execute(text("CREATE TABLE notes (body TEXT)"))
+        for i in range(1200):  # past SQLite's own 1,000-page threshold: 4 KB a row
+            async with db.writer.begin() as conn:
+                await conn.execute(text("INSERT INTO notes VALUES (:b)"), {"b": f"{i:04d}" * 1000})
+        assert _rows_in_database_file(path) == [], "a commit copied the log into the file"
+
+        stop = asyncio.Event()
+        checkpoints = asyncio.create_task(db.run_checkpoints(stop, every=0.05))
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.wait_for(checkpoints, timeout=5)
+        assert len(_rows_in_database_file(path)) == 1200
+    finally:
+        await db.dispose()
