@@ -16,6 +16,9 @@ class Settings(BaseSettings):
     # PostgreSQL connections each process keeps open. Requests beyond it wait for one to
     # be free: opening and closing extra connections under load cost more than waiting.
     database_pool_size: int = Field(default=20, ge=1, le=200)
+    # PostgreSQL's planner cost of a random page read, for Parlour's connections ("" keeps
+    # the server's own setting). 1.1 suits SSDs; see bench/RESULTS.md.
+    pg_random_page_cost: str = "1.1"
     redis_url: str | None = None
     # Every key and channel this process uses in Redis starts with this, so that several
     # installations (or test runs) can share one Redis server.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, or_, select
 from sqlalchemy.orm import aliased
 
 from parlour.contacts import search
@@ -530,15 +531,43 @@ async def search_contacts(
     tx: Tx, *, account_id: int, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[Contact], str | None]:
     """Every contact of the account (not only those in a conversation), by name."""
-    stmt = select(Contact).where(Contact.account_id == account_id)
-    if q and q.strip():
-        stmt = stmt.where(search.matches(q, dialect=tx.dialect))
+    by_name = (Contact.name, Contact.id)
+    start: tuple[str, int] | None = None
     if cursor:
         name, cid = decode_cursor(cursor, 2)
         if not isinstance(name, str) or not isinstance(cid, int):
             raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
-        stmt = stmt.where(Contact.name >= name, or_(Contact.name > name, Contact.id > cid))
-    rows = list(await tx.session.scalars(stmt.order_by(Contact.name, Contact.id).limit(limit + 1)))
+        start = (name, cid)
+
+    def after(name_col: Any, id_col: Any) -> list[ColumnElement[bool]]:
+        if start is None:
+            return []
+        return [name_col >= start[0], or_(name_col > start[0], id_col > start[1])]
+
+    stmt = select(Contact).where(Contact.account_id == account_id)
+    if q and q.strip() and tx.dialect == "postgresql":
+        # PostgreSQL guesses how many contacts a LIKE matches, and for a first name
+        # ("priya") it walked the name index from A to P, 60,000 rows, instead of asking the
+        # trigram index for the 1,200 matches (115 ms against 5). Materialising the matches
+        # makes it ask the index, then sort only those.
+        matched = (
+            select(Contact.id, Contact.name)
+            .where(Contact.account_id == account_id, search.matches(q, dialect=tx.dialect))
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        page = (
+            select(matched.c.id)
+            .where(*after(matched.c.name, matched.c.id))
+            .order_by(matched.c.name, matched.c.id)
+            .limit(limit + 1)
+        )
+        stmt = stmt.where(Contact.id.in_(page))
+    else:
+        if q and q.strip():
+            stmt = stmt.where(search.matches(q, dialect=tx.dialect))
+        stmt = stmt.where(*after(Contact.name, Contact.id))
+    rows = list(await tx.session.scalars(stmt.order_by(*by_name).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

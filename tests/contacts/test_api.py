@@ -88,6 +88,28 @@ async def test_search_ignores_case_and_accents_and_matches_phone_digits(
     assert await names("nobody-like-this") == []
 
 
+async def test_search_results_page_by_name_with_a_cursor(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for name in ["Quill Evans", "Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam"]:
+        await create(client, tenant, name=name)
+    await create(client, tenant, name="Nobody Else")
+
+    seen: list[str] = []
+    cursor = None
+    while True:
+        params = {"q": "quill", "limit": "2", **({"cursor": cursor} if cursor else {})}
+        resp = await client.get("/api/v1/contacts", params=params, headers=tenant.admin_headers)
+        assert resp.status_code == 200
+        page = resp.json()
+        assert len(page["items"]) <= 2
+        seen += [c["name"] for c in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam", "Quill Evans"]
+
+
 async def test_quick_edit_replaces_endpoints_and_keeps_opt_out(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:
