@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import nh3
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -747,12 +747,9 @@ async def receive_inbound(
     contact or thread as objects. The message returned is detached, for reading.
     """
     conn = await tx.session.connection()
-    if inbound.provider_message_id and await conn.scalar(
-        _ALREADY_RECEIVED,
-        {"channel": inbound.channel, "provider_message_id": inbound.provider_message_id},
-    ):
+    conv = await _thread_row(conn, sender=sender, inbound=inbound)
+    if conv is None:
         return None
-    conv = await _thread_row(conn, account_id=sender.account_id, contact_id=sender.contact_id)
     at = inbound.received_at or utcnow()
     values: dict[str, Any] = {
         "account_id": sender.account_id,
@@ -834,7 +831,16 @@ _ALREADY_RECEIVED = select(Message.id).where(
 )
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 _INSERT_ATTACHMENT = insert(Attachment).returning(Attachment.id)
-_THREAD_OF_CONTACT = Conversation.__table__.select().where(
+# The thread, and whether the provider already delivered this message: one round trip.
+_THREAD_OF_CONTACT = select(
+    *Conversation.__table__.c,
+    exists()
+    .where(
+        Message.channel == bindparam("channel"),
+        Message.provider_message_id == bindparam("provider_message_id"),
+    )
+    .label("already_received"),
+).where(
     Conversation.account_id == bindparam("account_id"),
     Conversation.contact_id == bindparam("contact_id"),
 )
@@ -845,27 +851,42 @@ _UPDATE_THREAD = (
 )
 
 
-async def _thread_row(conn: AsyncConnection, *, account_id: int, contact_id: int) -> Conversation:
-    """The contact's thread as a detached Conversation, opened if the contact has none."""
+async def _thread_row(
+    conn: AsyncConnection, *, sender: contacts_service.Sender, inbound: Inbound
+) -> Conversation | None:
+    """The contact's thread as a detached Conversation, opened if the contact has none;
+    None if the provider already delivered this message."""
+    account_id, contact_id = sender.account_id, sender.contact_id
+    keys = {"channel": inbound.channel, "provider_message_id": inbound.provider_message_id}
     row = (
-        await conn.execute(_THREAD_OF_CONTACT, {"account_id": account_id, "contact_id": contact_id})
+        await conn.execute(
+            _THREAD_OF_CONTACT, {"account_id": account_id, "contact_id": contact_id, **keys}
+        )
     ).first()
-    if row is None:
-        values: dict[str, Any] = {
-            "account_id": account_id,
-            "contact_id": contact_id,
-            "status": "open",
-            "last_message_preview": "",
-            "has_sms": False,
-            "has_webchat": False,
-            "has_email": False,
-            "created_at": utcnow(),
-        }
-        # Two first texts from a new contact at once on PostgreSQL: the later one fails
-        # this insert, and the webhook's retry finds the thread.
-        conv_id = await conn.scalar(insert(Conversation).returning(Conversation.id), values)
-        return Conversation(id=conv_id, **values)
-    return Conversation(**row._asdict())
+    if row is not None:
+        if row.already_received:
+            return None
+        fields = row._asdict()
+        del fields["already_received"]
+        return Conversation(**fields)
+    # No thread yet, yet the message may be stored under another contact (merged away, or
+    # a provider reusing an id): the unique index would refuse it, so ask first.
+    if inbound.provider_message_id and await conn.scalar(_ALREADY_RECEIVED, keys):
+        return None
+    values: dict[str, Any] = {
+        "account_id": account_id,
+        "contact_id": contact_id,
+        "status": "open",
+        "last_message_preview": "",
+        "has_sms": False,
+        "has_webchat": False,
+        "has_email": False,
+        "created_at": utcnow(),
+    }
+    # Two first texts from a new contact at once on PostgreSQL: the later one fails
+    # this insert, and the webhook's retry finds the thread.
+    conv_id = await conn.scalar(insert(Conversation).returning(Conversation.id), values)
+    return Conversation(id=conv_id, **values)
 
 
 async def recompute_thread(tx: Tx, conv: Conversation) -> None:
