@@ -60,6 +60,11 @@ class Tx:
             by_account: dict[int, list[Event]] = {}
             for ev in events:
                 by_account.setdefault(ev.account_id, []).append(ev)
+            # Pending ORM changes are written first: the account's row lock below must be
+            # the last lock this transaction takes. Taken before them, it would deadlock on
+            # PostgreSQL against a webhook that updated the same thread and then queued for
+            # the account's row.
+            await self.session.flush()
             conn = await self.session.connection()
             for account_id, evs in sorted(by_account.items()):
                 last = (
