@@ -844,6 +844,7 @@ _THREAD_OF_CONTACT = select(
     Conversation.account_id == bindparam("account_id"),
     Conversation.contact_id == bindparam("contact_id"),
 )
+_OPEN_THREAD = insert(Conversation).returning(*Conversation.__table__.c)
 _UPDATE_THREAD = (
     update(Conversation)
     .where(Conversation.id == bindparam("thread_id"))
@@ -873,20 +874,11 @@ async def _thread_row(
     # a provider reusing an id): the unique index would refuse it, so ask first.
     if inbound.provider_message_id and await conn.scalar(_ALREADY_RECEIVED, keys):
         return None
-    values: dict[str, Any] = {
-        "account_id": account_id,
-        "contact_id": contact_id,
-        "status": "open",
-        "last_message_preview": "",
-        "has_sms": False,
-        "has_webchat": False,
-        "has_email": False,
-        "created_at": utcnow(),
-    }
     # Two first texts from a new contact at once on PostgreSQL: the later one fails
-    # this insert, and the webhook's retry finds the thread.
-    conv_id = await conn.scalar(insert(Conversation).returning(Conversation.id), values)
-    return Conversation(id=conv_id, **values)
+    # this insert, and the webhook's retry finds the thread. The columns' own defaults
+    # (open, nothing on the panel yet) fill the rest.
+    opened = await conn.execute(_OPEN_THREAD, {"account_id": account_id, "contact_id": contact_id})
+    return Conversation(**opened.one()._asdict())
 
 
 async def recompute_thread(tx: Tx, conv: Conversation) -> None:

@@ -7,6 +7,8 @@ import asyncio
 import pytest
 from sqlalchemy import update
 
+from parlour.contacts import service as contacts_service
+from parlour.conversations import service as conversations_service
 from parlour.conversations.models import Conversation
 from parlour.db.tx import Tx, transaction
 from parlour.realtime.events import Event
@@ -25,17 +27,12 @@ async def test_a_commit_with_pending_changes_does_not_deadlock_a_concurrent_webh
     rt = runtime
 
     async def open_thread(tx: Tx) -> int:
-        conv = Conversation(
-            account_id=tenant.account_id,
-            contact_id=await _contact(tx, tenant),
-            status="open",
-            last_message_preview="",
-            has_sms=False,
-            has_webchat=False,
-            has_email=False,
+        contact = await contacts_service.find_or_create_by_phone(
+            tx, account_id=tenant.account_id, e164="+16505550199"
         )
-        tx.session.add(conv)
-        await tx.session.flush()
+        conv = await conversations_service.get_or_open(
+            tx, account_id=tenant.account_id, contact_id=contact.id
+        )
         return conv.id
 
     conv_id = await run_tx(rt, open_thread)
@@ -75,12 +72,3 @@ async def test_a_commit_with_pending_changes_does_not_deadlock_a_concurrent_webh
         return conv.status, conv.last_message_preview
 
     assert await run_tx(rt, read) == ("closed", "from the webhook")
-
-
-async def _contact(tx: Tx, tenant: Tenant) -> int:
-    from parlour.contacts import service as contacts_service
-
-    contact = await contacts_service.find_or_create_by_phone(
-        tx, account_id=tenant.account_id, e164="+16505550199"
-    )
-    return contact.id
