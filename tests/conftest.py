@@ -8,14 +8,17 @@ once, and drops them at the end. Tests isolate themselves by working in a fresh 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import inspect
 import itertools
 import os
 import random
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+import warnings
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -28,6 +31,8 @@ from parlour.config import Settings
 from parlour.db.migrate import migrate
 from parlour.db.tx import transaction
 from parlour.runtime import Runtime
+
+T = TypeVar("T")
 
 PG_HOST = os.environ.get("PARLOUR_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("PARLOUR_TEST_PG_PORT", "5432"))
@@ -68,11 +73,39 @@ async def _pg_admin(sql: str) -> None:
         await conn.close()
 
 
+def run_apart(coro: Coroutine[Any, Any, T]) -> T:
+    """Runs a session fixture's coroutine on a thread of its own. ``asyncio.run`` on the
+    main thread unsets its event loop; pytest-asyncio then made a loop it never closed,
+    reported as an unclosed socket by whichever test the garbage collector ran in."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+@pytest.fixture(autouse=True)
+def _close_idle_event_loop(request: pytest.FixtureRequest) -> None:
+    """After each async test pytest-asyncio sets a fresh event loop on the main thread. A
+    sync test that then calls ``asyncio.run`` (the CLI does) unsets it without closing
+    it, and the garbage collector reports its socket as unclosed in whatever test it
+    happens to run in. Closing the idle loop first leaves nothing to report."""
+    if inspect.iscoroutinefunction(request.function):
+        return
+    policy = asyncio.get_event_loop_policy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            loop = policy.get_event_loop()
+        except RuntimeError:
+            return  # none set
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
+        policy.set_event_loop(None)
+
+
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("db") / "parlour-test.db"
     url = f"sqlite+aiosqlite:///{path}"
-    asyncio.run(migrate(url))
+    run_apart(migrate(url))
     return url
 
 
@@ -80,13 +113,13 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def postgres_url() -> Iterator[str]:
     need_service("PostgreSQL", PG_HOST, PG_PORT)
     name = f"parlour_test_{uuid.uuid4().hex[:10]}"
-    asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+    run_apart(_pg_admin(f'CREATE DATABASE "{name}"'))
     url = pg_url(name)
     try:
-        asyncio.run(migrate(url))
+        run_apart(migrate(url))
         yield url
     finally:
-        asyncio.run(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_apart(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -751,7 +751,7 @@ async def receive_inbound(
     if conv is None:
         return None
     at = inbound.received_at or utcnow()
-    values: dict[str, Any] = {
+    values: dict[str, Any] = {  # _INBOUND_FIELDS
         "account_id": sender.account_id,
         "conversation_id": conv.id,
         "direction": "in",
@@ -773,27 +773,37 @@ async def receive_inbound(
         "created_at": at,
         "updated_at": at,
     }
-    # Two deliveries of one message at the same moment (PostgreSQL): the later insert
-    # fails on the unique (channel, provider id) index and the webhook's retry finds it.
-    message_id = await conn.scalar(_INSERT_MESSAGE, values)
-    message = Message(id=message_id, **values, attachments=[])
-    for item in inbound.attachments:
-        att = {
+    if conv.status == "closed":
+        conv.status = "open"  # a contact writing again reopens the thread, as in Chatwoot
+    attachments = [
+        {
             "account_id": sender.account_id,
-            "message_id": message_id,
             "filename": item.filename,
             "content_type": item.content_type,
             "size": item.size,
             "remote_url": item.remote_url,
         }
-        att_id = await conn.scalar(_INSERT_ATTACHMENT, att)
-        message.attachments.append(Attachment(id=att_id, **att))
-    if conv.status == "closed":
-        conv.status = "open"  # a contact writing again reopens the thread, as in Chatwoot
+        for item in inbound.attachments
+    ]
+    message = Message(**values, attachments=[Attachment(**att) for att in attachments])
     _apply_to_thread(conv, message)
-    await conn.execute(
-        _UPDATE_THREAD, {"thread_id": conv.id, **{f: getattr(conv, f) for f in _PANEL_FIELDS}}
-    )
+    thread = {"thread_id": conv.id, **{f: getattr(conv, f) for f in _PANEL_FIELDS}}
+    # Two deliveries of one message at the same moment (PostgreSQL): the later insert
+    # fails on the unique (channel, provider id) index and the webhook's retry finds it.
+    if tx.dialect == "postgresql" and not attachments:
+        # One round trip for both: the insert rides in the update's WITH clause.
+        both = {
+            **{f"message_{f}": values[f] for f in _INBOUND_FIELDS},
+            **{f"thread_{f}": thread[f] for f in _PANEL_FIELDS},
+            "thread_id": conv.id,
+        }
+        message.id = (await conn.execute(_INSERT_MESSAGE_UPDATING_THREAD, both)).scalar_one()
+    else:
+        message.id = await conn.scalar(_INSERT_MESSAGE, values)
+        for att, stored in zip(attachments, message.attachments, strict=True):
+            stored.message_id = message.id
+            stored.id = await conn.scalar(_INSERT_ATTACHMENT, {**att, "message_id": message.id})
+        await conn.execute(_UPDATE_THREAD, thread)
     contact = sender.as_contact()
     tx.emit(
         Event(
@@ -810,6 +820,29 @@ async def receive_inbound(
     return message
 
 
+# The columns receive_inbound writes for a message.
+_INBOUND_FIELDS = (
+    "account_id",
+    "conversation_id",
+    "direction",
+    "channel",
+    "sender_type",
+    "body",
+    "subject",
+    "html",
+    "phone_number_id",
+    "mailbox_id",
+    "widget_id",
+    "contact_phone_id",
+    "contact_email_id",
+    "from_address",
+    "to_address",
+    "provider_message_id",
+    "status",
+    "meta",
+    "created_at",
+    "updated_at",
+)
 # The thread's denormalised fields an inbound message can change.
 _PANEL_FIELDS = (
     "status",
@@ -849,6 +882,21 @@ _UPDATE_THREAD = (
     update(Conversation)
     .where(Conversation.id == bindparam("thread_id"))
     .values({f: bindparam(f) for f in _PANEL_FIELDS})
+)
+# PostgreSQL runs an insert inside a WITH clause; SQLite cannot.
+_INSERT_MESSAGE_UPDATING_THREAD = (
+    update(Conversation)
+    .where(Conversation.id == bindparam("thread_id"))
+    .values({f: bindparam(f"thread_{f}") for f in _PANEL_FIELDS})
+    .returning(
+        select(
+            insert(Message)
+            .values({f: bindparam(f"message_{f}") for f in _INBOUND_FIELDS})
+            .returning(Message.id)
+            .cte("inserted")
+            .c.id
+        ).scalar_subquery()
+    )
 )
 
 

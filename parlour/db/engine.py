@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 
 from parlour.config import Settings
 from parlour.db import sqlite_inline
+from parlour.db.coalesce import Coalescer
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,8 @@ class Database:
     write_turns: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
     # Set when SQLite's write-ahead log is checkpointed in the background (see below).
     checkpoint_path: str | None = None
+    # PostgreSQL: events numbered at commit are read back in batches (parlour.db.tx).
+    event_numbers: Coalescer[int, int] = field(default_factory=Coalescer, compare=False)
 
     async def run_checkpoints(self, stop: asyncio.Event, *, every: float = 1.0) -> None:
         """Copies the write-ahead log into the database file, on a thread, until ``stop``.
@@ -149,6 +153,18 @@ def make_database(settings: Settings, *, serving: bool = False) -> Database:
         # above the pool size would open and close one per request.
         max_overflow=0,
         pool_timeout=30,
-        pool_pre_ping=True,
+        # SQLAlchemy's pre-ping on asyncpg is BEGIN, an empty query and ROLLBACK: three
+        # round trips for every checkout, a quarter of a webhook's. See _drop_closed.
+        pool_pre_ping=False,
     )
+    event.listen(engine.sync_engine.pool, "checkout", _drop_closed)
     return Database(reader=engine, writer=engine, dialect="postgresql")
+
+
+def _drop_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose server went away (a restart, a terminated backend) has
+    seen its socket closed: asyncpg knows without a round trip, and the pool replaces it.
+    A connection lost later, mid-statement, is invalidated by SQLAlchemy as a disconnect.
+    """
+    if dbapi_conn.driver_connection.is_closed():
+        raise DisconnectionError()

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from parlour.accounts.models import Account
@@ -25,6 +25,12 @@ _NEXT_SEQ = (
     .returning(Account.event_seq)
 )
 _STORE_EVENT = insert(EventRecord)
+# PostgreSQL: rows go in unnumbered; a deferred trigger numbers them during COMMIT
+# (migration 0005), and the numbers are read back once the commit succeeded.
+_STORE_UNNUMBERED = insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True)
+_NUMBERS_OF = select(EventRecord.id, EventRecord.seq).where(
+    EventRecord.id.in_(bindparam("ids", expanding=True))
+)
 
 
 class Tx:
@@ -35,9 +41,10 @@ class Tx:
     rolls everything back and publishes nothing.
     """
 
-    def __init__(self, session: AsyncSession, hub: Hub) -> None:
+    def __init__(self, session: AsyncSession, hub: Hub, db: Database) -> None:
         self.session = session
         self.hub = hub
+        self.db = db
         self._events: list[Event] = []
         self._after_commit: list[Callable[[], Any]] = []
 
@@ -53,47 +60,74 @@ class Tx:
 
     async def commit(self) -> None:
         events, self._events = self._events, []
-        if events:
-            # Numbering at the very end keeps the per-account row lock short, and because
-            # the lock is held until commit, sequence order equals commit order: a client
-            # resuming from seq N can never miss an event committed later with a lower seq.
-            by_account: dict[int, list[Event]] = {}
-            for ev in events:
-                by_account.setdefault(ev.account_id, []).append(ev)
-            # Pending ORM changes are written first: the account's row lock below must be
-            # the last lock this transaction takes. Taken before them, it would deadlock on
-            # PostgreSQL against a webhook that updated the same thread and then queued for
-            # the account's row.
-            await self.session.flush()
-            conn = await self.session.connection()
-            for account_id, evs in sorted(by_account.items()):
-                last = (
-                    await conn.execute(_NEXT_SEQ, {"account_id": account_id, "n": len(evs)})
-                ).scalar_one()
-                rows = []
-                for i, ev in enumerate(evs):
-                    ev.seq = last - len(evs) + 1 + i
-                    rows.append(
-                        {
-                            "account_id": account_id,
-                            "seq": ev.seq,
-                            "type": ev.type,
-                            "data": ev.data,
-                            "created_at": utcnow(),
-                        }
-                    )
-                await conn.execute(_STORE_EVENT, rows)
-        await self.session.commit()
+        if not events:
+            await self.session.commit()
+        elif self.dialect == "postgresql":
+            await self._commit_numbered_by_trigger(events)
+        else:
+            await self._commit_numbered_here(events)
         callbacks, self._after_commit = self._after_commit, []
-        for ev in events:
+        for ev in sorted(events, key=lambda ev: (ev.account_id, ev.seq)):
             await self.hub.publish(ev)
         for cb in callbacks:
             cb()
+
+    async def _commit_numbered_here(self, events: list[Event]) -> None:
+        """SQLite: one writer at a time, so numbering just before COMMIT follows commit
+        order. A client resuming from seq N can never miss an event committed later with a
+        lower number."""
+        # Pending ORM changes are written first, so that the account's row lock is the last
+        # lock the transaction takes (a rule PostgreSQL's trigger keeps by firing at COMMIT).
+        await self.session.flush()
+        conn = await self.session.connection()
+        for account_id, evs in _by_account(events):
+            last = (
+                await conn.execute(_NEXT_SEQ, {"account_id": account_id, "n": len(evs)})
+            ).scalar_one()
+            for i, ev in enumerate(evs):
+                ev.seq = last - len(evs) + 1 + i
+            await conn.execute(_STORE_EVENT, [_row(ev) for ev in evs])
+        await self.session.commit()
+
+    async def _commit_numbered_by_trigger(self, events: list[Event]) -> None:
+        """PostgreSQL: the trigger of migration 0005 numbers the rows inside COMMIT, holding
+        the account's row lock for no round trip. The numbers are read back afterwards,
+        one query for all the transactions that committed meanwhile."""
+        conn = await self.session.connection()
+        ids = list((await conn.execute(_STORE_UNNUMBERED, [_row(ev) for ev in events])).scalars())
+        await self.session.commit()
+        numbers = await self.db.event_numbers.get(ids, self._read_numbers)
+        for ev, event_id in zip(events, ids, strict=True):
+            # 0, "not numbered", only if the row vanished since (it cannot, short of a
+            # manual delete): the event is still worth pushing.
+            ev.seq = numbers.get(event_id, 0)
+
+    async def _read_numbers(self, ids: list[int]) -> dict[int, int]:
+        async with self.db.lookups() as conn:
+            rows = await conn.execute(_NUMBERS_OF, {"ids": ids})
+            return {event_id: seq for event_id, seq in rows.tuples() if seq is not None}
 
     async def rollback(self) -> None:
         self._events.clear()
         self._after_commit.clear()
         await self.session.rollback()
+
+
+def _by_account(events: list[Event]) -> list[tuple[int, list[Event]]]:
+    by_account: dict[int, list[Event]] = {}
+    for ev in events:
+        by_account.setdefault(ev.account_id, []).append(ev)
+    return sorted(by_account.items())
+
+
+def _row(ev: Event) -> dict[str, Any]:
+    return {
+        "account_id": ev.account_id,
+        "seq": ev.seq or None,
+        "type": ev.type,
+        "data": ev.data,
+        "created_at": utcnow(),
+    }
 
 
 @asynccontextmanager
@@ -109,7 +143,7 @@ async def transaction(db: Database, hub: Hub, *, write: bool = True) -> AsyncIte
 @asynccontextmanager
 async def _session(db: Database, hub: Hub, *, write: bool) -> AsyncIterator[Tx]:
     async with db.sessions(write=write)() as session:
-        tx = Tx(session, hub)
+        tx = Tx(session, hub, db)
         try:
             yield tx
         finally:

@@ -2,34 +2,37 @@
 
 Protocol: the server first sends ``{"type": "hello", "seq": N}`` (the account's latest
 event), then, if the client passed ``?since=S``, every stored event with S < seq <= N, then
-live events as they are committed. ``{"type": "resync"}`` means the client was away too
-long for a replay and should refetch what it shows. ``{"type": "ping"}`` keeps proxies
-from closing an idle connection.
+live events as they are committed, in sequence order. ``{"type": "resync"}`` means the
+client was away too long for a replay and should refetch what it shows.
+``{"type": "ping"}`` keeps proxies from closing an idle connection.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
-from sqlalchemy import select
 
 from parlour.accounts.deps import SESSION_COOKIE, authenticate
-from parlour.accounts.models import Account
 from parlour.db.tx import transaction
 from parlour.errors import Unauthorized
-from parlour.realtime.events import account_topic
+from parlour.realtime import service
+from parlour.realtime.events import Event, account_topic
 from parlour.realtime.hub import Subscription
-from parlour.realtime.models import EventRecord
+from parlour.realtime.order import InOrder
 from parlour.runtime import runtime_of
 
 router = APIRouter(tags=["realtime"])
 
 REPLAY_LIMIT = 500
 PING_SECONDS = 25.0
+# How long an event that arrived ahead of its predecessors waits for them before they are
+# read from the database (see parlour.realtime.order): publications overtake each other by
+# milliseconds.
+GAP_WAIT_SECONDS = 0.25
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FELL_BEHIND = 4000
 
@@ -63,77 +66,82 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
     # Subscribe before reading the backlog, so no event can fall between the two.
     async with rt.hub.subscribe(account_topic(account_id)) as sub:
         async with transaction(rt.db, rt.hub, write=False) as tx:
-            latest = int(
-                await tx.session.scalar(select(Account.event_seq).where(Account.id == account_id))
-                or 0
-            )
-            backlog: list[EventRecord] = []
+            latest = await service.latest_seq(tx, account_id=account_id)
+            backlog: list[Event] = []
             resync = False
             if since is not None and since > latest:
                 resync = True  # the client knows a future: the database was replaced
             elif since is not None and since < latest:
-                backlog = list(
-                    await tx.session.scalars(
-                        select(EventRecord)
-                        .where(
-                            EventRecord.account_id == account_id,
-                            EventRecord.seq > since,
-                            EventRecord.seq <= latest,
-                        )
-                        .order_by(EventRecord.seq)
-                        .limit(REPLAY_LIMIT + 1)
-                    )
+                backlog = await service.events_between(
+                    tx, account_id=account_id, first=since + 1, last=latest, limit=REPLAY_LIMIT + 1
                 )
                 resync = len(backlog) > REPLAY_LIMIT or (
                     bool(backlog) and backlog[0].seq != since + 1
                 )
+
+        async def read_gap(first: int, last: int) -> list[Event]:
+            async with transaction(rt.db, rt.hub, write=False) as tx:
+                return await service.events_between(
+                    tx, account_id=account_id, first=first, last=last, limit=REPLAY_LIMIT
+                )
+
         try:
             await ws.send_json({"type": "hello", "seq": latest})
             if resync:
                 await ws.send_json({"type": "resync", "seq": latest})
             else:
-                for rec in backlog:
-                    await ws.send_text(
-                        json.dumps(
-                            {
-                                "type": rec.type,
-                                "account_id": rec.account_id,
-                                "seq": rec.seq,
-                                "data": rec.data,
-                            }
-                        )
-                    )
-            await _pump(ws, sub, replayed_up_to=latest)
+                for event in backlog:
+                    await ws.send_text(event.model_dump_json())
+            await _pump(ws, sub, InOrder(after=latest), read_gap)
         except WebSocketDisconnect:
             return
 
 
-async def _pump(ws: WebSocket, sub: Subscription, *, replayed_up_to: int) -> None:
+async def _pump(
+    ws: WebSocket,
+    sub: Subscription,
+    order: InOrder,
+    read_gap: Callable[[int, int], Awaitable[list[Event]]],
+) -> None:
     async def drain_client() -> None:
         # The client says nothing we need; reading notices when it goes away.
         while True:
             await ws.receive_text()
 
     reader = asyncio.create_task(drain_client())
+    loop = asyncio.get_running_loop()
+    gap_deadline: float | None = None
     try:
         while not reader.done():
+            timeout = PING_SECONDS
+            if gap_deadline is not None:
+                timeout = max(0.0, gap_deadline - loop.time())
             getter = asyncio.ensure_future(sub.queue.get())
             done, _ = await asyncio.wait(
-                {getter, reader}, timeout=PING_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                {getter, reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
-            if getter not in done:
+            if getter in done:
+                ready = order.push(getter.result())
+            else:
                 getter.cancel()
                 if reader in done:
                     break
                 if sub.overflowed:
                     await ws.close(code=CLOSE_FELL_BEHIND)
                     return
-                await ws.send_json({"type": "ping"})
-                continue
-            event = getter.result()
-            if event.seq and event.seq <= replayed_up_to:
-                continue  # already sent from the backlog
-            await ws.send_text(event.model_dump_json())
+                gap = order.gap
+                if gap is None:
+                    await ws.send_json({"type": "ping"})
+                    continue
+                # The events before the one held back were committed before it: they are
+                # in the database even if their publication went astray.
+                ready = order.fill(await read_gap(*gap))
+            for event in ready:
+                await ws.send_text(event.model_dump_json())
+            if order.gap is None:
+                gap_deadline = None
+            elif gap_deadline is None:
+                gap_deadline = loop.time() + GAP_WAIT_SECONDS
     finally:
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):

@@ -17,7 +17,8 @@ class EventRecord(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(BigInteger)
+    # Numbered at commit; on PostgreSQL a deferred trigger does it (migration 0005).
+    seq: Mapped[int | None] = mapped_column(BigInteger)
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -1,4 +1,4 @@
-"""Commits number their events under the account's row lock, taken last."""
+"""Commits number their events in commit order, under the account's row lock taken last."""
 
 from __future__ import annotations
 
@@ -72,3 +72,69 @@ async def test_a_commit_with_pending_changes_does_not_deadlock_a_concurrent_webh
         return conv.status, conv.last_message_preview
 
     assert await run_tx(rt, read) == ("closed", "from the webhook")
+
+
+async def test_concurrent_commits_number_events_in_commit_order(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    """Many writers at once: every event gets its own number, a transaction's events get
+    consecutive ones, the numbers have no holes, and the account's counter ends on the
+    last. (On PostgreSQL the numbers are assigned inside COMMIT by a trigger.)"""
+    from sqlalchemy import select
+
+    from parlour.realtime.models import EventRecord
+    from parlour.realtime.service import latest_seq
+
+    start = await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id))
+    numbered: list[list[int]] = []
+
+    async def write(i: int) -> None:
+        async with transaction(runtime.db, runtime.hub) as tx:
+            evs = [
+                Event(type="contact.deleted", account_id=tenant.account_id, data={"i": i, "n": n})
+                for n in range(2)
+            ]
+            for ev in evs:
+                tx.emit(ev)
+            await tx.commit()
+            numbered.append([ev.seq for ev in evs])
+
+    await asyncio.gather(*(write(i) for i in range(20)))
+    assert all(b == a + 1 for a, b in numbered)
+    assert sorted(seq for pair in numbered for seq in pair) == list(range(start + 1, start + 41))
+
+    async def stored(tx: Tx) -> list[tuple[int | None, dict[str, int]]]:
+        rows = await tx.session.execute(
+            select(EventRecord.seq, EventRecord.data)
+            .where(EventRecord.account_id == tenant.account_id, EventRecord.seq > start)
+            .order_by(EventRecord.seq)
+        )
+        return [(seq, data) for seq, data in rows.tuples()]
+
+    rows = await run_tx(runtime, stored)
+    assert [seq for seq, _ in rows] == list(range(start + 1, start + 41))
+    for pair in numbered:  # what each writer was told is what was stored
+        assert rows[pair[0] - start - 1][1]["n"] == 0 and rows[pair[1] - start - 1][1]["n"] == 1
+    assert await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id)) == (
+        start + 40
+    )
+
+
+async def test_a_rolled_back_transaction_uses_no_number(runtime: Runtime, tenant: Tenant) -> None:
+    from parlour.realtime.service import latest_seq
+
+    async def fail(tx: Tx) -> None:
+        tx.emit(Event(type="contact.deleted", account_id=tenant.account_id, data={}))
+        raise RuntimeError("changed my mind")
+
+    before = await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id))
+    with pytest.raises(RuntimeError):
+        await run_tx(runtime, fail)
+
+    async def one(tx: Tx) -> int:
+        ev = Event(type="contact.deleted", account_id=tenant.account_id, data={})
+        tx.emit(ev)
+        await tx.commit()
+        return ev.seq
+
+    assert await run_tx(runtime, one) == before + 1

@@ -117,3 +117,55 @@ async def test_old_events_are_pruned_and_recent_ones_kept(runtime: Runtime) -> N
         return list(rows)
 
     assert await run_tx(runtime, left) == [{"n": "new"}]
+
+
+class _LostPublications:
+    """A hub whose publications go astray (a Redis blip, say); events are still stored."""
+
+    async def publish(self, event: Event) -> None:
+        return None
+
+
+def test_events_arrive_in_sequence_order_even_when_published_out_of_order(
+    settings: Settings, providers: Providers
+) -> None:
+    from parlour.db.tx import transaction
+
+    app = create_app(settings, providers=providers)
+    with TestClient(app) as tc:
+        rt = app.state.runtime
+        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        token = me.admin_headers["Authorization"].split()[1]
+
+        async def store_unpublished(n: int) -> list[Event]:
+            async with transaction(rt.db, _LostPublications()) as tx:  # type: ignore[arg-type]
+                evs = [
+                    Event(type="contact.deleted", account_id=me.account_id, data={"n": i})
+                    for i in range(n)
+                ]
+                for ev in evs:
+                    tx.emit(ev)
+                await tx.commit()
+                return evs
+
+        def publish(ev: Event) -> None:
+            tc.portal.call(rt.hub.publish, ev)  # type: ignore[union-attr]
+
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            start = ws.receive_json()["seq"]
+            # Two commits whose publications overtook each other.
+            first, second = tc.portal.call(store_unpublished, 2)  # type: ignore[union-attr]
+            assert (first.seq, second.seq) == (start + 1, start + 2)
+            publish(second)
+            publish(first)
+            assert [ws.receive_json()["seq"] for _ in range(2)] == [start + 1, start + 2]
+            # Two commits whose publications were lost, then one whose arrives: the
+            # socket reads the two it never heard of from the database, in order.
+            evs = tc.portal.call(store_unpublished, 3)  # type: ignore[union-attr]
+            publish(evs[2])
+            got = [ws.receive_json() for _ in range(3)]
+            assert [(e["seq"], e["data"]["n"]) for e in got] == [
+                (start + 3, 0),
+                (start + 4, 1),
+                (start + 5, 2),
+            ]
