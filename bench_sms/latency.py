@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import statistics
@@ -142,6 +143,12 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                     await asyncio.gather(*(warm(n) for n in range(len(pool))))
                     await asyncio.sleep(1)
 
+                # The harness's own garbage collector must not pause it mid-measurement: a
+                # full collection of its heap (it imports all of Parlour) held its event
+                # loop for ~100 ms once a run, delaying every answer then in flight, on
+                # SQLite and PostgreSQL alike (the answers came late, together).
+                gc.collect()
+                gc.freeze()
                 listener = asyncio.create_task(listen())
                 start = time.perf_counter()
                 tasks = []
