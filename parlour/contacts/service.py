@@ -119,7 +119,9 @@ class Sender:
         )
 
 
-def _sender_by_phone_query() -> Select[tuple[int, bool, int, str, int | None, str]]:
+def sender_by_phone_query() -> Select[tuple[int, bool, int, str, int | None, str]]:
+    """The columns of a Sender (see sender_of_row), found by ``account_id`` and ``e164``;
+    other queries add their own columns to it to save a round trip."""
     other = aliased(ContactPhone)
     first_phone = (
         select(other.e164)
@@ -147,15 +149,12 @@ def _sender_by_phone_query() -> Select[tuple[int, bool, int, str, int | None, st
 
 
 # Built once: constructing a statement and its cache key costs more than running it.
-_SENDER_BY_PHONE = _sender_by_phone_query()
+_SENDER_BY_PHONE = sender_by_phone_query()
 
 
-async def sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender | None:
-    conn = await tx.session.connection()
-    row = (await conn.execute(_SENDER_BY_PHONE, {"account_id": account_id, "e164": e164})).first()
-    if row is None:
-        return None
-    phone_id, opt_out, contact_id, name, avatar, first = row
+def sender_of_row(row: Sequence[Any], *, account_id: int, e164: str) -> Sender:
+    """The Sender in the first columns of a row of sender_by_phone_query()."""
+    phone_id, opt_out, contact_id, name, avatar, first = row[:6]
     return Sender(
         contact_id=contact_id,
         account_id=account_id,
@@ -165,6 +164,12 @@ async def sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender | Non
         phone_id=phone_id,
         sms_opt_out=bool(opt_out),
     )
+
+
+async def sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender | None:
+    conn = await tx.session.connection()
+    row = (await conn.execute(_SENDER_BY_PHONE, {"account_id": account_id, "e164": e164})).first()
+    return None if row is None else sender_of_row(row, account_id=account_id, e164=e164)
 
 
 async def find_or_create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:

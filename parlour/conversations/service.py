@@ -737,17 +737,56 @@ class Inbound:
     attachments: tuple[InboundAttachment, ...] = ()
 
 
+@dataclass(frozen=True)
+class ThreadLookup:
+    """A contact's thread as read alongside its sender: None if it has none yet."""
+
+    thread: Conversation | None
+    # The provider delivered this message before (the webhook is a retry).
+    already_received: bool
+
+
+async def sender_and_thread_by_phone(
+    tx: Tx, *, account_id: int, e164: str, channel: str, provider_message_id: str | None
+) -> tuple[contacts_service.Sender, ThreadLookup] | None:
+    """The contact texting from ``e164`` and their thread, in one round trip: what every
+    inbound text from a known number needs first. None if no contact has the number."""
+    conn = await tx.session.connection()
+    row = (
+        await conn.execute(
+            _SENDER_AND_THREAD,
+            {
+                "account_id": account_id,
+                "e164": e164,
+                "channel": channel,
+                "provider_message_id": provider_message_id,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    sender = contacts_service.sender_of_row(row, account_id=account_id, e164=e164)
+    thread_values = dict(zip(_THREAD_KEYS, row[6:-1], strict=True))
+    thread = Conversation(**thread_values) if thread_values["id"] is not None else None
+    return sender, ThreadLookup(thread=thread, already_received=bool(row[-1]))
+
+
 async def receive_inbound(
-    tx: Tx, *, sender: contacts_service.Sender, inbound: Inbound
+    tx: Tx,
+    *,
+    sender: contacts_service.Sender,
+    inbound: Inbound,
+    known: ThreadLookup | None = None,
 ) -> Message | None:
     """Store a message from a contact. Returns None if the provider already delivered it.
+    ``known``: the contact's thread, if already read (see sender_and_thread_by_phone).
 
     Every provider webhook ends here, at up to hundreds a second, so this works on rows
     (SQLAlchemy Core) rather than ORM objects: a handful of statements, no loading of the
     contact or thread as objects. The message returned is detached, for reading.
     """
     conn = await tx.session.connection()
-    conv = await _thread_row(conn, sender=sender, inbound=inbound)
+    conv = await _thread_row(conn, sender=sender, inbound=inbound, known=known)
     if conv is None:
         return None
     at = inbound.received_at or utcnow()
@@ -865,17 +904,31 @@ _ALREADY_RECEIVED = select(Message.id).where(
 _INSERT_MESSAGE = insert(Message).returning(Message.id)
 _INSERT_ATTACHMENT = insert(Attachment).returning(Attachment.id)
 # The thread, and whether the provider already delivered this message: one round trip.
-_THREAD_OF_CONTACT = select(
-    *Conversation.__table__.c,
+_RECEIVED_BEFORE = (
     exists()
     .where(
         Message.channel == bindparam("channel"),
         Message.provider_message_id == bindparam("provider_message_id"),
     )
-    .label("already_received"),
-).where(
+    .label("already_received")
+)
+_THREAD_OF_CONTACT = select(*Conversation.__table__.c, _RECEIVED_BEFORE).where(
     Conversation.account_id == bindparam("account_id"),
     Conversation.contact_id == bindparam("contact_id"),
+)
+_THREAD_KEYS = tuple(Conversation.__table__.c.keys())
+# The sender's columns, then their thread's (all None without one), then whether the
+# provider already delivered the message: see sender_and_thread_by_phone.
+_SENDER_AND_THREAD = (
+    contacts_service.sender_by_phone_query()
+    .add_columns(*Conversation.__table__.c, _RECEIVED_BEFORE)
+    .outerjoin(
+        Conversation,
+        and_(
+            Conversation.account_id == bindparam("account_id"),
+            Conversation.contact_id == Contact.id,
+        ),
+    )
 )
 _OPEN_THREAD = insert(Conversation).returning(*Conversation.__table__.c)
 _UPDATE_THREAD = (
@@ -901,27 +954,37 @@ _INSERT_MESSAGE_UPDATING_THREAD = (
 
 
 async def _thread_row(
-    conn: AsyncConnection, *, sender: contacts_service.Sender, inbound: Inbound
+    conn: AsyncConnection,
+    *,
+    sender: contacts_service.Sender,
+    inbound: Inbound,
+    known: ThreadLookup | None,
 ) -> Conversation | None:
     """The contact's thread as a detached Conversation, opened if the contact has none;
     None if the provider already delivered this message."""
     account_id, contact_id = sender.account_id, sender.contact_id
     keys = {"channel": inbound.channel, "provider_message_id": inbound.provider_message_id}
-    row = (
-        await conn.execute(
-            _THREAD_OF_CONTACT, {"account_id": account_id, "contact_id": contact_id, **keys}
-        )
-    ).first()
-    if row is not None:
-        if row.already_received:
-            return None
-        fields = row._asdict()
-        del fields["already_received"]
-        return Conversation(**fields)
-    # No thread yet, yet the message may be stored under another contact (merged away, or
-    # a provider reusing an id): the unique index would refuse it, so ask first.
-    if inbound.provider_message_id and await conn.scalar(_ALREADY_RECEIVED, keys):
+    if known is None:
+        row = (
+            await conn.execute(
+                _THREAD_OF_CONTACT, {"account_id": account_id, "contact_id": contact_id, **keys}
+            )
+        ).first()
+        if row is None:
+            # No thread yet, yet the message may be stored under another contact (merged
+            # away, or a provider reusing an id): the unique index would refuse it.
+            already = bool(inbound.provider_message_id) and bool(
+                await conn.scalar(_ALREADY_RECEIVED, keys)
+            )
+            known = ThreadLookup(thread=None, already_received=already)
+        else:
+            fields = row._asdict()
+            already = fields.pop("already_received")
+            known = ThreadLookup(thread=Conversation(**fields), already_received=bool(already))
+    if known.already_received:
         return None
+    if known.thread is not None:
+        return known.thread
     # Two first texts from a new contact at once on PostgreSQL: the later one fails
     # this insert, and the webhook's retry finds the thread. The columns' own defaults
     # (open, nothing on the panel yet) fill the rest.

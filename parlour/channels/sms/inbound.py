@@ -119,9 +119,20 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
             code="invalid_webhook",
             details={"field": "From"},
         )
-    sender = await contacts_service.find_or_create_sender_by_phone(
-        tx, account_id=number.account_id, e164=from_e164
+    found = await conversations_service.sender_and_thread_by_phone(
+        tx,
+        account_id=number.account_id,
+        e164=from_e164,
+        channel="sms",
+        provider_message_id=sms.provider_message_id,
     )
+    if found is None:  # a number never seen: a new contact
+        sender = await contacts_service.find_or_create_sender_by_phone(
+            tx, account_id=number.account_id, e164=from_e164
+        )
+        known = None
+    else:
+        sender, known = found
     keyword = sms.keyword or keyword_of(sms.body)
     message = await conversations_service.receive_inbound(
         tx,
@@ -144,6 +155,7 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
                 for i, ref in enumerate(sms.media)
             ),
         ),
+        known=known,
     )
     if message is None:
         return None
