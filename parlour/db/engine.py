@@ -42,7 +42,10 @@ class Database:
     write_turns: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
     # Set when SQLite's write-ahead log is checkpointed in the background (see below).
     checkpoint_path: str | None = None
-    # PostgreSQL: events numbered at commit are read back in batches (parlour.db.tx).
+    # PostgreSQL numbers events during COMMIT (parlour.db.tx): the numbers its notices
+    # announced, by event id, until the committing transaction takes them...
+    heard_event_numbers: dict[int, int] = field(default_factory=dict, compare=False)
+    # ...or, had a notice gone missing, read back, in batches.
     event_numbers: Coalescer[int, int] = field(default_factory=Coalescer, compare=False)
 
     async def run_checkpoints(self, stop: asyncio.Event, *, every: float = 1.0) -> None:
@@ -158,7 +161,24 @@ def make_database(settings: Settings, *, serving: bool = False) -> Database:
         pool_pre_ping=False,
     )
     event.listen(engine.sync_engine.pool, "checkout", _drop_closed)
-    return Database(reader=engine, writer=engine, dialect="postgresql")
+    db = Database(reader=engine, writer=engine, dialect="postgresql")
+
+    def _hear_event_numbers(_conn: Any, message: Any) -> None:
+        # Sent by migration 0005's trigger inside COMMIT. asyncpg schedules this callback
+        # before it wakes the task awaiting the COMMIT, so the numbers are here by then.
+        if getattr(message, "sqlstate", None) == EVENT_NUMBERED:
+            event_id, seq = str(message.detail).split()
+            db.heard_event_numbers[int(event_id)] = int(seq)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.driver_connection.add_log_listener(_hear_event_numbers)
+
+    return db
+
+
+# The SQLSTATE of the notice that announces an event's number (migration 0005).
+EVENT_NUMBERED = "PE001"
 
 
 def _drop_closed(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:

@@ -91,12 +91,17 @@ class Tx:
 
     async def _commit_numbered_by_trigger(self, events: list[Event]) -> None:
         """PostgreSQL: the trigger of migration 0005 numbers the rows inside COMMIT, holding
-        the account's row lock for no round trip. The numbers are read back afterwards,
-        one query for all the transactions that committed meanwhile."""
+        the account's row lock for no round trip, and announces each number in a notice
+        that arrives with the COMMIT's answer."""
         conn = await self.session.connection()
         ids = list((await conn.execute(_STORE_UNNUMBERED, [_row(ev) for ev in events])).scalars())
         await self.session.commit()
-        numbers = await self.db.event_numbers.get(ids, self._read_numbers)
+        heard = self.db.heard_event_numbers
+        numbers = {event_id: heard.pop(event_id) for event_id in ids if event_id in heard}
+        if len(numbers) < len(ids):  # a notice went astray: ask (one query for many)
+            numbers |= await self.db.event_numbers.get(
+                [i for i in ids if i not in numbers], self._read_numbers
+            )
         for ev, event_id in zip(events, ids, strict=True):
             # 0, "not numbered", only if the row vanished since (it cannot, short of a
             # manual delete): the event is still worth pushing.

@@ -88,6 +88,13 @@ async def test_concurrent_commits_number_events_in_commit_order(
     start = await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id))
     numbered: list[list[int]] = []
 
+    class NoReadBack:
+        async def get(self, *_: object) -> dict[int, int]:
+            raise AssertionError("PostgreSQL's COMMIT should have announced every number")
+
+    # PostgreSQL's numbers come with the COMMIT's answer: no query reads them back.
+    object.__setattr__(runtime.db, "event_numbers", NoReadBack())
+
     async def write(i: int) -> None:
         async with transaction(runtime.db, runtime.hub) as tx:
             evs = [
@@ -138,3 +145,29 @@ async def test_a_rolled_back_transaction_uses_no_number(runtime: Runtime, tenant
         return ev.seq
 
     assert await run_tx(runtime, one) == before + 1
+
+
+async def test_events_are_numbered_when_the_commit_announces_nothing(
+    runtime: Runtime, tenant: Tenant, database_url: str
+) -> None:
+    """PostgreSQL announces each number in a notice during COMMIT; a server set to send
+    no notices (client_min_messages) still has the numbers read back."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite numbers events in the application")
+    from parlour.realtime.service import latest_seq
+
+    class Deaf(dict[int, int]):
+        def __setitem__(self, key: int, value: int) -> None:
+            return None
+
+    object.__setattr__(runtime.db, "heard_event_numbers", Deaf())
+    start = await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id))
+
+    async def two(tx: Tx) -> list[int]:
+        evs = [Event(type="contact.deleted", account_id=tenant.account_id, data={}) for _ in "ab"]
+        for ev in evs:
+            tx.emit(ev)
+        await tx.commit()
+        return [ev.seq for ev in evs]
+
+    assert await run_tx(runtime, two) == [start + 1, start + 2]

@@ -6,7 +6,8 @@ lock and holds it until the commit ends. Numbered by the application just before
 the lock was held across three round trips, each waiting its turn on a busy event loop:
 writes of one account queued behind each other for milliseconds. A deferred constraint
 trigger numbers the rows while PostgreSQL processes the COMMIT itself, so the lock is held
-for a fraction of a millisecond and no round trip. SQLite writes one transaction at a time
+for a fraction of a millisecond and no round trip; a notice in the COMMIT's answer tells
+the client the numbers. SQLite writes one transaction at a time
 and keeps numbering in the application (``parlour.db.tx``).
 
 Revision ID: 0005
@@ -33,6 +34,10 @@ _CREATE = [
         UPDATE accounts SET event_seq = event_seq + 1 WHERE id = NEW.account_id
             RETURNING event_seq INTO next_seq;
         UPDATE events SET seq = next_seq WHERE id = NEW.id;
+        -- Tells the committing client the number within the COMMIT's own answer (see
+        -- parlour.db.engine._hear_event_numbers); SQLSTATE PE001 marks it as ours.
+        RAISE NOTICE USING MESSAGE = 'event numbered', DETAIL = NEW.id || ' ' || next_seq,
+            ERRCODE = 'PE001';
         RETURN NULL;
     END
     $$
