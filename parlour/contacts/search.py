@@ -4,11 +4,19 @@ SQLite: an FTS5 table with the trigram tokenizer over ``contacts.search_text`` (
 step by triggers, see the migration). PostgreSQL: a ``pg_trgm`` GIN index on the same
 column, which serves ``LIKE '%needle%'``. Trigram indexes need three characters; shorter
 needles fall back to matching the start of a word.
+
+A page of results is sorted (by name, or by newest activity). When a few hundred contacts
+match, SQLite looks each one up and sorts them. When thousands match ("ma" starts a word
+in 9,000 of 100,000 contacts), that costs 10 ms, while walking the index that is already in
+display order and testing each row against the matches finds a page after a few hundred
+rows: ``walk_in_order`` counts the matches (under a millisecond) to choose.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Integer, Select, literal_column, or_, select, text
+from sqlalchemy import ColumnElement, Integer, Select, func, literal_column, or_, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold, search_needle
@@ -18,11 +26,42 @@ def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
+# SQLite: from this many matches on, a page is found sooner by walking the display order.
+# (Measured at 100,000 contacts: 2,175 matches took 3.5 ms looked up and sorted, 1.1 ms
+# walked; 1,188 took 1.7 ms and 15 ms.)
+WALK_FROM = 2000
+
+
+async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> bool:
+    """Whether so many contacts match ``query`` that a page should be found by walking an
+    index in display order, testing each row (pass ``walk`` below). SQLite only: the
+    PostgreSQL planner makes this choice itself."""
+    fts = _fts_query(query) if dialect == "sqlite" else None
+    if fts is None:
+        return False
+    table, match = fts
+    count = await conn.scalar(
+        select(func.count())
+        .select_from(text(table))
+        .where(text(f"{table} MATCH :fts_q").bindparams(fts_q=match))
+    )
+    return int(count or 0) >= WALK_FROM
+
+
+def matches(query: str, *, dialect: str, walk: bool = False) -> ColumnElement[bool]:
     """A condition on ``Contact`` true for contacts matching ``query``."""
     if dialect == "sqlite":
-        return Contact.id.in_(_fts_ids(query))
+        return in_matches(Contact.id, query, dialect=dialect, walk=walk)
     return _pg_match(query)
+
+
+def in_matches(
+    contact_id: SQLCoreOperations[int], query: str, *, dialect: str, walk: bool = False
+) -> ColumnElement[bool]:
+    """``contact_id IN (the matches)``. With ``walk``, written so that SQLite cannot drive
+    the query from the matches (``+ 0`` hides the column from its indexes) and walks the
+    index that gives the order instead."""
+    return ((contact_id + 0) if walk else contact_id).in_(matching_ids(query, dialect=dialect))
 
 
 def matching_ids(query: str, *, dialect: str) -> Select[tuple[int]]:
@@ -33,14 +72,20 @@ def matching_ids(query: str, *, dialect: str) -> Select[tuple[int]]:
 
 
 def _fts_ids(query: str) -> Select[tuple[int]]:
+    fts = _fts_query(query)
+    if fts is None:
+        return select(Contact.id).where(_starts_a_word(fold(query.strip())))
+    return _fts_rowids(*fts)
+
+
+def _fts_query(query: str) -> tuple[str, str] | None:
+    """The FTS5 table and MATCH expression for ``query``; None when no FTS index serves it."""
     needle = search_needle(query)
     if len(needle) < 3:
         # Too short for trigrams: a word starting with it ("ro" finds "Mateo Rossi").
         prefix = fold(query.strip())
-        if prefix.isalnum():
-            return _fts_rowids("contacts_words", '"' + prefix + '"*')
-        return select(Contact.id).where(_starts_a_word(prefix))
-    return _fts_rowids("contacts_fts", '"' + needle.replace('"', '""') + '"')
+        return ("contacts_words", '"' + prefix + '"*') if prefix.isalnum() else None
+    return "contacts_fts", '"' + needle.replace('"', '""') + '"'
 
 
 def _pg_match(query: str) -> ColumnElement[bool]:

@@ -570,7 +570,8 @@ async def search_contacts(
         stmt = stmt.where(Contact.id.in_(page))
     else:
         if q and q.strip():
-            stmt = stmt.where(search.matches(q, dialect=tx.dialect))
+            walk = await search.walk_in_order(await tx.session.connection(), q, dialect=tx.dialect)
+            stmt = stmt.where(search.matches(q, dialect=tx.dialect, walk=walk))
         stmt = stmt.where(*after(Contact.name, Contact.id))
     rows = list(await tx.session.scalars(stmt.order_by(*by_name).limit(limit + 1)))
     next_cursor = None

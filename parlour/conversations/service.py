@@ -220,7 +220,10 @@ async def list_panel(
         .where(*conditions(filters, user_id=user_id))
     )
     if q and q.strip():
-        page = page.where(Conversation.contact_id.in_(search.matching_ids(q, dialect=tx.dialect)))
+        walk = await search.walk_in_order(await tx.session.connection(), q, dialect=tx.dialect)
+        page = page.where(
+            search.in_matches(Conversation.contact_id, q, dialect=tx.dialect, walk=walk)
+        )
     if cursor:
         at_s, cid = decode_cursor(cursor, 2)
         try:

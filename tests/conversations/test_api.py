@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from parlour.channels.registry import Providers
 from parlour.channels.sms.console import ConsoleSms
@@ -177,6 +178,41 @@ async def test_panel_lists_only_contacts_in_a_conversation_newest_first_with_cur
         "/api/v1/conversations", params={"q": "p3"}, headers=tenant.admin_headers
     )
     assert [c["contact"]["name"] for c in searched.json()["items"]] == ["P3"]
+
+
+@pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-panel-order"])
+async def test_panel_search_pages_newest_first_with_a_cursor(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    walk_from: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Both of SQLite's plans (see parlour.contacts.search.walk_in_order) give one order.
+    monkeypatch.setattr("parlour.contacts.search.WALK_FROM", walk_from)
+    ids = []
+    for i, name in enumerate(["Mo Quill", "Quillon Ada", "Bea Quill", "Cy Other", "Quill Dee"]):
+        c = await new_contact(client, tenant, name=name, phones=[{"number": f"+1650555019{i}"}])
+        ids.append(c["id"])
+    for cid in ids:
+        await inbound_sms(runtime, tenant, cid, f"hello from {cid}")
+    for q, expected in [
+        ("quill", ["Quill Dee", "Bea Quill", "Quillon Ada", "Mo Quill"]),
+        ("qu", ["Quill Dee", "Bea Quill", "Quillon Ada", "Mo Quill"]),
+    ]:
+        seen: list[str] = []
+        cursor = None
+        while True:
+            params = {"q": q, "limit": "2", **({"cursor": cursor} if cursor else {})}
+            resp = await client.get(
+                "/api/v1/conversations", params=params, headers=tenant.admin_headers
+            )
+            assert resp.status_code == 200, resp.text
+            seen += [c["contact"]["name"] for c in resp.json()["items"]]
+            cursor = resp.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == expected
 
 
 async def test_views_read_markers_and_assignment(
