@@ -148,10 +148,6 @@ def sender_by_phone_query() -> Select[tuple[int, bool, int, str, int | None, str
     )
 
 
-# Built once: constructing a statement and its cache key costs more than running it.
-_SENDER_BY_PHONE = sender_by_phone_query()
-
-
 def sender_of_row(row: Sequence[Any], *, account_id: int, e164: str) -> Sender:
     """The Sender in the first columns of a row of sender_by_phone_query()."""
     phone_id, opt_out, contact_id, name, avatar, first = row[:6]
@@ -166,29 +162,25 @@ def sender_of_row(row: Sequence[Any], *, account_id: int, e164: str) -> Sender:
     )
 
 
-async def sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender | None:
-    conn = await tx.session.connection()
-    row = (await conn.execute(_SENDER_BY_PHONE, {"account_id": account_id, "e164": e164})).first()
-    return None if row is None else sender_of_row(row, account_id=account_id, e164=e164)
-
-
-async def find_or_create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:
-    found = await sender_by_phone(tx, account_id=account_id, e164=e164)
-    if found is not None:
-        return found
-    contact = await find_or_create_by_phone(tx, account_id=account_id, e164=e164)
-    return Sender.of(contact, next(p for p in contact.phones if p.e164 == e164))
-
-
 async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:
     contact = await find_by_phone(tx, account_id=account_id, e164=e164)
-    if contact is None:
-        contact = Contact(account_id=account_id, name="", company="", phones=[], emails=[], tags=[])
-        contact.phones.append(ContactPhone(account_id=account_id, e164=e164, label="mobile"))
-        reindex(contact)
-        tx.session.add(contact)
-        await tx.session.flush()
-        emit_contact_updated(tx, contact)
+    return contact if contact is not None else await _create_by_phone(tx, account_id, e164)
+
+
+async def create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:
+    """A new contact for a number no contact has (the caller just looked). Should another
+    transaction add the number meanwhile, the unique index refuses this one."""
+    contact = await _create_by_phone(tx, account_id, e164)
+    return Sender.of(contact, contact.phones[0])
+
+
+async def _create_by_phone(tx: Tx, account_id: int, e164: str) -> Contact:
+    contact = Contact(account_id=account_id, name="", company="", phones=[], emails=[], tags=[])
+    contact.phones.append(ContactPhone(account_id=account_id, e164=e164, label="mobile"))
+    reindex(contact)
+    tx.session.add(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
     return contact
 
 

@@ -745,8 +745,9 @@ class ThreadLookup:
     """A contact's thread as read alongside its sender: None if it has none yet."""
 
     thread: Conversation | None
-    # The provider delivered this message before (the webhook is a retry).
-    already_received: bool
+    # The provider delivered this message before (the webhook is a retry); None: not
+    # asked yet.
+    already_received: bool | None
 
 
 async def sender_and_thread_by_phone(
@@ -974,16 +975,18 @@ async def _thread_row(
             )
         ).first()
         if row is None:
-            # No thread yet, yet the message may be stored under another contact (merged
-            # away, or a provider reusing an id): the unique index would refuse it.
-            already = bool(inbound.provider_message_id) and bool(
-                await conn.scalar(_ALREADY_RECEIVED, keys)
-            )
-            known = ThreadLookup(thread=None, already_received=already)
+            known = ThreadLookup(thread=None, already_received=None)
         else:
             fields = row._asdict()
             already = fields.pop("already_received")
             known = ThreadLookup(thread=Conversation(**fields), already_received=bool(already))
+    if known.already_received is None:
+        # No thread yet, yet the message may be stored under another contact (merged
+        # away, or a provider reusing an id): the unique index would refuse it.
+        already = bool(inbound.provider_message_id) and bool(
+            await conn.scalar(_ALREADY_RECEIVED, keys)
+        )
+        known = ThreadLookup(thread=known.thread, already_received=already)
     if known.already_received:
         return None
     if known.thread is not None:

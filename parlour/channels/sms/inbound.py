@@ -126,11 +126,11 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
         channel="sms",
         provider_message_id=sms.provider_message_id,
     )
-    if found is None:  # a number never seen: a new contact
-        sender = await contacts_service.find_or_create_sender_by_phone(
+    if found is None:  # a number never seen: a new contact, with no thread yet
+        sender = await contacts_service.create_sender_by_phone(
             tx, account_id=number.account_id, e164=from_e164
         )
-        known = None
+        known = conversations_service.ThreadLookup(thread=None, already_received=None)
     else:
         sender, known = found
     keyword = sms.keyword or keyword_of(sms.body)
