@@ -3,7 +3,8 @@
 
     uv run python -m bench_sms.latency                  # SQLite, 100 messages/s for 10 s
     uv run python -m bench_sms.latency --postgres --rate 100 --seconds 10
-    uv run python -m bench_sms.latency --cold           # every sender new, no warm-up
+    uv run python -m bench_sms.latency --new-senders    # every sender new, server warmed up
+    uv run python -m bench_sms.latency --cold           # every sender new, no warm-up at all
 
 Traffic goes to 127.0.0.1 only and stops by itself.
 """
@@ -62,7 +63,9 @@ async def agent_token(database_url: str) -> str:
     return token
 
 
-async def run(database_url: str, rate: float, seconds: float, senders: int, warmup: bool) -> None:
+async def run(database_url: str, rate: float, seconds: float, senders: int, warmup: str) -> None:
+    """``warmup``: "senders" (every measured sender texts once first), "server" (other
+    senders text first: the measured ones are new), or "none" (a server just started)."""
     await prepare_parlour(database_url)
     token = await agent_token(database_url)
     port = free_port()
@@ -79,6 +82,8 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
     )
     total = int(rate * seconds)
     pool = [f"+1650{n:03d}{n:04d}"[:12] for n in range(200, 200 + senders)]
+    others = [f"+1651{n:03d}{n:04d}"[:12] for n in range(200, 200 + senders)]
+    warm_from = {"senders": pool, "server": others, "none": []}[warmup]
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     statuses: list[int] = []
@@ -115,17 +120,17 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                     )
                     statuses.append(r.status_code)
 
-                if warmup:
-                    # Every sender texts once first, as in an inbox already running: their
-                    # contacts and threads exist, and the server's statement caches and
-                    # connection pool are warm. Not measured.
+                if warm_from:
+                    # Texts first, as in an inbox already running: the server's statement
+                    # caches and connection pool are warm and, unless the measured senders
+                    # are to be new, their contacts and threads exist. Not measured.
                     sem = asyncio.Semaphore(16)
 
                     async def warm(n: int) -> None:
                         async with sem:
                             params = inbound_params(
                                 account_sid=ACCOUNT_SID,
-                                from_=pool[n],
+                                from_=warm_from[n],
                                 to=COMPANY,
                                 body=f"warm-up {n}",
                                 message_sid=sid("SM"),
@@ -140,7 +145,7 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                                 },
                             )
 
-                    await asyncio.gather(*(warm(n) for n in range(len(pool))))
+                    await asyncio.gather(*(warm(n) for n in range(len(warm_from))))
                     await asyncio.sleep(1)
 
                 # The harness's own garbage collector must not pause it mid-measurement: a
@@ -182,11 +187,17 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--senders", type=int, default=200)
     parser.add_argument(
+        "--new-senders",
+        action="store_true",
+        help="every measured sender new (the server warmed up by others)",
+    )
+    parser.add_argument(
         "--cold",
         action="store_true",
-        help="measure from the first text, every sender new (no warm-up)",
+        help="measure from the server's first text, every sender new (no warm-up)",
     )
     args = parser.parse_args()
+    warmup = "none" if args.cold else "server" if args.new_senders else "senders"
     if args.postgres:
         name = f"parlour_bench_{uuid.uuid4().hex[:8]}"
         await pg_admin(f'CREATE DATABASE "{name}"')
@@ -197,7 +208,7 @@ async def main() -> None:
                 args.rate,
                 args.seconds,
                 args.senders,
-                not args.cold,
+                warmup,
             )
         finally:
             await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -209,7 +220,7 @@ async def main() -> None:
                 args.rate,
                 args.seconds,
                 args.senders,
-                not args.cold,
+                warmup,
             )
 
 
