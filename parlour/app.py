@@ -188,6 +188,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
+        await db.open_connections(min(settings.database_pool_size, 8))
         stop = asyncio.Event()
         checkpoints = asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")
         worker_task = None

@@ -48,6 +48,21 @@ class Database:
     # ...or, had a notice gone missing, read back, in batches.
     event_numbers: Coalescer[int, int] = field(default_factory=Coalescer, compare=False)
 
+    async def open_connections(self, n: int) -> None:
+        """Opens ``n`` pooled connections at once (PostgreSQL), so that a server's first
+        burst of requests does not wait for each of them to be opened and set up."""
+        if self.dialect != "postgresql" or n < 1:
+            return
+        held: list[AsyncConnection] = []
+        try:
+            # Held together, so the pool opens n distinct connections.
+            for conn in await asyncio.gather(*(self.writer.connect() for _ in range(n))):
+                held.append(conn)
+                await conn.exec_driver_sql("SELECT 1")
+        finally:
+            for conn in held:
+                await conn.close()
+
     async def run_checkpoints(self, stop: asyncio.Event, *, every: float = 1.0) -> None:
         """Copies the write-ahead log into the database file, on a thread, until ``stop``.
 
