@@ -26,7 +26,7 @@ _NEXT_SEQ = (
 )
 _STORE_EVENT = insert(EventRecord)
 # PostgreSQL: rows go in unnumbered; a deferred trigger numbers them during COMMIT
-# (migration 0005), and the numbers are read back once the commit succeeded.
+# (migration 0005) and announces the numbers, which are read back only if unheard.
 _STORE_UNNUMBERED = insert(EventRecord).returning(EventRecord.id, sort_by_parameter_order=True)
 _NUMBERS_OF = select(EventRecord.id, EventRecord.seq).where(
     EventRecord.id.in_(bindparam("ids", expanding=True))
