@@ -60,10 +60,10 @@ async def list_contacts(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
-    rows, next_cursor = await service.search_contacts(
+    items, next_cursor = await service.search_contacts(
         tx, account_id=user.account_id, q=q, cursor=cursor, limit=limit
     )
-    page = ContactPage(items=[ContactOut.from_model(c) for c in rows], next_cursor=next_cursor)
+    page = ContactPage(items=items, next_cursor=next_cursor)
     return json_response(page)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -110,6 +110,10 @@ class EmailOut(BaseModel):
         return cls(id=e.id, address=e.address, label=e.label, bounced=e.bounced)
 
 
+def _avatar_url(contact_id: int, blob_id: int | None) -> str | None:
+    return f"/api/v1/contacts/{contact_id}/avatar?v={blob_id}" if blob_id else None
+
+
 class ContactOut(BaseModel):
     id: int
     name: str
@@ -124,14 +128,31 @@ class ContactOut(BaseModel):
     updated_at: datetime
 
     @classmethod
+    def of(
+        cls, row: Any, *, phones: list[PhoneOut], emails: list[EmailOut], tags: list[str]
+    ) -> ContactOut:
+        """From a row with the contact's columns (a list page reads rows, not objects)."""
+        return cls(
+            id=row.id,
+            name=row.name,
+            company=row.company,
+            avatar_url=_avatar_url(row.id, row.avatar_blob_id),
+            initials=initials(row.name or (emails[0].address if emails else "?")),
+            preferred_channel=row.preferred_channel,
+            phones=phones,
+            emails=emails,
+            tags=tags,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+    @classmethod
     def from_model(cls, c: Contact) -> ContactOut:
         return cls(
             id=c.id,
             name=c.name,
             company=c.company,
-            avatar_url=f"/api/v1/contacts/{c.id}/avatar?v={c.avatar_blob_id}"
-            if c.avatar_blob_id
-            else None,
+            avatar_url=_avatar_url(c.id, c.avatar_blob_id),
             initials=initials(c.name or (c.emails[0].address if c.emails else "?")),
             preferred_channel=c.preferred_channel,
             phones=[PhoneOut.from_model(p) for p in c.phones],
