@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Any
 
 import nh3
-from sqlalchemy import and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import BigInteger, and_, any_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -220,10 +221,17 @@ async def list_panel(
         .where(*conditions(filters, user_id=user_id))
     )
     if q and q.strip():
-        walk = await search.walk_in_order(await tx.session.connection(), q, dialect=tx.dialect)
-        page = page.where(
-            search.in_matches(Conversation.contact_id, q, dialect=tx.dialect, walk=walk)
-        )
+        conn = await tx.session.connection()
+        few = await search.few_matches(conn, q, account_id=account_id, dialect=tx.dialect)
+        if few is not None:
+            page = page.where(Conversation.contact_id == any_(bindparam("few", few, type_=_IDS)))
+        else:
+            walk = tx.dialect == "postgresql" or await search.walk_in_order(
+                conn, q, dialect=tx.dialect
+            )
+            page = page.where(
+                search.in_matches(Conversation.contact_id, q, dialect=tx.dialect, walk=walk)
+            )
     if cursor:
         at_s, cid = decode_cursor(cursor, 2)
         try:
@@ -862,6 +870,8 @@ async def receive_inbound(
     )
     return message
 
+
+_IDS = ARRAY(BigInteger)
 
 # The columns receive_inbound writes for a message.
 _INBOUND_FIELDS = (
