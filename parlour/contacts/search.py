@@ -9,7 +9,8 @@ A page of results is sorted (by name, or by newest activity). When a few hundred
 match, SQLite looks each one up and sorts them. When thousands match ("ma" starts a word
 in 9,000 of 100,000 contacts), that costs 10 ms, while walking the index that is already in
 display order and testing each row against the matches finds a page after a few hundred
-rows: ``walk_in_order`` counts the matches (under a millisecond) to choose.
+rows: ``walk_in_order`` counts the matches (under a millisecond) to choose. PostgreSQL has
+no count as cheap and its estimates are far off, so ``few_matches`` reads up to 501 ids.
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ WALK_FROM = 2000
 
 async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> bool:
     """Whether so many contacts match ``query`` that a page should be found by walking an
-    index in display order, testing each row (pass ``walk`` below). SQLite only: the
-    PostgreSQL planner makes this choice itself."""
+    index in display order, testing each row (pass ``walk`` below). SQLite only: on
+    PostgreSQL the panel chooses with ``few_matches``, and the contacts list with its
+    planner (see contacts.service.search_contacts)."""
     fts = _fts_query(query) if dialect == "sqlite" else None
     if fts is None:
         return False
