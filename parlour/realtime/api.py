@@ -135,7 +135,12 @@ async def _pump(
                     continue
                 # The events before the one held back were committed before it: they are
                 # in the database even if their publication went astray.
-                ready = order.fill(await read_gap(*gap))
+                first, last = gap
+                if last - first >= REPLAY_LIMIT:
+                    # Too many to send: the client reconnects and refetches what it shows.
+                    await ws.close(code=CLOSE_FELL_BEHIND)
+                    return
+                ready = order.fill(await read_gap(first, last))
             for event in ready:
                 await ws.send_text(event.model_dump_json())
             if order.gap is None:

@@ -169,3 +169,38 @@ def test_events_arrive_in_sequence_order_even_when_published_out_of_order(
                 (start + 4, 1),
                 (start + 5, 2),
             ]
+
+
+def test_a_gap_too_large_to_fill_closes_the_socket_for_a_refetch(
+    settings: Settings, providers: Providers, monkeypatch: Any
+) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    from parlour.db.tx import transaction
+
+    monkeypatch.setattr("parlour.realtime.api.REPLAY_LIMIT", 2)
+    app = create_app(settings, providers=providers)
+    with TestClient(app) as tc:
+        rt = app.state.runtime
+        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        token = me.admin_headers["Authorization"].split()[1]
+
+        async def store_unpublished(n: int) -> list[Event]:
+            async with transaction(rt.db, _LostPublications()) as tx:  # type: ignore[arg-type]
+                evs = [
+                    Event(type="contact.deleted", account_id=me.account_id, data={"n": i})
+                    for i in range(n)
+                ]
+                for ev in evs:
+                    tx.emit(ev)
+                await tx.commit()
+                return evs
+
+        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
+            ws.receive_json()  # hello
+            evs = tc.portal.call(store_unpublished, 4)  # type: ignore[union-attr]
+            tc.portal.call(rt.hub.publish, evs[3])  # type: ignore[union-attr]
+            with pytest.raises(WebSocketDisconnect) as closed:
+                ws.receive_json()
+            assert closed.value.code == 4000
