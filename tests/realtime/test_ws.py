@@ -126,27 +126,28 @@ class _LostPublications:
         return None
 
 
+async def _store_unpublished(rt: Runtime, account_id: int, n: int) -> list[Event]:
+    """Commits ``n`` events whose publication is lost; returns them, numbered."""
+    from parlour.db.tx import transaction
+
+    async with transaction(rt.db, _LostPublications()) as tx:  # type: ignore[arg-type]
+        evs = [
+            Event(type="contact.deleted", account_id=account_id, data={"n": i}) for i in range(n)
+        ]
+        for ev in evs:
+            tx.emit(ev)
+        await tx.commit()
+        return evs
+
+
 def test_events_arrive_in_sequence_order_even_when_published_out_of_order(
     settings: Settings, providers: Providers
 ) -> None:
-    from parlour.db.tx import transaction
-
     app = create_app(settings, providers=providers)
     with TestClient(app) as tc:
         rt = app.state.runtime
         me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
         token = me.admin_headers["Authorization"].split()[1]
-
-        async def store_unpublished(n: int) -> list[Event]:
-            async with transaction(rt.db, _LostPublications()) as tx:  # type: ignore[arg-type]
-                evs = [
-                    Event(type="contact.deleted", account_id=me.account_id, data={"n": i})
-                    for i in range(n)
-                ]
-                for ev in evs:
-                    tx.emit(ev)
-                await tx.commit()
-                return evs
 
         def publish(ev: Event) -> None:
             tc.portal.call(rt.hub.publish, ev)  # type: ignore[union-attr]
@@ -154,14 +155,14 @@ def test_events_arrive_in_sequence_order_even_when_published_out_of_order(
         with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
             start = ws.receive_json()["seq"]
             # Two commits whose publications overtook each other.
-            first, second = tc.portal.call(store_unpublished, 2)  # type: ignore[union-attr]
+            first, second = tc.portal.call(_store_unpublished, rt, me.account_id, 2)  # type: ignore[union-attr]
             assert (first.seq, second.seq) == (start + 1, start + 2)
             publish(second)
             publish(first)
             assert [ws.receive_json()["seq"] for _ in range(2)] == [start + 1, start + 2]
             # Two commits whose publications were lost, then one whose arrives: the
             # socket reads the two it never heard of from the database, in order.
-            evs = tc.portal.call(store_unpublished, 3)  # type: ignore[union-attr]
+            evs = tc.portal.call(_store_unpublished, rt, me.account_id, 3)  # type: ignore[union-attr]
             publish(evs[2])
             got = [ws.receive_json() for _ in range(3)]
             assert [(e["seq"], e["data"]["n"]) for e in got] == [
@@ -177,8 +178,6 @@ def test_a_gap_too_large_to_fill_closes_the_socket_for_a_refetch(
     import pytest
     from starlette.websockets import WebSocketDisconnect
 
-    from parlour.db.tx import transaction
-
     monkeypatch.setattr("parlour.realtime.api.REPLAY_LIMIT", 2)
     app = create_app(settings, providers=providers)
     with TestClient(app) as tc:
@@ -186,20 +185,9 @@ def test_a_gap_too_large_to_fill_closes_the_socket_for_a_refetch(
         me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
         token = me.admin_headers["Authorization"].split()[1]
 
-        async def store_unpublished(n: int) -> list[Event]:
-            async with transaction(rt.db, _LostPublications()) as tx:  # type: ignore[arg-type]
-                evs = [
-                    Event(type="contact.deleted", account_id=me.account_id, data={"n": i})
-                    for i in range(n)
-                ]
-                for ev in evs:
-                    tx.emit(ev)
-                await tx.commit()
-                return evs
-
         with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
             ws.receive_json()  # hello
-            evs = tc.portal.call(store_unpublished, 4)  # type: ignore[union-attr]
+            evs = tc.portal.call(_store_unpublished, rt, me.account_id, 4)  # type: ignore[union-attr]
             tc.portal.call(rt.hub.publish, evs[3])  # type: ignore[union-attr]
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive_json()
