@@ -110,10 +110,6 @@ class EmailOut(BaseModel):
         return cls(id=e.id, address=e.address, label=e.label, bounced=e.bounced)
 
 
-def _avatar_url(contact_id: int, blob_id: int | None) -> str | None:
-    return f"/api/v1/contacts/{contact_id}/avatar?v={blob_id}" if blob_id else None
-
-
 class ContactOut(BaseModel):
     id: int
     name: str
@@ -131,12 +127,14 @@ class ContactOut(BaseModel):
     def of(
         cls, row: Any, *, phones: list[PhoneOut], emails: list[EmailOut], tags: list[str]
     ) -> ContactOut:
-        """From a row with the contact's columns (a list page reads rows, not objects)."""
+        """From a Contact, or a row with its columns (a list page reads rows, not objects)."""
         return cls(
             id=row.id,
             name=row.name,
             company=row.company,
-            avatar_url=_avatar_url(row.id, row.avatar_blob_id),
+            avatar_url=f"/api/v1/contacts/{row.id}/avatar?v={row.avatar_blob_id}"
+            if row.avatar_blob_id
+            else None,
             initials=initials(row.name or (emails[0].address if emails else "?")),
             preferred_channel=row.preferred_channel,
             phones=phones,
@@ -148,18 +146,11 @@ class ContactOut(BaseModel):
 
     @classmethod
     def from_model(cls, c: Contact) -> ContactOut:
-        return cls(
-            id=c.id,
-            name=c.name,
-            company=c.company,
-            avatar_url=_avatar_url(c.id, c.avatar_blob_id),
-            initials=initials(c.name or (c.emails[0].address if c.emails else "?")),
-            preferred_channel=c.preferred_channel,
+        return cls.of(
+            c,
             phones=[PhoneOut.from_model(p) for p in c.phones],
             emails=[EmailOut.from_model(e) for e in c.emails],
             tags=[t.tag for t in c.tags],
-            created_at=c.created_at,
-            updated_at=c.updated_at,
         )
 
 

@@ -98,15 +98,14 @@ def in_matches(
     the index that gives the order and tests each row: SQLite cannot drive the query from
     the matches once ``+ 0`` hides the column from its indexes; PostgreSQL keeps an
     ``IN`` inside ``IS TRUE`` as a hashed set of the matches instead of joining them."""
-    if not walk:
-        return contact_id.in_(matching_ids(query, dialect=dialect))
-    if dialect == "sqlite":
-        return (contact_id + 0).in_(matching_ids(query, dialect=dialect))
-    if not _trigram_served(query):
-        # One or two letters: no index finds the matches, so a hashed set of them would
-        # test every contact; PostgreSQL's own plan tests each row it walks instead.
-        return contact_id.in_(matching_ids(query, dialect=dialect))
-    return contact_id.in_(matching_ids(query, dialect=dialect)).is_(true())
+    ids = matching_ids(query, dialect=dialect)
+    if walk and dialect == "sqlite":
+        return (contact_id + 0).in_(ids)
+    # One or two letters on PostgreSQL: no index finds the matches, so a hashed set of
+    # them would test every contact; PostgreSQL's own plan tests each row it walks.
+    if walk and _trigram_served(query):
+        return contact_id.in_(ids).is_(true())
+    return contact_id.in_(ids)
 
 
 def _trigram_served(query: str) -> bool:

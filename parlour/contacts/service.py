@@ -544,6 +544,7 @@ async def search_contacts(
             return []
         return [name_col >= start[0], or_(name_col > start[0], id_col > start[1])]
 
+    conn = await tx.session.connection()
     stmt = select(*_LIST_COLUMNS).where(Contact.account_id == account_id)
     if q and q.strip() and tx.dialect == "postgresql":
         # PostgreSQL guesses how many contacts a LIKE matches, and for a first name
@@ -565,10 +566,9 @@ async def search_contacts(
         stmt = stmt.where(Contact.id.in_(page))
     else:
         if q and q.strip():
-            walk = await search.walk_in_order(await tx.session.connection(), q, dialect=tx.dialect)
+            walk = await search.walk_in_order(conn, q, dialect=tx.dialect)
             stmt = stmt.where(search.matches(q, dialect=tx.dialect, walk=walk))
         stmt = stmt.where(*after(Contact.name, Contact.id))
-    conn = await tx.session.connection()
     rows = list(await conn.execute(stmt.order_by(*by_name).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
