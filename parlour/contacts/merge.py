@@ -65,7 +65,11 @@ async def merge_contacts(tx: Tx, *, account_id: int, keep_id: int, other_id: int
     await tx.session.flush()
     merged_conv_id = other_conv.id if other_conv else None
     if other_conv is not None:
+        # Deleted (and flushed) before its contact: no relationship tells the unit of work
+        # the order, and the contact's ON DELETE CASCADE, when it went first, left this
+        # DELETE matching no row (an error).
         await tx.session.delete(other_conv)
+        await tx.session.flush()
     await tx.session.delete(other)
     await tx.session.flush()
     service.reindex(keep)

@@ -6,11 +6,13 @@ column, which serves ``LIKE '%needle%'``. Trigram indexes need three characters;
 needles fall back to matching the start of a word.
 
 A page of results is sorted (by name, or by newest activity). When a few hundred contacts
-match, SQLite looks each one up and sorts them. When thousands match ("ma" starts a word
-in 9,000 of 100,000 contacts), that costs 10 ms, while walking the index that is already in
-display order and testing each row against the matches finds a page after a few hundred
-rows: ``walk_in_order`` counts the matches (under a millisecond) to choose. PostgreSQL has
-no count as cheap and its estimates are far off, so ``few_matches`` reads up to 501 ids.
+match, looking each one up and sorting them is quick. When thousands match ("ma" starts a
+word in 9,000 of 100,000 contacts), that costs 10 ms or more, while walking the index that
+is already in display order and testing each row finds a page after a few hundred rows.
+SQLite counts the matches first (under a millisecond, ``walk_in_order``). PostgreSQL keeps
+the search text in the display-order indexes (migration 0006), so that a walk reads the
+index alone: the panel walks when ``few_matches`` finds more than ``FEW``; the contacts list
+walks at most ``WALK_CAP`` entries, then sorts the matches.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    true,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import SQLCoreOperations
@@ -60,6 +61,12 @@ async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> b
     return int(count or 0) >= WALK_FROM
 
 
+# PostgreSQL, the contacts list: a walk in name order gives up after this many index
+# entries (0.4-0.6 µs each). "jo" fills a page after 1,576 entries and "martin" after 2,283;
+# "priya" would need 75,000 (every Priya sorts under P), and then the matches are sorted.
+WALK_CAP = 4000
+
+
 # PostgreSQL: up to this many matches, the panel looks their threads up by id.
 FEW = 500
 
@@ -68,17 +75,18 @@ async def few_matches(
     conn: AsyncConnection, query: str, *, account_id: int, dialect: str
 ) -> list[int] | None:
     """PostgreSQL: the ids of the contacts matching ``query`` when there are at most
-    ``FEW`` of them, else None (then walk the display order, see ``in_matches``).
+    ``FEW`` of them, else None (then walk the display order).
 
     The planner cannot tell: it guessed 10 matches for "alvarez" (2,230 match) and 1,010
-    for "priya" (1,188). Reading at most FEW + 1 ids costs a millisecond. Looked up by id,
-    a few matches take a millisecond; walked, a rare name read every thread (69 ms). Walked
-    against a hashed set of matches, thousands take 4-6 ms; looked up, 5-15 ms.
+    for "priya" (1,188). Reading at most FEW + 1 ids costs a millisecond or two; looked up
+    by id, a few matches take a millisecond more.
     """
-    if dialect != "postgresql" or not _trigram_served(query):
+    if dialect != "postgresql":
         return None
     rows = await conn.execute(
-        select(Contact.id).where(Contact.account_id == account_id, _pg_match(query)).limit(FEW + 1)
+        select(Contact.id)
+        .where(Contact.account_id == account_id, text_matches(Contact.search_text, query))
+        .limit(FEW + 1)
     )
     ids = list(rows.scalars())
     return ids if len(ids) <= FEW else None
@@ -88,24 +96,28 @@ def matches(query: str, *, dialect: str, walk: bool = False) -> ColumnElement[bo
     """A condition on ``Contact`` true for contacts matching ``query``."""
     if dialect == "sqlite":
         return in_matches(Contact.id, query, dialect=dialect, walk=walk)
-    return _pg_match(query)
+    return text_matches(Contact.search_text, query)
 
 
 def in_matches(
     contact_id: SQLCoreOperations[int], query: str, *, dialect: str, walk: bool = False
 ) -> ColumnElement[bool]:
-    """``contact_id IN (the matches)``. With ``walk``, written so that the database walks
-    the index that gives the order and tests each row: SQLite cannot drive the query from
-    the matches once ``+ 0`` hides the column from its indexes; PostgreSQL keeps an
-    ``IN`` inside ``IS TRUE`` as a hashed set of the matches instead of joining them."""
+    """``contact_id IN (the matches)``. With ``walk`` (SQLite), written so that the
+    database walks the index that gives the order and tests each row: SQLite cannot drive
+    the query from the matches once ``+ 0`` hides the column from its indexes."""
     ids = matching_ids(query, dialect=dialect)
     if walk and dialect == "sqlite":
         return (contact_id + 0).in_(ids)
-    # One or two letters on PostgreSQL: no index finds the matches, so a hashed set of
-    # them would test every contact; PostgreSQL's own plan tests each row it walks.
-    if walk and _trigram_served(query):
-        return contact_id.in_(ids).is_(true())
     return contact_id.in_(ids)
+
+
+def text_matches(search_text: SQLCoreOperations[str], query: str) -> ColumnElement[bool]:
+    """PostgreSQL: a condition on a search text column (a contact's, or the copy kept on
+    its conversation) true when it matches ``query``."""
+    needle = search_needle(query)
+    if not _trigram_served(query):
+        return _starts_a_word(search_text, fold(query.strip()))
+    return search_text.like("%" + _like_escape(needle) + "%", escape="\\")
 
 
 def _trigram_served(query: str) -> bool:
@@ -116,13 +128,13 @@ def matching_ids(query: str, *, dialect: str) -> Select[tuple[int]]:
     """The ids of the contacts matching ``query``, for ``IN`` conditions on other tables."""
     if dialect == "sqlite":
         return _fts_ids(query)
-    return select(Contact.id).where(_pg_match(query))
+    return select(Contact.id).where(text_matches(Contact.search_text, query))
 
 
 def _fts_ids(query: str) -> Select[tuple[int]]:
     fts = _fts_query(query)
     if fts is None:
-        return select(Contact.id).where(_starts_a_word(fold(query.strip())))
+        return select(Contact.id).where(_starts_a_word(Contact.search_text, fold(query.strip())))
     return _fts_rowids(*fts)
 
 
@@ -136,18 +148,11 @@ def _fts_query(query: str) -> tuple[str, str] | None:
     return "contacts_fts", '"' + needle.replace('"', '""') + '"'
 
 
-def _pg_match(query: str) -> ColumnElement[bool]:
-    needle = search_needle(query)
-    if not _trigram_served(query):
-        return _starts_a_word(fold(query.strip()))
-    return Contact.search_text.like("%" + _like_escape(needle) + "%", escape="\\")
-
-
-def _starts_a_word(prefix: str) -> ColumnElement[bool]:
+def _starts_a_word(search_text: SQLCoreOperations[str], prefix: str) -> ColumnElement[bool]:
     escaped = _like_escape(prefix)
     return or_(
-        Contact.search_text.like(escaped + "%", escape="\\"),
-        Contact.search_text.like("% " + escaped + "%", escape="\\"),
+        search_text.like(escaped + "%", escape="\\"),
+        search_text.like("% " + escaped + "%", escape="\\"),
     )
 
 

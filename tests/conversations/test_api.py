@@ -181,6 +181,47 @@ async def test_panel_lists_only_contacts_in_a_conversation_newest_first_with_cur
 
 
 @pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-panel-order"])
+async def test_panel_search_follows_a_renamed_or_merged_contact(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    walk_from: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The walk tests each thread's copy of its contact's search text (PostgreSQL): the copy
+    # must follow the contact's edits, or the thread would be found by its old name.
+    monkeypatch.setattr("parlour.contacts.search.WALK_FROM", walk_from)
+    monkeypatch.setattr("parlour.contacts.search.FEW", 500 if walk_from > 1 else 0)
+    kim = await new_contact(client, tenant, name="Kim Arbour", phones=[{"number": "+16505550181"}])
+    other = await new_contact(client, tenant, name="", emails=[{"address": "kestrel@example.com"}])
+    for c in (kim, other):
+        await inbound_sms(runtime, tenant, c["id"], "hi")
+
+    async def found(q: str) -> list[int]:
+        resp = await client.get(
+            "/api/v1/conversations", params={"q": q}, headers=tenant.admin_headers
+        )
+        assert resp.status_code == 200, resp.text
+        return [c["contact"]["id"] for c in resp.json()["items"]]
+
+    assert await found("arbour") == [kim["id"]]
+    renamed = await client.patch(
+        f"/api/v1/contacts/{kim['id']}", json={"name": "Kim Osei"}, headers=tenant.admin_headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await found("arbour") == []
+    assert await found("osei") == [kim["id"]]
+    assert await found("os") == [kim["id"]]
+    merged = await client.post(
+        f"/api/v1/contacts/{kim['id']}/merge",
+        json={"other_contact_id": other["id"]},
+        headers=tenant.admin_headers,
+    )
+    assert merged.status_code == 200, merged.text
+    assert await found("kestrel") == [kim["id"]]
+
+
+@pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-panel-order"])
 async def test_panel_search_pages_newest_first_with_a_cursor(
     client: httpx.AsyncClient,
     tenant: Tenant,
