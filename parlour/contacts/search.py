@@ -11,8 +11,7 @@ word in 9,000 of 100,000 contacts), that costs 10 ms or more, while walking the 
 is already in display order and testing each row finds a page after a few hundred rows.
 SQLite counts the matches first (under a millisecond, ``walk_in_order``). PostgreSQL keeps
 the search text in the display-order indexes (migration 0006), so that a walk reads the
-index alone: the panel walks when ``few_matches`` finds more than ``FEW``; the contacts list
-walks at most ``WALK_CAP`` entries, then sorts the matches.
+index alone; it walks at most ``WALK_CAP`` entries, then looks the matches up.
 """
 
 from __future__ import annotations
@@ -61,13 +60,15 @@ async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> b
     return int(count or 0) >= WALK_FROM
 
 
-# PostgreSQL, the contacts list: a walk in name order gives up after this many index
-# entries (0.4-0.6 µs each). "jo" fills a page after 1,576 entries and "martin" after 2,283;
-# "priya" would need 75,000 (every Priya sorts under P), and then the matches are sorted.
+# PostgreSQL: a walk in display order gives up after this many index entries (0.4-1 µs
+# each), and the matches are looked up instead. In the panel, "martin" (2,175 of 100,000
+# contacts) fills a page after 2,625 entries and "jo" after 836; in the contacts list,
+# sorted by name, "jo" after 1,576, while "priya" would need 75,000: every Priya is at P.
 WALK_CAP = 4000
 
 
-# PostgreSQL: up to this many matches, the panel looks their threads up by id.
+# PostgreSQL: up to this many matches, the panel looks their threads up by id once a walk
+# gave up; more are walked for without a cap.
 FEW = 500
 
 

@@ -310,16 +310,31 @@ async def _search_panel_postgresql(
 ) -> list[Row[Any]]:
     """A page of panel search on PostgreSQL (measurements: bench/RESULTS.md).
 
-    Up to ``search.FEW`` matching contacts have their threads looked up by id. More are
-    found by walking the panel index in display order, testing each thread's copy of its
-    contact's search text, which the index keeps: "martin" (2,175 matches) fills a page
-    after 2,625 entries, read in about a millisecond without touching the table."""
+    The panel index keeps each thread's copy of its contact's search text, so walking it in
+    display order and testing each entry reads no table row: "martin" (2,175 matches) fills
+    a page after 2,625 entries, in about a millisecond. The walk gives up after
+    ``search.WALK_CAP`` entries; then up to ``search.FEW`` matching contacts have their
+    threads looked up by id, and more are walked for without a cap."""
+    newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
+    walked = (
+        page.add_columns(Conversation.last_message_at, Conversation.search_text)
+        .order_by(*newest_first)
+        .limit(search.WALK_CAP)
+        .subquery("walked")
+    )
+    rows = await read(
+        select(walked.c.id)
+        .where(search.text_matches(walked.c.search_text, q))
+        .order_by(walked.c.last_message_at.desc(), walked.c.id.desc())
+        .limit(limit + 1)
+    )
+    if len(rows) > limit:
+        return rows
     few = await search.few_matches(conn, q, account_id=account_id, dialect="postgresql")
     if few is not None:
         page = page.where(Conversation.contact_id == any_(bindparam("few", few, type_=_IDS)))
     else:
         page = page.where(search.text_matches(Conversation.search_text, q))
-    newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
     return await read(page.order_by(*newest_first).limit(limit + 1))
 
 

@@ -180,18 +180,28 @@ async def test_panel_lists_only_contacts_in_a_conversation_newest_first_with_cur
     assert [c["contact"]["name"] for c in searched.json()["items"]] == ["P3"]
 
 
-@pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-panel-order"])
+# Each plan a panel search can take (see parlour.contacts.search): SQLite looks the
+# matches up or walks the panel in order (WALK_FROM); PostgreSQL walks at most WALK_CAP
+# entries, then looks up to FEW matches up by id, or walks on.
+SEARCH_PLANS = {
+    "look-up-matches": {"WALK_FROM": 2000, "WALK_CAP": 1, "FEW": 500},
+    "walk-panel-order": {"WALK_FROM": 1, "WALK_CAP": 4000, "FEW": 500},
+    "walk-on-after-giving-up": {"WALK_FROM": 1, "WALK_CAP": 1, "FEW": 0},
+}
+
+
+@pytest.fixture(params=list(SEARCH_PLANS))
+def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in SEARCH_PLANS[request.param].items():
+        monkeypatch.setattr(f"parlour.contacts.search.{name}", value)
+    return str(request.param)
+
+
 async def test_panel_search_follows_a_renamed_or_merged_contact(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    runtime: Runtime,
-    walk_from: int,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, search_plan: str
 ) -> None:
     # The walk tests each thread's copy of its contact's search text (PostgreSQL): the copy
     # must follow the contact's edits, or the thread would be found by its old name.
-    monkeypatch.setattr("parlour.contacts.search.WALK_FROM", walk_from)
-    monkeypatch.setattr("parlour.contacts.search.FEW", 500 if walk_from > 1 else 0)
     kim = await new_contact(client, tenant, name="Kim Arbour", phones=[{"number": "+16505550181"}])
     other = await new_contact(client, tenant, name="", emails=[{"address": "kestrel@example.com"}])
     for c in (kim, other):
@@ -221,18 +231,10 @@ async def test_panel_search_follows_a_renamed_or_merged_contact(
     assert await found("kestrel") == [kim["id"]]
 
 
-@pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-panel-order"])
 async def test_panel_search_pages_newest_first_with_a_cursor(
-    client: httpx.AsyncClient,
-    tenant: Tenant,
-    runtime: Runtime,
-    walk_from: int,
-    monkeypatch: pytest.MonkeyPatch,
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, search_plan: str
 ) -> None:
-    # Both plans (see parlour.contacts.search: walk_in_order on SQLite, few_matches on
-    # PostgreSQL) give one order.
-    monkeypatch.setattr("parlour.contacts.search.WALK_FROM", walk_from)
-    monkeypatch.setattr("parlour.contacts.search.FEW", 500 if walk_from > 1 else 0)
+    # Every plan gives one order.
     ids = []
     for i, name in enumerate(["Mo Quill", "Quillon Ada", "Bea Quill", "Cy Other", "Quill Dee"]):
         c = await new_contact(client, tenant, name=name, phones=[{"number": f"+1650555019{i}"}])
