@@ -71,7 +71,7 @@ async def list_conversations(
         cursor=cursor,
         limit=limit,
     )
-    return json_response(ConversationPage(items=items, next_cursor=next_cursor))
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/{conversation_id}")
@@ -122,7 +122,7 @@ async def list_messages(
         tx, account_id=user.account_id, conversation_id=conversation_id, before=before, limit=limit
     )
     # Serialised here: FastAPI would validate the whole page again before dumping it.
-    return json_response(MessagePage.model_construct(items=items, older_cursor=older))
+    return json_response({"items": items, "older_cursor": older})
 
 
 @router.post("/{conversation_id}/messages", status_code=201)

@@ -176,14 +176,21 @@ class ContactBrief(BaseModel):
 
     @classmethod
     def of(cls, *, id: int, name: str, label: str, avatar_blob_id: int | None) -> ContactBrief:
-        return cls(
-            id=id,
-            name=label,
-            avatar_url=f"/api/v1/contacts/{id}/avatar?v={avatar_blob_id}"
-            if avatar_blob_id
-            else None,
-            initials=initials(name or label),
+        return cls.model_validate(
+            contact_brief(id=id, name=name, label=label, avatar_blob_id=avatar_blob_id)
         )
+
+
+def contact_brief(*, id: int, name: str, label: str, avatar_blob_id: int | None) -> dict[str, Any]:
+    """A ContactBrief's fields: the panel shapes its rows as dicts (see ``panel_item``)."""
+    return {
+        "id": id,
+        "name": label,
+        "avatar_url": f"/api/v1/contacts/{id}/avatar?v={avatar_blob_id}"
+        if avatar_blob_id
+        else None,
+        "initials": initials(name or label),
+    }
 
 
 class ConversationOut(BaseModel):
@@ -209,31 +216,38 @@ class ConversationOut(BaseModel):
         label: str | None = None,
     ) -> ConversationOut:
         """``conv``: a Conversation, or a row with its panel columns."""
-        channels: list[Channel] = [
-            ch  # type: ignore[misc]
+        brief = (
+            contact
+            if isinstance(contact, ContactBrief)
+            else ContactBrief.from_model(contact, label=label)
+        )
+        return cls.model_validate(panel_item(conv, brief.model_dump(), unread=unread))
+
+
+def panel_item(conv: Conversation | Any, contact: dict[str, Any], *, unread: int) -> dict[str, Any]:
+    """A ConversationOut's fields, for ``conv`` (a Conversation or a row with its panel
+    columns) and ``contact`` (a ContactBrief's fields). A panel page is 50 of these dicts
+    serialised at once: validating 50 models and their contacts cost 1-2 ms a page."""
+    return {
+        "id": conv.id,
+        "contact": contact,
+        "status": conv.status,
+        "assignee_id": conv.assignee_id,
+        "last_message_at": conv.last_message_at,
+        "last_message_preview": conv.last_message_preview,
+        "last_message_channel": conv.last_message_channel,
+        "last_message_direction": conv.last_message_direction,
+        "channels": [
+            ch
             for ch, on in (
                 ("sms", conv.has_sms),
                 ("webchat", conv.has_webchat),
                 ("email", conv.has_email),
             )
             if on
-        ]
-        return cls(
-            id=conv.id,
-            contact=(
-                contact
-                if isinstance(contact, ContactBrief)
-                else ContactBrief.from_model(contact, label=label)
-            ),
-            status=conv.status,
-            assignee_id=conv.assignee_id,
-            last_message_at=conv.last_message_at,
-            last_message_preview=conv.last_message_preview,
-            last_message_channel=conv.last_message_channel,
-            last_message_direction=conv.last_message_direction,
-            channels=channels,
-            unread_count=unread,
-        )
+        ],
+        "unread_count": unread,
+    }
 
 
 class ConversationPage(BaseModel):

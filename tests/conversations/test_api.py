@@ -478,3 +478,61 @@ async def test_per_number_opt_out_is_judged_against_the_chosen_number(
         headers=tenant.admin_headers,
     )
     assert allowed.status_code == 201, allowed.text
+
+
+async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    # Pages are shaped as dicts and serialised once, not built as models (for speed): each
+    # must still be exactly what the documented model gives, field for field.
+    from parlour.conversations.schemas import ConversationPage, MessageIn, MessagePage
+
+    c = await new_contact(
+        client,
+        tenant,
+        name="Shape Ü",
+        phones=[{"number": "+16505550183"}],
+        emails=[{"address": "shape@example.com"}],
+    )
+    await inbound_sms(runtime, tenant, c["id"], "from the contact")
+    conv_id = await open_thread(client, tenant, c["id"])
+    up = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("a.txt", b"hello", "text/plain")},
+        headers=tenant.agent_headers,
+    )
+    sent = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={
+            "channel": "email",
+            "subject": "Files",
+            "body": "see attached",
+            "attachment_ids": [up.json()["id"]],
+            "client_id": "c-1",
+        },
+        headers=tenant.agent_headers,
+    )
+    assert sent.status_code == 201, sent.text
+
+    async def bot_send(tx: Tx) -> None:
+        await conversations_service.send_message(
+            tx,
+            account_id=tenant.account_id,
+            conversation_id=conv_id,
+            author=conversations_service.Author.bot(workflow_name="Welcome"),
+            draft=MessageIn(channel="sms", body="from the bot"),
+        )
+
+    await run_tx(runtime, bot_send)
+    page = (
+        await client.get(f"/api/v1/conversations/{conv_id}/messages", headers=tenant.admin_headers)
+    ).json()
+    assert [m["sender"]["type"] for m in page["items"]] == ["contact", "user", "bot"]
+    assert MessagePage.model_validate(page).model_dump(mode="json") == page
+    mine = page["items"][1]
+    assert set(mine) == set(sent.json())
+    assert (mine["client_id"], mine["attachments"]) == ("c-1", sent.json()["attachments"])
+    panel = (await client.get("/api/v1/conversations", headers=tenant.admin_headers)).json()
+    assert ConversationPage.model_validate(panel).model_dump(mode="json") == panel
+    one = await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.admin_headers)
+    assert panel["items"][0] == one.json()
