@@ -63,8 +63,7 @@ async def list_contacts(
     items, next_cursor = await service.search_contacts(
         tx, account_id=user.account_id, q=q, cursor=cursor, limit=limit
     )
-    page = ContactPage(items=items, next_cursor=next_cursor)
-    return json_response(page)
+    return json_response({"items": items, "next_cursor": next_cursor})
 
 
 @router.get("/lookup")

@@ -124,34 +124,38 @@ class ContactOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(
-        cls, row: Any, *, phones: list[PhoneOut], emails: list[EmailOut], tags: list[str]
-    ) -> ContactOut:
-        """From a Contact, or a row with its columns (a list page reads rows, not objects)."""
-        return cls(
-            id=row.id,
-            name=row.name,
-            company=row.company,
-            avatar_url=f"/api/v1/contacts/{row.id}/avatar?v={row.avatar_blob_id}"
-            if row.avatar_blob_id
-            else None,
-            initials=initials(row.name or (emails[0].address if emails else "?")),
-            preferred_channel=row.preferred_channel,
-            phones=phones,
-            emails=emails,
-            tags=tags,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
+    def from_model(cls, c: Contact) -> ContactOut:
+        return cls.model_validate(
+            contact_item(
+                c,
+                phones=[PhoneOut.from_model(p).model_dump() for p in c.phones],
+                emails=[EmailOut.from_model(e).model_dump() for e in c.emails],
+                tags=[t.tag for t in c.tags],
+            )
         )
 
-    @classmethod
-    def from_model(cls, c: Contact) -> ContactOut:
-        return cls.of(
-            c,
-            phones=[PhoneOut.from_model(p) for p in c.phones],
-            emails=[EmailOut.from_model(e) for e in c.emails],
-            tags=[t.tag for t in c.tags],
-        )
+
+def contact_item(
+    row: Any, *, phones: list[dict[str, Any]], emails: list[dict[str, Any]], tags: list[str]
+) -> dict[str, Any]:
+    """A ContactOut's fields, from a Contact or a row with its columns, and the fields of its
+    PhoneOuts and EmailOuts. A list page is 50 of these dicts serialised at once:
+    validating 50 models and their endpoints cost as much as the search."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "company": row.company,
+        "avatar_url": f"/api/v1/contacts/{row.id}/avatar?v={row.avatar_blob_id}"
+        if row.avatar_blob_id
+        else None,
+        "initials": initials(row.name or (emails[0]["address"] if emails else "?")),
+        "preferred_channel": row.preferred_channel,
+        "phones": phones,
+        "emails": emails,
+        "tags": tags,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+    }
 
 
 class NoteOut(BaseModel):

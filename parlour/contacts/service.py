@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +24,10 @@ from parlour.contacts.schemas import (
     PhoneIn,
     PhoneOut,
     PhonePatch,
+    contact_item,
 )
 from parlour.db.base import utcnow
+from parlour.db.ids import in_ids
 from parlour.db.tx import Tx
 from parlour.errors import Conflict, InvalidInput, NotFound
 from parlour.pagination import decode_cursor, encode_cursor
@@ -529,7 +532,7 @@ async def delete_note(tx: Tx, *, account_id: int, contact_id: int, note_id: int)
 
 async def search_contacts(
     tx: Tx, *, account_id: int, q: str | None, cursor: str | None, limit: int
-) -> tuple[list[ContactOut], str | None]:
+) -> tuple[list[dict[str, Any]], str | None]:
     """Every contact of the account (not only those in a conversation), by name."""
     by_name = (Contact.name, Contact.id)
     start: tuple[str, int] | None = None
@@ -606,38 +609,46 @@ _LIST_COLUMNS = (
     Contact.created_at,
     Contact.updated_at,
 )
-_PHONES_OF = (
-    select(*ContactPhone.__table__.c)
-    .where(ContactPhone.contact_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ContactPhone.id)
-)
-_EMAILS_OF = (
-    select(*ContactEmail.__table__.c)
-    .where(ContactEmail.contact_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ContactEmail.id)
-)
-_TAGS_OF = (
-    select(ContactTag.contact_id, ContactTag.tag)
-    .where(ContactTag.contact_id.in_(bindparam("ids", expanding=True)))
-    .order_by(ContactTag.tag)
-)
 
 
-async def _shape(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[ContactOut]:
+@functools.cache
+def _endpoints_of(dialect: str) -> tuple[Select[Any], Select[Any], Select[Any]]:
+    """The phones, emails and tags of a page of contacts (the parameter ``ids``), each
+    row's contact id first, then its PhoneOut or EmailOut fields."""
+
+    def of(table: Any, fields: Iterable[str], order: Any) -> Select[Any]:
+        return (
+            select(table.c.contact_id, *(table.c[name] for name in fields))
+            .where(in_ids(table.c.contact_id, "ids", dialect=dialect))
+            .order_by(order)
+        )
+
+    return (
+        of(ContactPhone.__table__, PhoneOut.model_fields, ContactPhone.id),
+        of(ContactEmail.__table__, EmailOut.model_fields, ContactEmail.id),
+        of(ContactTag.__table__, ["tag"], ContactTag.tag),
+    )
+
+
+async def _shape(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """ContactOut-shaped dicts for a page of ``_LIST_COLUMNS`` rows."""
     if not rows:
         return []
+    phones_of, emails_of, tags_of = _endpoints_of(conn.dialect.name)
     ids = {"ids": [r.id for r in rows]}
-    phones: dict[int, list[PhoneOut]] = {}
-    for p in await conn.execute(_PHONES_OF, ids):
-        phones.setdefault(p.contact_id, []).append(PhoneOut.model_validate(p._asdict()))
-    emails: dict[int, list[EmailOut]] = {}
-    for e in await conn.execute(_EMAILS_OF, ids):
-        emails.setdefault(e.contact_id, []).append(EmailOut.model_validate(e._asdict()))
+    phones: dict[int, list[dict[str, Any]]] = {}
+    emails: dict[int, list[dict[str, Any]]] = {}
+    for found, statement, names in (
+        (phones, phones_of, tuple(PhoneOut.model_fields)),
+        (emails, emails_of, tuple(EmailOut.model_fields)),
+    ):
+        for contact_id, *values in (await conn.execute(statement, ids)).tuples():
+            found.setdefault(contact_id, []).append(dict(zip(names, values, strict=True)))
     tags: dict[int, list[str]] = {}
-    for contact_id, tag in (await conn.execute(_TAGS_OF, ids)).tuples():
+    for contact_id, tag in (await conn.execute(tags_of, ids)).tuples():
         tags.setdefault(contact_id, []).append(tag)
     return [
-        ContactOut.of(
+        contact_item(
             r,
             phones=phones.get(r.id, []),
             emails=emails.get(r.id, []),

@@ -215,3 +215,37 @@ async def test_merge_with_itself_or_unknown_is_refused(
         headers=tenant.admin_headers,
     )
     assert unknown.status_code == 404
+
+
+async def test_a_list_page_is_exactly_its_documented_shape(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # A page is shaped as dicts and serialised once, not built as models (for speed): it
+    # must still be exactly what ContactPage gives, and each item what the contact gives.
+    from parlour.contacts.schemas import ContactOut, ContactPage
+
+    c = await create(
+        client,
+        tenant,
+        name="Page Shape",
+        phones=[{"number": "+16505550184", "label": "work"}, {"number": "+16505550185"}],
+        emails=[{"address": "shape@example.com"}],
+        tags=["b", "a"],
+    )
+    opted = await client.patch(
+        f"/api/v1/contacts/{c['id']}/phones/{c['phones'][0]['id']}",
+        json={"sms_opt_out": True},
+        headers=tenant.admin_headers,
+    )
+    assert opted.status_code == 200, opted.text
+    await create(client, tenant, name="", emails=[{"address": "nameless@example.com"}])
+    for q in (None, "shape"):
+        params = {"q": q} if q else {}
+        page = (
+            await client.get("/api/v1/contacts", params=params, headers=tenant.admin_headers)
+        ).json()
+        assert ContactPage.model_validate(page).model_dump(mode="json") == page
+        one = (await client.get(f"/api/v1/contacts/{c['id']}", headers=tenant.admin_headers)).json()
+        listed = next(item for item in page["items"] if item["id"] == c["id"])
+        assert listed == {k: one[k] for k in ContactOut.model_fields}
+        assert listed["phones"][0]["sms_opt_out"] is True
