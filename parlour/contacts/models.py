@@ -13,15 +13,9 @@ from parlour.db.base import Base, BigId, UtcDateTime, utcnow
 class Contact(Base):
     __tablename__ = "contacts"
     __table_args__ = (
-        # The contacts list, by name. PostgreSQL keeps the search text in the index so that
-        # a search can walk it in name order without reading rows (contacts/search.py).
-        Index(
-            "ix_contacts_account_name",
-            "account_id",
-            "name",
-            "id",
-            postgresql_include=["search_text"],
-        ),
+        # The contacts list, by name. The search head ends each entry, so that a search can
+        # walk the index in name order without reading rows (contacts/search.py).
+        Index("ix_contacts_account_name", "account_id", "name", "id", "search_head"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -33,6 +27,9 @@ class Contact(Base):
     # Accent-folded, lower-cased name, company, emails and phone digits. The database's
     # trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL) is built over this column.
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # Its first HEAD characters, kept by database triggers (migration 0006) and never written
+    # here: short enough for an index entry. Deferred, since only searches read it.
+    search_head: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

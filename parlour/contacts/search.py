@@ -9,17 +9,23 @@ A page of results is sorted (by name, or by newest activity). When a few hundred
 match, looking each one up and sorting them is quick. When thousands match ("ma" starts a
 word in 9,000 of 100,000 contacts), that costs 10 ms or more, while walking the index that
 is already in display order and testing each row finds a page after a few hundred rows.
-SQLite counts the matches first (under a millisecond, ``walk_in_order``). PostgreSQL keeps
-the search text in the display-order indexes (migration 0006), so that a walk reads the
-index alone; it walks at most ``WALK_CAP`` entries, then looks the matches up.
+Both databases keep the first ``HEAD`` characters of the search text at the end of the
+display-order indexes' entries (migration 0006), so a walk reads the index alone; it looks
+at no more than ``WALK_CAP`` entries (``walk``). When that finds no full page, the matches
+are few or far apart and are looked up: SQLite counts them first to choose between looking
+them up and walking on (``walk_in_order``), PostgreSQL reads up to ``FEW`` (``few_matches``).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    and_,
+    exists,
     func,
     literal_column,
     or_,
@@ -27,6 +33,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import SQLCoreOperations
 
 from parlour.contacts.models import Contact
@@ -60,11 +67,47 @@ async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> b
     return int(count or 0) >= WALK_FROM
 
 
-# PostgreSQL: a walk in display order gives up after this many index entries (0.4-1 µs
-# each), and the matches are looked up instead. In the panel, "martin" (2,175 of 100,000
-# contacts) fills a page after 2,625 entries and "jo" after 836; in the contacts list,
-# sorted by name, "jo" after 1,576, while "priya" would need 75,000: every Priya is at P.
+# A walk in display order gives up after this many index entries (0.3-1 µs each), and the
+# matches are looked up instead. In the panel, "martin" (2,175 of 100,000 contacts) fills a
+# page after 2,625 entries and "jo" after 836; in the contacts list, sorted by name, "jo"
+# after 1,576, while "priya" would need 75,000: every Priya is at P.
 WALK_CAP = 4000
+
+# Characters of a contact's search text kept in its search head (migration 0006).
+HEAD = 400
+
+
+def walk(
+    ordered: Select[Any], *, head: str, contact_id: str, order_by: list[str], query: str
+) -> Select[tuple[int]]:
+    """The ids of the rows of ``ordered`` (a select already in display order) whose search
+    head matches ``query``, in that order, looking at no more than ``WALK_CAP`` rows.
+
+    ``ordered`` selects ``id`` and the columns named: the search head, the contact's id, and
+    the ``order_by`` columns (``-name`` for descending). Add ``.limit(n)``; fewer than ``n``
+    ids means the walk ended or gave up: then look the matches up."""
+    walked = ordered.limit(WALK_CAP).subquery("walked")
+    return (
+        select(walked.c.id)
+        .where(head_matches(walked.c[head], walked.c[contact_id], query))
+        .order_by(*(walked.c[c[1:]].desc() if c.startswith("-") else walked.c[c] for c in order_by))
+    )
+
+
+def head_matches(
+    search_head: SQLCoreOperations[str], contact_id: SQLCoreOperations[int], query: str
+) -> ColumnElement[bool]:
+    """True when a search head (a contact's, or its conversation's copy) matches ``query``.
+    A head cut at ``HEAD`` characters also has its contact's whole text tested, which reads
+    the contact row: only a contact with a very long text (many emails) costs that."""
+    whole = aliased(Contact)
+    return or_(
+        text_matches(search_head, query),
+        and_(
+            func.length(search_head) >= HEAD,
+            exists().where(whole.id == contact_id, text_matches(whole.search_text, query)),
+        ),
+    )
 
 
 # PostgreSQL: up to this many matches, the panel looks their threads up by id once a walk
@@ -113,8 +156,8 @@ def in_matches(
 
 
 def text_matches(search_text: SQLCoreOperations[str], query: str) -> ColumnElement[bool]:
-    """PostgreSQL: a condition on a search text column (a contact's, or the copy kept on
-    its conversation) true when it matches ``query``."""
+    """A condition on a search text column (or a search head) true when it matches
+    ``query``: the needle anywhere, or a word starting with a needle under 3 characters."""
     needle = search_needle(query)
     if not _trigram_served(query):
         return _starts_a_word(search_text, fold(query.strip()))

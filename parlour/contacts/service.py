@@ -533,7 +533,8 @@ async def delete_note(tx: Tx, *, account_id: int, contact_id: int, note_id: int)
 async def search_contacts(
     tx: Tx, *, account_id: int, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Every contact of the account (not only those in a conversation), by name."""
+    """Every contact of the account (not only those in a conversation), by name:
+    ContactOut-shaped dicts, and the next page's cursor."""
     by_name = (Contact.name, Contact.id)
     start: tuple[str, int] | None = None
     if cursor:
@@ -549,25 +550,32 @@ async def search_contacts(
 
     conn = await tx.session.connection()
     stmt = select(*_LIST_COLUMNS).where(Contact.account_id == account_id)
-    if q and q.strip() and tx.dialect == "postgresql":
-        # First the name index is walked, testing the search text it keeps, for at most
+
+    async def read(ids: Select[tuple[int]]) -> list[Row[Any]]:
+        return list(await conn.execute(stmt.where(Contact.id.in_(ids)).order_by(*by_name)))
+
+    if not (q and q.strip()):
+        rows = list(
+            await conn.execute(
+                stmt.where(*after(Contact.name, Contact.id)).order_by(*by_name).limit(limit + 1)
+            )
+        )
+    else:
+        # First the name index is walked, testing the search head it keeps, for at most
         # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two.
-        walked = (
-            select(Contact.id, Contact.name, Contact.search_text)
-            .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
-            .order_by(*by_name)
-            .limit(search.WALK_CAP)
-            .subquery("walked")
+        rows = await read(
+            search.walk(
+                select(Contact.id, Contact.name, Contact.search_head)
+                .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
+                .order_by(*by_name),
+                head="search_head",
+                contact_id="id",
+                order_by=["name", "id"],
+                query=q,
+            ).limit(limit + 1)
         )
-        walked_page = (
-            select(walked.c.id)
-            .where(search.text_matches(walked.c.search_text, q))
-            .order_by(walked.c.name, walked.c.id)
-            .limit(limit + 1)
-        )
-        rows = list(await conn.execute(stmt.where(Contact.id.in_(walked_page)).order_by(*by_name)))
-        if len(rows) <= limit:
-            # Matches far apart in name order ("priya": all at P): PostgreSQL guesses how
+        if len(rows) <= limit and tx.dialect == "postgresql":
+            # Matches far apart in name order ("priya": all at P). PostgreSQL guesses how
             # many contacts a LIKE matches, and walked the name index from A to P, 60,000
             # rows, instead of asking the trigram index for the 1,200 matches (115 ms
             # against 5). Materialising the matches makes it ask the index, then sort
@@ -578,19 +586,24 @@ async def search_contacts(
                 .cte("matched")
                 .prefix_with("MATERIALIZED")
             )
-            page = (
+            rows = await read(
                 select(matched.c.id)
                 .where(*after(matched.c.name, matched.c.id))
                 .order_by(matched.c.name, matched.c.id)
                 .limit(limit + 1)
             )
-            rows = list(await conn.execute(stmt.where(Contact.id.in_(page)).order_by(*by_name)))
-    else:
-        if q and q.strip():
+        elif len(rows) <= limit:
             walk = await search.walk_in_order(conn, q, dialect=tx.dialect)
-            stmt = stmt.where(search.matches(q, dialect=tx.dialect, walk=walk))
-        stmt = stmt.where(*after(Contact.name, Contact.id))
-        rows = list(await conn.execute(stmt.order_by(*by_name).limit(limit + 1)))
+            rows = list(
+                await conn.execute(
+                    stmt.where(
+                        search.matches(q, dialect=tx.dialect, walk=walk),
+                        *after(Contact.name, Contact.id),
+                    )
+                    .order_by(*by_name)
+                    .limit(limit + 1)
+                )
+            )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]

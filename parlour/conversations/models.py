@@ -30,16 +30,17 @@ class Conversation(Base):
     __tablename__ = "conversations"
     __table_args__ = (
         UniqueConstraint("account_id", "contact_id"),
-        # The contacts panel: newest activity first, per status (or assignee). PostgreSQL
-        # keeps the contact and its search text in the index, so that a search can walk the
-        # index in display order without reading rows (contacts/search.py).
+        # The contacts panel: newest activity first, per status (or assignee). The contact
+        # and its search head end each entry, so that a search can walk the index in
+        # display order without reading rows (contacts/search.py).
         Index(
             "ix_conversations_panel",
             "account_id",
             "status",
             "last_message_at",
             "id",
-            postgresql_include=["contact_id", "search_text"],
+            "contact_id",
+            "search_head",
         ),
         Index(
             "ix_conversations_assignee",
@@ -47,7 +48,8 @@ class Conversation(Base):
             "assignee_id",
             "last_message_at",
             "id",
-            postgresql_include=["contact_id", "search_text"],
+            "contact_id",
+            "search_head",
         ),
     )
 
@@ -66,9 +68,9 @@ class Conversation(Base):
     has_webchat: Mapped[bool] = mapped_column(Boolean, default=False)
     has_email: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    # The contact's search text, copied by database triggers (migration 0006) and never
-    # written here; deferred, since only searches read it.
-    search_text: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
+    # The contact's search head (see Contact.search_head), copied by database triggers
+    # (migration 0006), never written here; deferred, since only searches read it.
+    search_head: Mapped[str] = mapped_column(Text, server_default="", deferred=True)
 
 
 class ReadMarker(Base):

@@ -276,17 +276,9 @@ async def list_panel(
         )
         return list(await conn.execute(stmt))
 
-    if not (q and q.strip()):
-        rows = await read(page.order_by(*newest_first).limit(limit + 1))
-    elif tx.dialect == "postgresql":
-        rows = await _search_panel_postgresql(
-            conn, read, page, q, account_id=account_id, limit=limit
-        )
+    if q and q.strip():
+        rows = await _search_panel(conn, read, page, q, account_id=account_id, limit=limit)
     else:
-        walk = await search.walk_in_order(conn, q, dialect=tx.dialect)
-        page = page.where(
-            search.in_matches(Conversation.contact_id, q, dialect=tx.dialect, walk=walk)
-        )
         rows = await read(page.order_by(*newest_first).limit(limit + 1))
     next_cursor = None
     if len(rows) > limit:
@@ -310,7 +302,7 @@ async def list_panel(
     return items, next_cursor
 
 
-async def _search_panel_postgresql(
+async def _search_panel(
     conn: AsyncConnection,
     read: Callable[[Select[tuple[int]]], Awaitable[list[Row[Any]]]],
     page: Select[tuple[int]],
@@ -319,33 +311,37 @@ async def _search_panel_postgresql(
     account_id: int,
     limit: int,
 ) -> list[Row[Any]]:
-    """A page of panel search on PostgreSQL (measurements: bench/RESULTS.md).
+    """A page of panel search (the plans and their measurements: contacts/search.py).
 
-    The panel index keeps each thread's copy of its contact's search text, so walking it in
-    display order and testing each entry reads no table row: "martin" (2,175 matches) fills
-    a page after 2,625 entries, in about a millisecond. The walk gives up after
-    ``search.WALK_CAP`` entries; then up to ``search.FEW`` matching contacts have their
-    threads looked up by id, and more are walked for without a cap."""
+    The panel index ends each entry with the thread's contact and its search head, so a
+    walk in display order tests each thread without reading rows: "martin" (2,175 matches)
+    fills a page after 2,625 entries, in about a millisecond. The walk gives up after
+    ``search.WALK_CAP`` entries; then the matches are looked up."""
     newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
-    walked = (
-        page.add_columns(Conversation.last_message_at, Conversation.search_text)
-        .order_by(*newest_first)
-        .limit(search.WALK_CAP)
-        .subquery("walked")
-    )
     rows = await read(
-        select(walked.c.id)
-        .where(search.text_matches(walked.c.search_text, q))
-        .order_by(walked.c.last_message_at.desc(), walked.c.id.desc())
-        .limit(limit + 1)
+        search.walk(
+            page.add_columns(
+                Conversation.last_message_at, Conversation.contact_id, Conversation.search_head
+            ).order_by(*newest_first),
+            head="search_head",
+            contact_id="contact_id",
+            order_by=["-last_message_at", "-id"],
+            query=q,
+        ).limit(limit + 1)
     )
     if len(rows) > limit:
         return rows
-    few = await search.few_matches(conn, q, account_id=account_id, dialect="postgresql")
+    dialect = conn.dialect.name
+    few = await search.few_matches(conn, q, account_id=account_id, dialect=dialect)
     if few is not None:
+        # PostgreSQL, a few hundred matches at most: their threads, by id.
         page = page.where(Conversation.contact_id == any_(bindparam("few", few, type_=_IDS)))
+    elif dialect == "postgresql":
+        # Many matches, far apart: walk on, without a cap.
+        page = page.where(search.head_matches(Conversation.search_head, Conversation.contact_id, q))
     else:
-        page = page.where(search.text_matches(Conversation.search_text, q))
+        walk = await search.walk_in_order(conn, q, dialect=dialect)
+        page = page.where(search.in_matches(Conversation.contact_id, q, dialect=dialect, walk=walk))
     return await read(page.order_by(*newest_first).limit(limit + 1))
 
 

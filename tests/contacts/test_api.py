@@ -249,3 +249,34 @@ async def test_a_list_page_is_exactly_its_documented_shape(
         listed = next(item for item in page["items"] if item["id"] == c["id"])
         assert listed == {k: one[k] for k in ContactOut.model_fields}
         assert listed["phones"][0]["sms_opt_out"] is True
+
+
+@pytest.mark.parametrize("walk_cap", [4000, 1], ids=["walk-name-order", "look-up-matches"])
+async def test_a_contact_with_a_very_long_search_text_is_stored_and_found(
+    client: httpx.AsyncClient, tenant: Tenant, walk_cap: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Indexes keep only the first 400 characters of a contact's search text (an index
+    # entry must stay small): twenty long emails must still save, and match by the last.
+    monkeypatch.setattr("parlour.contacts.search.WALK_CAP", walk_cap)
+    emails = [{"address": f"{'x' * 60}{i:02d}@long-domain-{i}.example"} for i in range(19)]
+    emails.append({"address": "needle-at-the-end@example.com"})
+    long = await create(client, tenant, name="Long Text", emails=emails)
+    await create(client, tenant, name="Short Text")
+    resp = await client.get(
+        "/api/v1/contacts", params={"q": "needle-at-the"}, headers=tenant.admin_headers
+    )
+    assert [c["id"] for c in resp.json()["items"]] == [long["id"]]
+    panel_thread = await client.post(
+        f"/api/v1/contacts/{long['id']}/conversation", headers=tenant.admin_headers
+    )
+    assert panel_thread.status_code == 200
+    sent = await client.post(
+        f"/api/v1/conversations/{panel_thread.json()['id']}/messages",
+        json={"channel": "email", "subject": "Hi", "body": "hello"},
+        headers=tenant.admin_headers,
+    )
+    assert sent.status_code == 201, sent.text
+    panel = await client.get(
+        "/api/v1/conversations", params={"q": "needle-at-the"}, headers=tenant.admin_headers
+    )
+    assert [c["contact"]["id"] for c in panel.json()["items"]] == [long["id"]]
