@@ -287,3 +287,19 @@ async def wait_for(predicate: Any, *, within: float = 5.0) -> Any:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+# Each plan a search can take (see parlour.contacts.search): look a few matches up, walk
+# the display order, or look the matches up after a walk gave up.
+SEARCH_PLANS = {
+    "look-up-few": {"FEW": 500, "WALK_CAP": 4000},
+    "walk-in-order": {"FEW": 0, "WALK_CAP": 4000},
+    "look-up-after-walking": {"FEW": 0, "WALK_CAP": 1},
+}
+
+
+@pytest.fixture(params=list(SEARCH_PLANS))
+def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    for name, value in SEARCH_PLANS[request.param].items():
+        monkeypatch.setattr(f"parlour.contacts.search.{name}", value)
+    return str(request.param)

@@ -5,15 +5,18 @@ step by triggers, see the migration). PostgreSQL: a ``pg_trgm`` GIN index on the
 column, which serves ``LIKE '%needle%'``. Trigram indexes need three characters; shorter
 needles fall back to matching the start of a word.
 
-A page of results is sorted (by name, or by newest activity). When a few hundred contacts
-match, looking each one up and sorting them is quick. When thousands match ("ma" starts a
-word in 9,000 of 100,000 contacts), that costs 10 ms or more, while walking the index that
-is already in display order and testing each row finds a page after a few hundred rows.
-Both databases keep the first ``HEAD`` characters of the search text at the end of the
-display-order indexes' entries (migration 0006), so a walk reads the index alone; it looks
-at no more than ``WALK_CAP`` entries (``walk``). When that finds no full page, the matches
-are few or far apart and are looked up: SQLite counts them first to choose between looking
-them up and walking on (``walk_in_order``), PostgreSQL reads up to ``FEW`` (``few_matches``).
+A page of results is sorted (by name, or by newest activity), and the plan depends on how
+many contacts match:
+
+- **A few** (``few_matches``: up to ``FEW``, read from the index in a millisecond or less):
+  each is looked up and the few are sorted.
+- **More**: looking up and sorting thousands ("ma" starts a word in 9,000 of 100,000
+  contacts) costs 10 ms or more, while walking the index that is already in display order,
+  testing each entry, finds a page after a few hundred or thousand entries. The
+  display-order indexes end each entry with the first ``HEAD`` characters of the search
+  text (migration 0006), so the walk reads the index alone (``walk``).
+- A walk gives up after ``WALK_CAP`` entries: the matches are then far apart in this order
+  (every "Priya" sorts under P), and they are looked up and sorted after all.
 """
 
 from __future__ import annotations
@@ -39,42 +42,33 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold, search_needle
 
+# Up to this many matches, they are looked up by id. (Measured at 100,000 contacts on
+# SQLite: 1,188 matches took 1.7 ms looked up and sorted; 2,175 took 3.5 ms, and a walk
+# 0.9 ms. PostgreSQL's planner cannot tell: it guessed 10 matches for "alvarez", which
+# has 2,230, and 1,010 for "priya", which has 1,188.)
+FEW = 500
 
-def _like_escape(s: str) -> str:
-    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-# SQLite: from this many matches on, a page is found sooner by walking the display order.
-# (Measured at 100,000 contacts: 2,175 matches took 3.5 ms looked up and sorted, 1.1 ms
-# walked; 1,188 took 1.7 ms and 15 ms.)
-WALK_FROM = 2000
-
-
-async def walk_in_order(conn: AsyncConnection, query: str, *, dialect: str) -> bool:
-    """Whether so many contacts match ``query`` that a page should be found by walking an
-    index in display order, testing each row (pass ``walk`` below). SQLite only: on
-    PostgreSQL the panel chooses with ``few_matches``, and the contacts list with its
-    planner (see contacts.service.search_contacts)."""
-    fts = _fts_query(query) if dialect == "sqlite" else None
-    if fts is None:
-        return False
-    table, match = fts
-    count = await conn.scalar(
-        select(func.count())
-        .select_from(text(table))
-        .where(text(f"{table} MATCH :fts_q").bindparams(fts_q=match))
-    )
-    return int(count or 0) >= WALK_FROM
-
-
-# A walk in display order gives up after this many index entries (0.3-1 µs each), and the
-# matches are looked up instead. In the panel, "martin" (2,175 of 100,000 contacts) fills a
-# page after 2,625 entries and "jo" after 836; in the contacts list, sorted by name, "jo"
-# after 1,576, while "priya" would need 75,000: every Priya is at P.
+# A walk gives up after this many index entries (0.3-1 µs each). In the panel, "martin"
+# (2,175 matches) fills a page after 2,625 entries and "jo" after 836; in the contacts
+# list, by name, "jo" after 1,576, while "priya" would need 75,000.
 WALK_CAP = 4000
 
 # Characters of a contact's search text kept in its search head (migration 0006).
 HEAD = 400
+
+
+async def few_matches(conn: AsyncConnection, query: str, *, account_id: int) -> list[int] | None:
+    """The ids of the contacts matching ``query`` when there are at most ``FEW`` of them,
+    else None (then walk). SQLite's FTS index is shared by all accounts: its ids may
+    include other accounts' contacts, which the lookup leaves out."""
+    if conn.dialect.name == "sqlite":
+        ids_of = matching_ids(query, dialect="sqlite")
+    else:
+        ids_of = select(Contact.id).where(
+            Contact.account_id == account_id, text_matches(Contact.search_text, query)
+        )
+    ids = list((await conn.execute(ids_of.limit(FEW + 1))).scalars())
+    return ids if len(ids) <= FEW else None
 
 
 def walk(
@@ -110,49 +104,18 @@ def head_matches(
     )
 
 
-# PostgreSQL: up to this many matches, the panel looks their threads up by id once a walk
-# gave up; more are walked for without a cap.
-FEW = 500
-
-
-async def few_matches(
-    conn: AsyncConnection, query: str, *, account_id: int, dialect: str
-) -> list[int] | None:
-    """PostgreSQL: the ids of the contacts matching ``query`` when there are at most
-    ``FEW`` of them, else None (then walk the display order).
-
-    The planner cannot tell: it guessed 10 matches for "alvarez" (2,230 match) and 1,010
-    for "priya" (1,188). Reading at most FEW + 1 ids costs a millisecond or two; looked up
-    by id, a few matches take a millisecond more.
-    """
-    if dialect != "postgresql":
-        return None
-    rows = await conn.execute(
-        select(Contact.id)
-        .where(Contact.account_id == account_id, text_matches(Contact.search_text, query))
-        .limit(FEW + 1)
-    )
-    ids = list(rows.scalars())
-    return ids if len(ids) <= FEW else None
-
-
-def matches(query: str, *, dialect: str, walk: bool = False) -> ColumnElement[bool]:
+def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
     """A condition on ``Contact`` true for contacts matching ``query``."""
     if dialect == "sqlite":
-        return in_matches(Contact.id, query, dialect=dialect, walk=walk)
+        return in_matches(Contact.id, query, dialect=dialect)
     return text_matches(Contact.search_text, query)
 
 
 def in_matches(
-    contact_id: SQLCoreOperations[int], query: str, *, dialect: str, walk: bool = False
+    contact_id: SQLCoreOperations[int], query: str, *, dialect: str
 ) -> ColumnElement[bool]:
-    """``contact_id IN (the matches)``. With ``walk`` (SQLite), written so that the
-    database walks the index that gives the order and tests each row: SQLite cannot drive
-    the query from the matches once ``+ 0`` hides the column from its indexes."""
-    ids = matching_ids(query, dialect=dialect)
-    if walk and dialect == "sqlite":
-        return (contact_id + 0).in_(ids)
-    return contact_id.in_(ids)
+    """``contact_id IN (the matches)``, for conditions on other tables."""
+    return contact_id.in_(matching_ids(query, dialect=dialect))
 
 
 def text_matches(search_text: SQLCoreOperations[str], query: str) -> ColumnElement[bool]:
@@ -162,6 +125,10 @@ def text_matches(search_text: SQLCoreOperations[str], query: str) -> ColumnEleme
     if not _trigram_served(query):
         return _starts_a_word(search_text, fold(query.strip()))
     return search_text.like("%" + _like_escape(needle) + "%", escape="\\")
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _trigram_served(query: str) -> bool:

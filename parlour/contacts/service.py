@@ -554,15 +554,18 @@ async def search_contacts(
     async def read(ids: Select[tuple[int]]) -> list[Row[Any]]:
         return list(await conn.execute(stmt.where(Contact.id.in_(ids)).order_by(*by_name)))
 
-    if not (q and q.strip()):
+    few = await search.few_matches(conn, q, account_id=account_id) if q and q.strip() else None
+    if not (q and q.strip()) or few is not None:
+        if few is not None:
+            stmt = stmt.where(in_ids(Contact.id, "few", dialect=tx.dialect, value=few))
         rows = list(
             await conn.execute(
                 stmt.where(*after(Contact.name, Contact.id)).order_by(*by_name).limit(limit + 1)
             )
         )
     else:
-        # First the name index is walked, testing the search head it keeps, for at most
-        # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two.
+        # Many matches: the name index is walked, testing the search head it keeps, for at
+        # most search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two.
         rows = await read(
             search.walk(
                 select(Contact.id, Contact.name, Contact.search_head)
@@ -593,12 +596,10 @@ async def search_contacts(
                 .limit(limit + 1)
             )
         elif len(rows) <= limit:
-            walk = await search.walk_in_order(conn, q, dialect=tx.dialect)
             rows = list(
                 await conn.execute(
                     stmt.where(
-                        search.matches(q, dialect=tx.dialect, walk=walk),
-                        *after(Contact.name, Contact.id),
+                        search.matches(q, dialect=tx.dialect), *after(Contact.name, Contact.id)
                     )
                     .order_by(*by_name)
                     .limit(limit + 1)

@@ -11,11 +11,9 @@ from typing import Any
 
 import nh3
 from sqlalchemy import (
-    BigInteger,
     Row,
     Select,
     and_,
-    any_,
     bindparam,
     exists,
     func,
@@ -24,7 +22,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -313,11 +310,16 @@ async def _search_panel(
 ) -> list[Row[Any]]:
     """A page of panel search (the plans and their measurements: contacts/search.py).
 
-    The panel index ends each entry with the thread's contact and its search head, so a
-    walk in display order tests each thread without reading rows: "martin" (2,175 matches)
-    fills a page after 2,625 entries, in about a millisecond. The walk gives up after
-    ``search.WALK_CAP`` entries; then the matches are looked up."""
+    Up to ``search.FEW`` matching contacts have their threads looked up by id. More are
+    found by walking the panel index in display order: its entries end with the thread's
+    contact and search head, so the walk reads no rows ("martin", 2,175 matches, fills a
+    page after 2,625 entries, in about a millisecond)."""
+    dialect = conn.dialect.name
     newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
+    few = await search.few_matches(conn, q, account_id=account_id)
+    if few is not None:
+        page = page.where(in_ids(Conversation.contact_id, "few", dialect=dialect, value=few))
+        return await read(page.order_by(*newest_first).limit(limit + 1))
     rows = await read(
         search.walk(
             page.add_columns(
@@ -331,17 +333,8 @@ async def _search_panel(
     )
     if len(rows) > limit:
         return rows
-    dialect = conn.dialect.name
-    few = await search.few_matches(conn, q, account_id=account_id, dialect=dialect)
-    if few is not None:
-        # PostgreSQL, a few hundred matches at most: their threads, by id.
-        page = page.where(Conversation.contact_id == any_(bindparam("few", few, type_=_IDS)))
-    elif dialect == "postgresql":
-        # Many matches, far apart: walk on, without a cap.
-        page = page.where(search.head_matches(Conversation.search_head, Conversation.contact_id, q))
-    else:
-        walk = await search.walk_in_order(conn, q, dialect=dialect)
-        page = page.where(search.in_matches(Conversation.contact_id, q, dialect=dialect, walk=walk))
+    # The walk gave up (or the view ended): the matches are far apart in this view.
+    page = page.where(search.in_matches(Conversation.contact_id, q, dialect=dialect))
     return await read(page.order_by(*newest_first).limit(limit + 1))
 
 
@@ -943,8 +936,6 @@ async def receive_inbound(
     )
     return message
 
-
-_IDS = ARRAY(BigInteger)
 
 # The columns receive_inbound writes for a message.
 _INBOUND_FIELDS = (

@@ -37,9 +37,15 @@ class IdList(TypeDecorator[Sequence[int]]):
         return json.dumps(list(value))
 
 
-def in_ids(column: SQLCoreOperations[Any], name: str, *, dialect: str) -> ColumnElement[bool]:
-    """``column IN`` the ids given at execution as the parameter ``name``."""
-    ids = bindparam(name, type_=IdList())
+def in_ids(
+    column: SQLCoreOperations[Any],
+    name: str,
+    *,
+    dialect: str,
+    value: Sequence[int] | None = None,
+) -> ColumnElement[bool]:
+    """``column IN`` the ids given as the parameter ``name``: at execution, or as ``value``."""
+    ids = bindparam(name, value, type_=IdList())
     if dialect == "postgresql":
         return column == any_(ids)
     return column.in_(select(func.json_each(ids).table_valued("value").c.value))

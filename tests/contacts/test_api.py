@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.conftest import Tenant
 
@@ -89,14 +88,10 @@ async def test_search_ignores_case_and_accents_and_matches_phone_digits(
     assert await names("nobody-like-this") == []
 
 
-@pytest.mark.parametrize("walk_from", [2000, 1], ids=["look-up-matches", "walk-name-order"])
 async def test_search_results_page_by_name_with_a_cursor(
-    client: httpx.AsyncClient, tenant: Tenant, walk_from: int, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, tenant: Tenant, search_plan: str
 ) -> None:
-    # Both plans give one order: on SQLite, see parlour.contacts.search.walk_in_order; on
-    # PostgreSQL, a walk that gives up at once falls back to sorting the matches.
-    monkeypatch.setattr("parlour.contacts.search.WALK_FROM", walk_from)
-    monkeypatch.setattr("parlour.contacts.search.WALK_CAP", 4000 if walk_from == 1 else 1)
+    # Every plan (see parlour.contacts.search) gives one order.
     for name in ["Quill Evans", "Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam"]:
         await create(client, tenant, name=name)
     await create(client, tenant, name="Nobody Else")
@@ -251,32 +246,43 @@ async def test_a_list_page_is_exactly_its_documented_shape(
         assert listed["phones"][0]["sms_opt_out"] is True
 
 
-@pytest.mark.parametrize("walk_cap", [4000, 1], ids=["walk-name-order", "look-up-matches"])
 async def test_a_contact_with_a_very_long_search_text_is_stored_and_found(
-    client: httpx.AsyncClient, tenant: Tenant, walk_cap: int, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, tenant: Tenant, search_plan: str
 ) -> None:
     # Indexes keep only the first 400 characters of a contact's search text (an index
-    # entry must stay small): twenty long emails must still save, and match by the last.
-    monkeypatch.setattr("parlour.contacts.search.WALK_CAP", walk_cap)
+    # entry must stay small): twenty long emails must still save, and match by the last,
+    # in order, in pages of one (a walk that missed it would give another first).
     emails = [{"address": f"{'x' * 60}{i:02d}@long-domain-{i}.example"} for i in range(19)]
     emails.append({"address": "needle-at-the-end@example.com"})
-    long = await create(client, tenant, name="Long Text", emails=emails)
-    await create(client, tenant, name="Short Text")
-    resp = await client.get(
-        "/api/v1/contacts", params={"q": "needle-at-the"}, headers=tenant.admin_headers
-    )
-    assert [c["id"] for c in resp.json()["items"]] == [long["id"]]
-    panel_thread = await client.post(
-        f"/api/v1/contacts/{long['id']}/conversation", headers=tenant.admin_headers
-    )
-    assert panel_thread.status_code == 200
-    sent = await client.post(
-        f"/api/v1/conversations/{panel_thread.json()['id']}/messages",
-        json={"channel": "email", "subject": "Hi", "body": "hello"},
-        headers=tenant.admin_headers,
-    )
-    assert sent.status_code == 201, sent.text
-    panel = await client.get(
-        "/api/v1/conversations", params={"q": "needle-at-the"}, headers=tenant.admin_headers
-    )
-    assert [c["contact"]["id"] for c in panel.json()["items"]] == [long["id"]]
+    long = await create(client, tenant, name="Aa Long", emails=emails)
+    short = [
+        await create(client, tenant, name=name, emails=[{"address": f"needle-{name}@x.example"}])
+        for name in ("Bb", "Cc")
+    ]
+    await create(client, tenant, name="Other")
+    expected = [long["id"], short[0]["id"], short[1]["id"]]
+
+    async def pages(url: str, key: Any) -> list[int]:
+        seen: list[int] = []
+        cursor = None
+        while True:
+            params = {"q": "needle", "limit": "1", **({"cursor": cursor} if cursor else {})}
+            resp = await client.get(url, params=params, headers=tenant.admin_headers)
+            assert resp.status_code == 200, resp.text
+            seen += [key(item) for item in resp.json()["items"]]
+            cursor = resp.json()["next_cursor"]
+            if cursor is None:
+                return seen
+
+    assert await pages("/api/v1/contacts", lambda c: c["id"]) == expected
+    for contact_id in reversed(expected):  # the long one's thread is the newest
+        thread = await client.post(
+            f"/api/v1/contacts/{contact_id}/conversation", headers=tenant.admin_headers
+        )
+        sent = await client.post(
+            f"/api/v1/conversations/{thread.json()['id']}/messages",
+            json={"channel": "email", "subject": "Hi", "body": "hello"},
+            headers=tenant.admin_headers,
+        )
+        assert sent.status_code == 201, sent.text
+    assert await pages("/api/v1/conversations", lambda c: c["contact"]["id"]) == expected

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from parlour.channels.registry import Providers
 from parlour.channels.sms.console import ConsoleSms
@@ -178,23 +177,6 @@ async def test_panel_lists_only_contacts_in_a_conversation_newest_first_with_cur
         "/api/v1/conversations", params={"q": "p3"}, headers=tenant.admin_headers
     )
     assert [c["contact"]["name"] for c in searched.json()["items"]] == ["P3"]
-
-
-# Each plan a panel search can take (see parlour.contacts.search): SQLite looks the
-# matches up or walks the panel in order (WALK_FROM); PostgreSQL walks at most WALK_CAP
-# entries, then looks up to FEW matches up by id, or walks on.
-SEARCH_PLANS = {
-    "look-up-matches": {"WALK_FROM": 2000, "WALK_CAP": 1, "FEW": 500},
-    "walk-panel-order": {"WALK_FROM": 1, "WALK_CAP": 4000, "FEW": 500},
-    "walk-on-after-giving-up": {"WALK_FROM": 1, "WALK_CAP": 1, "FEW": 0},
-}
-
-
-@pytest.fixture(params=list(SEARCH_PLANS))
-def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    for name, value in SEARCH_PLANS[request.param].items():
-        monkeypatch.setattr(f"parlour.contacts.search.{name}", value)
-    return str(request.param)
 
 
 async def test_panel_search_follows_a_renamed_or_merged_contact(
