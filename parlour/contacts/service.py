@@ -573,7 +573,6 @@ async def search_contacts(
                 .order_by(*by_name),
                 head="search_head",
                 contact_id="id",
-                order_by=["name", "id"],
                 query=q,
             ).limit(limit + 1)
         )
