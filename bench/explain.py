@@ -145,6 +145,7 @@ async def main(args: argparse.Namespace) -> None:
             ("panel search 'priya' (first name)", lambda tx: panel(tx, q="priya")),
             ("contacts search 'martin'", lambda tx: contacts(tx, "martin")),
             ("contacts search 'priya' (first name)", lambda tx: contacts(tx, "priya")),
+            ("contacts search 'william' (first name)", lambda tx: contacts(tx, "william")),
             ("contacts search '53744'", lambda tx: contacts(tx, "53744")),
             ("contacts search 'jo' (2 letters)", lambda tx: contacts(tx, "jo")),
             (f"thread {thread_id}, newest 200", thread),

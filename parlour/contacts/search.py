@@ -48,33 +48,38 @@ from parlour.contacts.normalize import fold, search_needle
 # 0.9 ms. PostgreSQL's planner cannot tell: it guessed 10 matches for "alvarez", which
 # has 2,230, and 1,010 for "priya", which has 1,188.)
 FEW = 500
+# The same for one or two letters, which no trigram serves: PostgreSQL reads contacts one
+# by one to find them (4 ms for 501 "jo"), and such a word start is rarely rare.
+FEW_SHORT = 100
 
 # The contacts list's walk gives up after this many index entries (0.3-1.5 µs each). By
 # name, "jo" fills a page after 1,576 entries and "martin" after 2,283, while "priya" would
 # need 75,000.
-WALK_CAP = 4000
+WALK_CAP = 2500
 
 # Characters of a contact's search text kept in its search head (migration 0006).
 HEAD = 400
 
 
 async def few_matches(conn: AsyncConnection, query: str, *, account_id: int) -> list[int] | None:
-    """The ids of the contacts matching ``query`` when there are at most ``FEW`` of them,
-    else None (then walk). SQLite's FTS index is shared by all accounts: its ids may
-    include other accounts' contacts, which the lookup leaves out."""
+    """The ids of the contacts matching ``query`` when there are at most ``FEW`` of them
+    (``FEW_SHORT`` for one or two letters), else None (then walk). SQLite's FTS index is
+    shared by all accounts: its ids may include other accounts' contacts, which the lookup
+    leaves out."""
     if conn.dialect.name == "sqlite":
         ids_of = matching_ids(query, dialect="sqlite")
     else:
         ids_of = select(Contact.id).where(
             Contact.account_id == account_id, text_matches(Contact.search_text, query)
         )
-    # One row holding up to FEW + 1 ids: reading 501 rows one by one cost 2 ms of CPU.
-    found = ids_of.limit(FEW + 1).subquery()
+    few = FEW if _trigram_served(query) else FEW_SHORT
+    # One row holding up to few + 1 ids: reading 501 rows one by one cost 2 ms of CPU.
+    found = ids_of.limit(few + 1).subquery()
     if conn.dialect.name == "sqlite":
         ids = json.loads(await conn.scalar(select(func.json_group_array(found.c[0]))) or "[]")
     else:
         ids = await conn.scalar(select(func.array_agg(found.c[0]))) or []
-    return list(ids) if len(ids) <= FEW else None
+    return list(ids) if len(ids) <= few else None
 
 
 def walk(ordered: Select[Any], *, head: str, contact_id: str, query: str) -> Select[tuple[int]]:
