@@ -143,6 +143,7 @@ async def main(args: argparse.Namespace) -> None:
             ("panel search '53744' (phone digits)", lambda tx: panel(tx, q="53744")),
             ("panel search 'jo' (2 letters)", lambda tx: panel(tx, q="jo")),
             ("panel search 'priya' (first name)", lambda tx: panel(tx, q="priya")),
+            ("panel search 'okafor' (a few)", lambda tx: panel(tx, q="okafor")),
             ("contacts search 'martin'", lambda tx: contacts(tx, "martin")),
             ("contacts search 'priya' (first name)", lambda tx: contacts(tx, "priya")),
             ("contacts search 'william' (first name)", lambda tx: contacts(tx, "william")),

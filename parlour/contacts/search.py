@@ -23,6 +23,7 @@ many contacts match:
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import (
@@ -63,23 +64,66 @@ HEAD = 400
 
 async def few_matches(conn: AsyncConnection, query: str, *, account_id: int) -> list[int] | None:
     """The ids of the contacts matching ``query`` when there are at most ``FEW`` of them
-    (``FEW_SHORT`` for one or two letters), else None (then walk). SQLite's FTS index is
-    shared by all accounts: its ids may include other accounts' contacts, which the lookup
-    leaves out."""
-    if conn.dialect.name == "sqlite":
-        ids_of = matching_ids(query, dialect="sqlite")
-    else:
-        ids_of = select(Contact.id).where(
-            Contact.account_id == account_id, text_matches(Contact.search_text, query)
-        )
-    few = FEW if _trigram_served(query) else FEW_SHORT
-    # One row holding up to few + 1 ids: reading 501 rows one by one cost 2 ms of CPU.
-    found = ids_of.limit(few + 1).subquery()
-    if conn.dialect.name == "sqlite":
+    (``FEW_SHORT`` for one or two letters), else None (then walk)."""
+    return (await probe(conn, query, account_id=account_id)).few
+
+
+@dataclass
+class Probe:
+    """Up to ``limit`` + 1 of the contacts matching a query, in no particular order."""
+
+    limit: int
+    ids: list[int]
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def few(self) -> list[int] | None:
+        """All the matches' ids, when there are at most ``limit``."""
+        return self.ids if len(self.ids) <= self.limit else None
+
+    def lead_by_name(self, query: str) -> bool:
+        """Whether most matches have a name starting with ``query`` ("william"), so that
+        they sort together by name and a walk in name order from elsewhere finds none."""
+        start = fold(query.strip())
+        leading = sum(fold(name).startswith(start) for name in self.names)
+        return leading * 2 > len(self.names)
+
+
+async def probe(
+    conn: AsyncConnection, query: str, *, account_id: int, with_names: bool = False
+) -> Probe:
+    """Up to ``FEW`` + 1 (``FEW_SHORT`` + 1 for one or two letters) of the contacts matching
+    ``query``, read as one row: reading 501 rows one by one cost 2 ms of CPU. SQLite's FTS
+    index is shared by all accounts: its ids may include other accounts' contacts, which
+    the lookup leaves out."""
+    limit = FEW if _trigram_served(query) else FEW_SHORT
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite and not with_names:
+        found = matching_ids(query, dialect="sqlite").limit(limit + 1).subquery()
         ids = json.loads(await conn.scalar(select(func.json_group_array(found.c[0]))) or "[]")
-    else:
-        ids = await conn.scalar(select(func.array_agg(found.c[0]))) or []
-    return list(ids) if len(ids) <= few else None
+        return Probe(limit=limit, ids=ids)
+    condition = (
+        in_matches(Contact.id, query, dialect="sqlite")
+        if sqlite
+        else text_matches(Contact.search_text, query)
+    )
+    found = (
+        select(Contact.id, Contact.name)
+        .where(Contact.account_id == account_id, condition)
+        .limit(limit + 1)
+        .subquery()
+    )
+    if sqlite:
+        row = (
+            await conn.execute(
+                select(func.json_group_array(found.c.id), func.json_group_array(found.c.name))
+            )
+        ).one()
+        return Probe(limit=limit, ids=json.loads(row[0]), names=json.loads(row[1]))
+    row = (
+        await conn.execute(select(func.array_agg(found.c.id), func.array_agg(found.c.name)))
+    ).one()
+    return Probe(limit=limit, ids=list(row[0] or []), names=list(row[1] or []))
 
 
 def walk(ordered: Select[Any], *, head: str, contact_id: str, query: str) -> Select[tuple[int]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -550,65 +550,85 @@ async def search_contacts(
 
     conn = await tx.session.connection()
     stmt = select(*_LIST_COLUMNS).where(Contact.account_id == account_id)
-
-    async def read(ids: Select[tuple[int]]) -> list[Row[Any]]:
-        return list(await conn.execute(stmt.where(Contact.id.in_(ids)).order_by(*by_name)))
-
-    few = await search.few_matches(conn, q, account_id=account_id) if q and q.strip() else None
-    if not (q and q.strip()) or few is not None:
-        if few is not None:
-            stmt = stmt.where(in_ids(Contact.id, "few", dialect=tx.dialect, value=few))
+    if q and q.strip():
+        rows = await _search_by_name(conn, stmt, q, account_id=account_id, after=after, limit=limit)
+    else:
         rows = list(
             await conn.execute(
                 stmt.where(*after(Contact.name, Contact.id)).order_by(*by_name).limit(limit + 1)
             )
         )
-    else:
-        # Many matches: the name index is walked, testing the search head it keeps, for at
-        # most search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two.
-        rows = await read(
-            search.walk(
-                select(Contact.id, Contact.name, Contact.search_head)
-                .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
-                .order_by(*by_name),
-                head="search_head",
-                contact_id="id",
-                query=q,
-            ).limit(limit + 1)
-        )
-        if len(rows) <= limit and tx.dialect == "postgresql":
-            # Matches far apart in name order ("priya": all at P). PostgreSQL guesses how
-            # many contacts a LIKE matches, and walked the name index from A to P, 60,000
-            # rows, instead of asking the trigram index for the 1,200 matches (115 ms
-            # against 5). Materialising the matches makes it ask the index, then sort
-            # only those.
-            matched = (
-                select(Contact.id, Contact.name)
-                .where(Contact.account_id == account_id, search.matches(q, dialect=tx.dialect))
-                .cte("matched")
-                .prefix_with("MATERIALIZED")
-            )
-            rows = await read(
-                select(matched.c.id)
-                .where(*after(matched.c.name, matched.c.id))
-                .order_by(matched.c.name, matched.c.id)
-                .limit(limit + 1)
-            )
-        elif len(rows) <= limit:
-            rows = list(
-                await conn.execute(
-                    stmt.where(
-                        search.matches(q, dialect=tx.dialect), *after(Contact.name, Contact.id)
-                    )
-                    .order_by(*by_name)
-                    .limit(limit + 1)
-                )
-            )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].name, rows[-1].id)
     return await _shape(conn, rows), next_cursor
+
+
+async def _search_by_name(
+    conn: AsyncConnection,
+    stmt: Select[Any],
+    q: str,
+    *,
+    account_id: int,
+    after: Callable[[Any, Any], list[ColumnElement[bool]]],
+    limit: int,
+) -> list[Row[Any]]:
+    """Up to ``limit`` + 1 rows of ``stmt`` (contacts of the account) matching ``q``, by
+    name, after the cursor's (the plans and their measurements: contacts/search.py)."""
+    by_name = (Contact.name, Contact.id)
+
+    async def read(condition: ColumnElement[bool]) -> list[Row[Any]]:
+        return list(
+            await conn.execute(
+                stmt.where(condition, *after(Contact.name, Contact.id))
+                .order_by(*by_name)
+                .limit(limit + 1)
+            )
+        )
+
+    dialect = conn.dialect.name
+    probe = await search.probe(conn, q, account_id=account_id, with_names=True)
+    if probe.few is not None:
+        return await read(in_ids(Contact.id, "few", dialect=dialect, value=probe.few))
+    # Many matches: the name index is walked, testing the search head it keeps, for at most
+    # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
+    # when most matches have a name starting with the query ("william"): they all sort
+    # under W, beyond any walk from A.
+    if not probe.lead_by_name(q):
+        rows = await read(
+            Contact.id.in_(
+                search.walk(
+                    select(Contact.id, Contact.name, Contact.search_head)
+                    .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
+                    .order_by(*by_name),
+                    head="search_head",
+                    contact_id="id",
+                    query=q,
+                ).limit(limit + 1)
+            )
+        )
+        if len(rows) > limit:
+            return rows
+    if dialect != "postgresql":
+        return await read(search.matches(q, dialect=dialect))
+    # PostgreSQL guesses how many contacts a LIKE matches, and walked the name index from A
+    # to P, 60,000 rows, instead of asking the trigram index for the 1,200 "priya" (115 ms
+    # against 5). Materialising the matches makes it ask the index, then sort only those.
+    matched = (
+        select(Contact.id, Contact.name)
+        .where(Contact.account_id == account_id, search.matches(q, dialect=dialect))
+        .cte("matched")
+        .prefix_with("MATERIALIZED")
+    )
+    return await read(
+        Contact.id.in_(
+            select(matched.c.id)
+            .where(*after(matched.c.name, matched.c.id))
+            .order_by(matched.c.name, matched.c.id)
+            .limit(limit + 1)
+        )
+    )
 
 
 # A page of contacts is read as rows: 50 contacts with their phones, emails and tags as
