@@ -593,8 +593,8 @@ async def _search_by_name(
         return await read(in_ids(Contact.id, "few", dialect=dialect, value=probe.few))
     # Many matches: the name index is walked, testing the search head it keeps, for at most
     # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
-    # when most matches have a name starting with the query ("william"): they all sort
-    # under W, beyond any walk from A.
+    # when nearly all matches have a name starting with the query ("priya"): they all sort
+    # under P, beyond any walk from A.
     if not probe.lead_by_name(q):
         rows = await read(
             Contact.id.in_(
