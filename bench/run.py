@@ -208,7 +208,7 @@ def measure(
     samples: int,
     warmup: int,
     proc: psutil.Process | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """Sequential GETs over ``urls`` (round robin): latency in ms of each, after a warm-up.
 
     With ``proc`` (the server), also its CPU time per request: unlike latency, it hardly
@@ -219,14 +219,22 @@ def measure(
         client.get(next(it)).raise_for_status()
     it = cycle(urls)
     out: list[float] = []
+    per_url: dict[str, list[float]] = {}
     cpu0 = cpu_seconds(proc)
     for _ in range(samples):
         url = next(it)
         t0 = time.perf_counter()
         resp = client.get(url)
-        out.append((time.perf_counter() - t0) * 1000)
+        ms = (time.perf_counter() - t0) * 1000
+        out.append(ms)
+        per_url.setdefault(url, []).append(ms)
         resp.raise_for_status()
-    result = summary(out)
+    result: dict[str, Any] = summary(out)
+    if len(per_url) > 1:
+        # Which of the row's requests make its tail (e.g. which search needle).
+        result["by_url"] = {
+            url: {"p50": statistics.median(ms), "max": max(ms)} for url, ms in per_url.items()
+        }
     if proc is not None:
         result["server_cpu_ms"] = (cpu_seconds(proc) - cpu0) * 1000 / samples
     return result
