@@ -147,6 +147,7 @@ async def main(args: argparse.Namespace) -> None:
             ("contacts search 'martin'", lambda tx: contacts(tx, "martin")),
             ("contacts search 'priya' (first name)", lambda tx: contacts(tx, "priya")),
             ("contacts search 'william' (first name)", lambda tx: contacts(tx, "william")),
+            ("contacts search 'fernandez'", lambda tx: contacts(tx, "fernandez")),
             ("contacts search '53744'", lambda tx: contacts(tx, "53744")),
             ("contacts search 'jo' (2 letters)", lambda tx: contacts(tx, "jo")),
             (f"thread {thread_id}, newest 200", thread),

@@ -43,6 +43,7 @@ from sqlalchemy.sql.elements import SQLCoreOperations
 
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold, search_needle
+from parlour.db.ids import in_ids
 
 # Up to this many matches, they are looked up by id. (Measured at 100,000 contacts on
 # SQLite: 1,188 matches took 1.7 ms looked up and sorted; 2,175 took 3.5 ms, and a walk
@@ -99,29 +100,24 @@ async def probe(
     index is shared by all accounts: its ids may include other accounts' contacts, which
     the lookup leaves out."""
     limit = FEW if _trigram_served(query) else FEW_SHORT
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite and not with_names:
+    if conn.dialect.name == "sqlite":
         found = matching_ids(query, dialect="sqlite").limit(limit + 1).subquery()
         ids = json.loads(await conn.scalar(select(func.json_group_array(found.c[0]))) or "[]")
-        return Probe(limit=limit, ids=ids)
-    condition = (
-        in_matches(Contact.id, query, dialect="sqlite")
-        if sqlite
-        else text_matches(Contact.search_text, query)
-    )
+        if len(ids) <= limit or not with_names:
+            return Probe(limit=limit, ids=ids)
+        names = await conn.scalar(
+            select(func.json_group_array(Contact.name)).where(
+                Contact.account_id == account_id,
+                in_ids(Contact.id, "sampled", dialect="sqlite", value=ids),
+            )
+        )
+        return Probe(limit=limit, ids=ids, names=json.loads(names or "[]"))
     found = (
         select(Contact.id, Contact.name)
-        .where(Contact.account_id == account_id, condition)
+        .where(Contact.account_id == account_id, text_matches(Contact.search_text, query))
         .limit(limit + 1)
         .subquery()
     )
-    if sqlite:
-        row = (
-            await conn.execute(
-                select(func.json_group_array(found.c.id), func.json_group_array(found.c.name))
-            )
-        ).one()
-        return Probe(limit=limit, ids=json.loads(row[0]), names=json.loads(row[1]))
     row = (
         await conn.execute(select(func.array_agg(found.c.id), func.array_agg(found.c.name)))
     ).one()
