@@ -167,7 +167,7 @@ async def test_seed_fills_an_account_whose_panel_threads_and_search_are_right(
         rows, _ = await contacts_service.search_contacts(
             tx, account_id=data["account"].id, q=fragment, cursor=None, limit=200
         )
-        return [c.id for c in rows]
+        return [c["id"] for c in rows]
 
     assert accented.id in await run_tx(runtime, find)
 
