@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, bindparam, delete, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -645,41 +656,46 @@ _LIST_COLUMNS = (
 
 
 @functools.cache
-def _endpoints_of(dialect: str) -> tuple[Select[Any], Select[Any], Select[Any]]:
-    """The phones, emails and tags of a page of contacts (the parameter ``ids``), each
-    row's contact id first, then its PhoneOut or EmailOut fields."""
+def _endpoints_of(dialect: str) -> Select[Any]:
+    """The phones, emails and tags of a page of contacts (the parameter ``ids``) in one
+    statement (three cost two more round trips a page): each row is its kind ("p", "e" or
+    "t"), its contact's id, then the PhoneOut fields, the EmailOut fields or the tag, padded
+    with NULLs to the phones' columns. Phones and emails come in id order, tags by name."""
+    phone, email, tag = ContactPhone.__table__, ContactEmail.__table__, ContactTag.__table__
 
-    def of(table: Any, fields: Iterable[str], order: Any) -> Select[Any]:
-        return (
-            select(table.c.contact_id, *(table.c[name] for name in fields))
-            .where(in_ids(table.c.contact_id, "ids", dialect=dialect))
-            .order_by(order)
+    def of(table: Any, kind: str, columns: list[Any]) -> Select[Any]:
+        return select(literal(kind).label("kind"), table.c.contact_id, *columns).where(
+            in_ids(table.c.contact_id, "ids", dialect=dialect)
         )
 
-    return (
-        of(ContactPhone.__table__, PhoneOut.model_fields, ContactPhone.id),
-        of(ContactEmail.__table__, EmailOut.model_fields, ContactEmail.id),
-        of(ContactTag.__table__, ["tag"], ContactTag.tag),
-    )
+    phones = [phone.c[name] for name in PhoneOut.model_fields]
+    nulls = [null().cast(c.type).label(f"_{i}") for i, c in enumerate(phones)]
+    union = union_all(
+        of(phone, "p", phones),
+        of(email, "e", [email.c[name] for name in EmailOut.model_fields] + nulls[4:]),
+        of(tag, "t", [nulls[0], tag.c.tag, *nulls[2:]]),
+    ).subquery("endpoints")
+    # Tags have no id: they sort by their text, in the second column.
+    return select(union).order_by(union.c.kind, union.c.id, union.c.e164)
 
 
 async def _shape(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
     """ContactOut-shaped dicts for a page of ``_LIST_COLUMNS`` rows."""
     if not rows:
         return []
-    phones_of, emails_of, tags_of = _endpoints_of(conn.dialect.name)
-    ids = {"ids": [r.id for r in rows]}
+    phone_fields, email_fields = tuple(PhoneOut.model_fields), tuple(EmailOut.model_fields)
     phones: dict[int, list[dict[str, Any]]] = {}
     emails: dict[int, list[dict[str, Any]]] = {}
-    for found, statement, names in (
-        (phones, phones_of, tuple(PhoneOut.model_fields)),
-        (emails, emails_of, tuple(EmailOut.model_fields)),
-    ):
-        for contact_id, *values in (await conn.execute(statement, ids)).tuples():
-            found.setdefault(contact_id, []).append(dict(zip(names, values, strict=True)))
     tags: dict[int, list[str]] = {}
-    for contact_id, tag in (await conn.execute(tags_of, ids)).tuples():
-        tags.setdefault(contact_id, []).append(tag)
+    found = await conn.execute(_endpoints_of(conn.dialect.name), {"ids": [r.id for r in rows]})
+    for kind, contact_id, *values in found.tuples():
+        if kind == "p":
+            phones.setdefault(contact_id, []).append(dict(zip(phone_fields, values, strict=True)))
+        elif kind == "e":
+            fields = zip(email_fields, values[: len(email_fields)], strict=True)
+            emails.setdefault(contact_id, []).append(dict(fields))
+        else:
+            tags.setdefault(contact_id, []).append(values[1])
     return [
         contact_item(
             r,
