@@ -8,8 +8,8 @@ needles fall back to matching the start of a word.
 A page of results is sorted (by name, or by newest activity), and the plan depends on how
 many contacts match:
 
-- **A few** (``few_matches``: up to ``FEW``, read from the index in a millisecond or less):
-  each is looked up and the few are sorted.
+- **A few** (``probe``: up to ``FEW``, or ``FEW_SHORT`` for one or two letters, read from
+  the index in a millisecond or two): each is looked up and the few are sorted.
 - **More**: looking up and sorting thousands ("ma" starts a word in 9,000 of 100,000
   contacts) costs 10 ms or more, while walking the index that is already in display order,
   testing each entry, finds a page after a few hundred or thousand entries. The
@@ -18,6 +18,10 @@ many contacts match:
 - The contacts list, sorted by name, walks at most ``WALK_CAP`` entries (``walk``): matches
   can be far apart in name order (every "Priya" sorts under P), and are then looked up and
   sorted after all. The panel, newest first, needs no cap.
+
+The walk tests a word start as PostgreSQL does, after a space; SQLite's word index also
+starts words after "." or "@" in an email, so on SQLite "st" finds "bob.stone@..." when
+the matches are few and looked up, but not when they are many and walked for.
 """
 
 from __future__ import annotations
