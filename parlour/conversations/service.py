@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from typing import Any
 
 import nh3
 from sqlalchemy import (
+    ColumnElement,
     Row,
     Select,
     and_,
@@ -126,40 +126,36 @@ async def conversation_out(tx: Tx, conv: Conversation, *, user_id: int | None) -
     contact = await contacts_service.get_contact(
         tx, account_id=conv.account_id, contact_id=conv.contact_id
     )
-    unread = (await unread_counts(tx, [conv.id], user_id=user_id)).get(conv.id, 0) if user_id else 0
+    unread = await unread_count(tx, conv.id, user_id=user_id) if user_id else 0
     return ConversationOut.from_model(conv, contact, unread=unread)
 
 
-async def unread_counts(tx: Tx, conversation_ids: list[int], *, user_id: int) -> dict[int, int]:
-    if not conversation_ids:
-        return {}
-    rows = await (await tx.session.connection()).execute(
-        _unread_statement(tx.dialect), {"ids": conversation_ids, "user_id": user_id}
+async def unread_count(tx: Tx, conversation_id: int, *, user_id: int) -> int:
+    n = await tx.session.scalar(
+        select(_UNREAD)
+        .select_from(Conversation)
+        .outerjoin(ReadMarker, _read_marker_of(user_id))
+        .where(Conversation.id == conversation_id)
     )
-    return {cid: int(n) for cid, n in rows.all()}
+    return int(n or 0)
 
 
-@functools.cache
-def _unread_statement(dialect: str) -> Select[tuple[int, int]]:
-    """Built once: the panel asks for every page."""
-    return (
-        select(Message.conversation_id, func.count(Message.id))
-        .outerjoin(
-            ReadMarker,
-            and_(
-                ReadMarker.conversation_id == Message.conversation_id,
-                ReadMarker.user_id == bindparam("user_id"),
-                # Without this PostgreSQL hashes every marker of the user (a seq scan).
-                in_ids(ReadMarker.conversation_id, "ids", dialect=dialect),
-            ),
-        )
-        .where(
-            in_ids(Message.conversation_id, "ids", dialect=dialect),
-            Message.direction == "in",
-            or_(ReadMarker.last_read_at.is_(None), Message.created_at > ReadMarker.last_read_at),
-        )
-        .group_by(Message.conversation_id)
+# A thread's unread count for a user: its inbound messages after the user's read marker,
+# if any. Correlated to ``conversations`` and to ``read_markers`` outer-joined on
+# ``_read_marker_of``: the panel reads it with each page's rows.
+_UNREAD = (
+    select(func.count(Message.id))
+    .where(
+        Message.conversation_id == Conversation.id,
+        Message.direction == "in",
+        or_(ReadMarker.last_read_at.is_(None), Message.created_at > ReadMarker.last_read_at),
     )
+    .scalar_subquery()
+)
+
+
+def _read_marker_of(user_id: int) -> ColumnElement[bool]:
+    return and_(ReadMarker.conversation_id == Conversation.id, ReadMarker.user_id == user_id)
 
 
 async def message_out(tx: Tx, message: Message) -> MessageOut:
@@ -258,18 +254,6 @@ async def list_panel(
         )
     conn = await tx.session.connection()
 
-    # Each thread's unread count is read in the same statement: inbound messages after the
-    # user's read marker, if any (a statement of its own cost a round trip a page).
-    unread = (
-        select(func.count(Message.id))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.direction == "in",
-            or_(ReadMarker.last_read_at.is_(None), Message.created_at > ReadMarker.last_read_at),
-        )
-        .scalar_subquery()
-    )
-
     async def read(ids: Select[tuple[int]]) -> list[Row[Any]]:
         # Rows, not ORM objects: the panel reads a dozen columns of 50 threads.
         stmt = (
@@ -278,13 +262,11 @@ async def list_panel(
                 Contact.name.label("contact_name"),
                 Contact.avatar_blob_id.label("contact_avatar"),
                 label.label("contact_label"),
-                unread.label("unread"),
+                # Read with the rows: a statement of its own cost a round trip a page.
+                _UNREAD.label("unread"),
             )
             .join(Contact, Contact.id == Conversation.contact_id)
-            .outerjoin(
-                ReadMarker,
-                and_(ReadMarker.conversation_id == Conversation.id, ReadMarker.user_id == user_id),
-            )
+            .outerjoin(ReadMarker, _read_marker_of(user_id))
             .where(Conversation.id.in_(ids))
             .order_by(*newest_first)
         )
