@@ -303,3 +303,22 @@ def search_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     for name, value in SEARCH_PLANS[request.param].items():
         monkeypatch.setattr(f"parlour.contacts.search.{name}", value)
     return str(request.param)
+
+
+async def search_pages(
+    client: httpx.AsyncClient, tenant: Tenant, url: str, q: str, *, limit: int
+) -> list[dict[str, Any]]:
+    """Every item a search at ``url`` gives, page by page with its cursor, as a user
+    scrolling would see them; each page holds at most ``limit``."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params = {"q": q, "limit": str(limit), **({"cursor": cursor} if cursor else {})}
+        resp = await client.get(url, params=params, headers=tenant.admin_headers)
+        assert resp.status_code == 200, resp.text
+        page = resp.json()
+        assert len(page["items"]) <= limit
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return items

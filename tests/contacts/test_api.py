@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, search_pages
 
 
 async def create(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
@@ -96,19 +96,14 @@ async def test_search_results_page_by_name_with_a_cursor(
         await create(client, tenant, name=name)
     await create(client, tenant, name="Nobody Else")
 
-    seen: list[str] = []
-    cursor = None
-    while True:
-        params = {"q": "quill", "limit": "2", **({"cursor": cursor} if cursor else {})}
-        resp = await client.get("/api/v1/contacts", params=params, headers=tenant.admin_headers)
-        assert resp.status_code == 200
-        page = resp.json()
-        assert len(page["items"]) <= 2
-        seen += [c["name"] for c in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
-    assert seen == ["Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam", "Quill Evans"]
+    seen = await search_pages(client, tenant, "/api/v1/contacts", "quill", limit=2)
+    assert [c["name"] for c in seen] == [
+        "Ada Quillon",
+        "Bea Quill",
+        "Cy Quillsby",
+        "Dee Quilliam",
+        "Quill Evans",
+    ]
 
 
 async def test_quick_edit_replaces_endpoints_and_keeps_opt_out(
@@ -262,19 +257,8 @@ async def test_a_contact_with_a_very_long_search_text_is_stored_and_found(
     await create(client, tenant, name="Other")
     expected = [long["id"], short[0]["id"], short[1]["id"]]
 
-    async def pages(url: str, key: Any) -> list[int]:
-        seen: list[int] = []
-        cursor = None
-        while True:
-            params = {"q": "needle", "limit": "1", **({"cursor": cursor} if cursor else {})}
-            resp = await client.get(url, params=params, headers=tenant.admin_headers)
-            assert resp.status_code == 200, resp.text
-            seen += [key(item) for item in resp.json()["items"]]
-            cursor = resp.json()["next_cursor"]
-            if cursor is None:
-                return seen
-
-    assert await pages("/api/v1/contacts", lambda c: c["id"]) == expected
+    contacts = await search_pages(client, tenant, "/api/v1/contacts", "needle", limit=1)
+    assert [c["id"] for c in contacts] == expected
     for contact_id in reversed(expected):  # the long one's thread is the newest
         thread = await client.post(
             f"/api/v1/contacts/{contact_id}/conversation", headers=tenant.admin_headers
@@ -285,4 +269,5 @@ async def test_a_contact_with_a_very_long_search_text_is_stored_and_found(
             headers=tenant.admin_headers,
         )
         assert sent.status_code == 201, sent.text
-    assert await pages("/api/v1/conversations", lambda c: c["contact"]["id"]) == expected
+    threads = await search_pages(client, tenant, "/api/v1/conversations", "needle", limit=1)
+    assert [c["contact"]["id"] for c in threads] == expected

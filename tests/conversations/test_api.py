@@ -12,7 +12,7 @@ from parlour.contacts import service as contacts_service
 from parlour.conversations import service as conversations_service
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
-from tests.conftest import Tenant, run_tx, wait_for
+from tests.conftest import Tenant, run_tx, search_pages, wait_for
 
 
 async def new_contact(client: httpx.AsyncClient, tenant: Tenant, **body: Any) -> dict[str, Any]:
@@ -227,19 +227,8 @@ async def test_panel_search_pages_newest_first_with_a_cursor(
         ("quill", ["Quill Dee", "Bea Quill", "Quillon Ada", "Mo Quill"]),
         ("qu", ["Quill Dee", "Bea Quill", "Quillon Ada", "Mo Quill"]),
     ]:
-        seen: list[str] = []
-        cursor = None
-        while True:
-            params = {"q": q, "limit": "2", **({"cursor": cursor} if cursor else {})}
-            resp = await client.get(
-                "/api/v1/conversations", params=params, headers=tenant.admin_headers
-            )
-            assert resp.status_code == 200, resp.text
-            seen += [c["contact"]["name"] for c in resp.json()["items"]]
-            cursor = resp.json()["next_cursor"]
-            if cursor is None:
-                break
-        assert seen == expected
+        seen = await search_pages(client, tenant, "/api/v1/conversations", q, limit=2)
+        assert [c["contact"]["name"] for c in seen] == expected
 
 
 async def test_views_read_markers_and_assignment(
