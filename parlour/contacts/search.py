@@ -68,12 +68,6 @@ WALK_CAP = 6000
 HEAD = 400
 
 
-async def few_matches(conn: AsyncConnection, query: str, *, account_id: int) -> list[int] | None:
-    """The ids of the contacts matching ``query`` when there are at most ``FEW`` of them
-    (``FEW_SHORT`` for one or two letters), else None (then walk)."""
-    return (await probe(conn, query, account_id=account_id)).few
-
-
 @dataclass
 class Probe:
     """Up to ``limit`` + 1 of the contacts matching a query, in no particular order."""

@@ -316,7 +316,7 @@ async def _search_panel(
     account, a page is found within a few thousand entries."""
     dialect = conn.dialect.name
     newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
-    few = await search.few_matches(conn, q, account_id=account_id)
+    few = (await search.probe(conn, q, account_id=account_id)).few
     if few is not None:
         page = page.where(in_ids(Conversation.contact_id, "few", dialect=dialect, value=few))
     else:
