@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -12,18 +14,26 @@ from parlour.config import Settings
 from parlour.db.tx import Tx
 from parlour.realtime.events import Event
 from parlour.runtime import Runtime
-from tests.conftest import make_tenant
+from tests.conftest import Tenant, make_tenant
+
+
+@contextmanager
+def serving(
+    settings: Settings, providers: Providers
+) -> Iterator[tuple[TestClient, Runtime, Tenant, str]]:
+    """A running app, its runtime, a tenant, and the token its admin's socket opens with."""
+    app = create_app(settings, providers=providers)
+    with TestClient(app) as tc:
+        rt = app.state.runtime
+        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+        yield tc, rt, me, me.admin_headers["Authorization"].split()[1]
 
 
 def test_events_arrive_live_and_are_replayed_after_reconnect(
     settings: Settings, providers: Providers
 ) -> None:
-    app = create_app(settings, providers=providers)
-    with TestClient(app) as tc:
-        rt = app.state.runtime
-        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
+    with serving(settings, providers) as (tc, rt, me, token):
         stranger = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
-        token = me.admin_headers["Authorization"].split()[1]
 
         def create(name: str, tenant: Any) -> None:
             resp = tc.post("/api/v1/contacts", json={"name": name}, headers=tenant.admin_headers)
@@ -143,11 +153,7 @@ async def _store_unpublished(rt: Runtime, account_id: int, n: int) -> list[Event
 def test_events_arrive_in_sequence_order_even_when_published_out_of_order(
     settings: Settings, providers: Providers
 ) -> None:
-    app = create_app(settings, providers=providers)
-    with TestClient(app) as tc:
-        rt = app.state.runtime
-        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
-        token = me.admin_headers["Authorization"].split()[1]
+    with serving(settings, providers) as (tc, rt, me, token):
 
         def publish(ev: Event) -> None:
             tc.portal.call(rt.hub.publish, ev)  # type: ignore[union-attr]
@@ -179,16 +185,13 @@ def test_a_gap_too_large_to_fill_closes_the_socket_for_a_refetch(
     from starlette.websockets import WebSocketDisconnect
 
     monkeypatch.setattr("parlour.realtime.api.REPLAY_LIMIT", 2)
-    app = create_app(settings, providers=providers)
-    with TestClient(app) as tc:
-        rt = app.state.runtime
-        me = tc.portal.call(make_tenant, rt)  # type: ignore[union-attr]
-        token = me.admin_headers["Authorization"].split()[1]
-
-        with tc.websocket_connect(f"/api/v1/ws?token={token}") as ws:
-            ws.receive_json()  # hello
-            evs = tc.portal.call(_store_unpublished, rt, me.account_id, 4)  # type: ignore[union-attr]
-            tc.portal.call(rt.hub.publish, evs[3])  # type: ignore[union-attr]
-            with pytest.raises(WebSocketDisconnect) as closed:
-                ws.receive_json()
-            assert closed.value.code == 4000
+    with (
+        serving(settings, providers) as (tc, rt, me, token),
+        tc.websocket_connect(f"/api/v1/ws?token={token}") as ws,
+    ):
+        ws.receive_json()  # hello
+        evs = tc.portal.call(_store_unpublished, rt, me.account_id, 4)  # type: ignore[union-attr]
+        tc.portal.call(rt.hub.publish, evs[3])  # type: ignore[union-attr]
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()
+        assert closed.value.code == 4000
