@@ -144,6 +144,8 @@ async def main(args: argparse.Namespace) -> None:
             ("panel search 'jo' (2 letters)", lambda tx: panel(tx, q="jo")),
             ("panel search 'priya' (first name)", lambda tx: panel(tx, q="priya")),
             ("panel search 'okafor' (a few)", lambda tx: panel(tx, q="okafor")),
+            ("panel search 'zoe' (3 letters, accent-folded)", lambda tx: panel(tx, q="zoe")),
+            ("panel search 'chloe' (accent-folded)", lambda tx: panel(tx, q="chloe")),
             ("contacts search 'martin'", lambda tx: contacts(tx, "martin")),
             ("contacts search 'priya' (first name)", lambda tx: contacts(tx, "priya")),
             ("contacts search 'william' (first name)", lambda tx: contacts(tx, "william")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parlour.db.base import Base, BigId, UtcDateTime, utcnow
@@ -16,6 +16,15 @@ class Contact(Base):
         # The contacts list, by name. The search head ends each entry, so that a search can
         # walk the index in name order without reading rows (contacts/search.py).
         Index("ix_contacts_account_name", "account_id", "name", "id", "search_head"),
+        # The few contacts whose search text is longer than its head: a walk tests them
+        # against their whole text (contacts/search.py, migration 0007).
+        Index(
+            "ix_contacts_long_text",
+            "account_id",
+            "id",
+            sqlite_where=text("length(search_text) > 400"),
+            postgresql_where=text("length(search_text) > 400"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

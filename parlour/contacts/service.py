@@ -616,6 +616,7 @@ async def _search_by_name(
                     head="search_head",
                     contact_id="id",
                     query=q,
+                    account_id=account_id,
                 ).limit(limit + 1)
             )
         )

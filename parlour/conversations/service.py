@@ -320,7 +320,11 @@ async def _search_panel(
     if few is not None:
         page = page.where(in_ids(Conversation.contact_id, "few", dialect=dialect, value=few))
     else:
-        page = page.where(search.head_matches(Conversation.search_head, Conversation.contact_id, q))
+        page = page.where(
+            search.head_matches(
+                Conversation.search_head, Conversation.contact_id, q, account_id=account_id
+            )
+        )
     return await read(page.order_by(*newest_first).limit(limit + 1))
 
 
