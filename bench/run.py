@@ -12,7 +12,8 @@ Run from the repository root, e.g.::
 
 Every server is a separate process started here (``uv run parlour serve``, and a bare
 Starlette app as the baseline), measured over HTTP with sequential requests after a
-warm-up. Results are printed as a Markdown table and written as JSON under bench/results/.
+warm-up, one request of each row in turn. Results are printed as a Markdown table and
+written as JSON under bench/results/.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -189,11 +190,6 @@ def summary(samples_ms: list[float]) -> dict[str, float]:
     }
 
 
-def cycle(items: list[Any]) -> Iterator[Any]:
-    while True:
-        yield from items
-
-
 def cpu_seconds(proc: psutil.Process | None) -> float:
     if proc is None:
         return 0.0
@@ -201,43 +197,67 @@ def cpu_seconds(proc: psutil.Process | None) -> float:
     return float(t.user + t.system)
 
 
-def measure(
-    client: httpx.Client,
-    urls: list[str],
-    *,
-    samples: int,
-    warmup: int,
-    proc: psutil.Process | None = None,
-) -> dict[str, Any]:
-    """Sequential GETs over ``urls`` (round robin): latency in ms of each, after a warm-up.
+@dataclass
+class Row:
+    """One row of the table: GETs over ``urls`` (round robin) with ``client``; ``proc`` is
+    the server, whose CPU time per request is recorded too: unlike latency, it hardly
+    depends on what else the machine is running."""
 
-    With ``proc`` (the server), also its CPU time per request: unlike latency, it hardly
-    depends on what else the machine is running.
-    """
-    it = cycle(urls)
-    for _ in range(warmup):
-        client.get(next(it)).raise_for_status()
-    it = cycle(urls)
-    out: list[float] = []
-    per_url: dict[str, list[float]] = {}
-    cpu0 = cpu_seconds(proc)
-    for _ in range(samples):
-        url = next(it)
+    client: httpx.Client
+    urls: list[str]
+    proc: psutil.Process | None = None
+    ms: list[float] = field(default_factory=list)
+    per_url: dict[str, list[float]] = field(default_factory=dict)
+    cpu_s: float = 0.0
+
+    def warm(self, n: int) -> None:
+        """``n`` uncounted requests, from the URL the next sample will ask for."""
+        for i in range(len(self.ms), len(self.ms) + n):
+            self.client.get(self.urls[i % len(self.urls)]).raise_for_status()
+
+    def sample(self) -> None:
+        url = self.urls[len(self.ms) % len(self.urls)]
+        cpu0 = cpu_seconds(self.proc)
         t0 = time.perf_counter()
-        resp = client.get(url)
+        resp = self.client.get(url)
         ms = (time.perf_counter() - t0) * 1000
-        out.append(ms)
-        per_url.setdefault(url, []).append(ms)
+        self.cpu_s += cpu_seconds(self.proc) - cpu0
         resp.raise_for_status()
-    result: dict[str, Any] = summary(out)
-    if len(per_url) > 1:
-        # Which of the row's requests make its tail (e.g. which search needle).
-        result["by_url"] = {
-            url: {"p50": statistics.median(ms), "max": max(ms)} for url, ms in per_url.items()
-        }
-    if proc is not None:
-        result["server_cpu_ms"] = (cpu_seconds(proc) - cpu0) * 1000 / samples
-    return result
+        self.ms.append(ms)
+        self.per_url.setdefault(url, []).append(ms)
+
+    def result(self) -> dict[str, Any]:
+        out: dict[str, Any] = summary(self.ms)
+        if len(self.per_url) > 1:
+            # Which of the row's requests make its tail (e.g. which search needle).
+            out["by_url"] = {
+                url: {"p50": statistics.median(ms), "max": max(ms)}
+                for url, ms in self.per_url.items()
+            }
+        if self.proc is not None:
+            out["server_cpu_ms"] = self.cpu_s * 1000 / len(self.ms)
+        return out
+
+
+def measure(rows: dict[str, Row], *, samples: int, warmup: int, block: int) -> None:
+    """Sequential GETs, ``samples`` a row after a warm-up of each, taken in blocks of
+    ``block`` requests of one row, the rows in turn.
+
+    On a shared VM whose speed drifts by a third from one minute to the next, a slow minute
+    then falls on every row alike, the baseline's included, instead of on whichever rows it
+    met. Each block starts with one request left uncounted, as the warm-up is: the row's
+    code and data are back in the CPU's caches, as when its samples are taken together
+    (``block`` = ``samples``, the order of sessions 1 to 4)."""
+    for row in rows.values():
+        row.warm(warmup)
+    while any(len(row.ms) < samples for row in rows.values()):
+        for row in rows.values():
+            todo = min(block, samples - len(row.ms))
+            if todo <= 0:
+                continue
+            row.warm(1)
+            for _ in range(todo):
+                row.sample()
 
 
 def measure_calls(
@@ -368,20 +388,19 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
     app.start("/readyz")
     results["parlour_started_in_s"] = app.started_in
     n, w = args.samples, args.warmup
-    rows: dict[str, dict[str, float]] = {}
+    table: dict[str, Row] = {}
+    rows: dict[str, dict[str, Any]] = {}
     hits: dict[str, dict[str, int]] = {}
     try:
-        with httpx.Client(base_url=base.base_url, timeout=30) as bc:
-            rows["baseline: bare Starlette JSON GET"] = measure(
-                bc, ["/ping"], samples=n, warmup=w, proc=base.python()
-            )
-        sp = app.python()
-        with httpx.Client(base_url=app.base_url, headers=headers, timeout=30) as c:
-            rows["parlour /healthz (no auth, no DB)"] = measure(
-                c, ["/healthz"], samples=n, warmup=w, proc=sp
-            )
+        with (
+            httpx.Client(base_url=base.base_url, timeout=30) as bc,
+            httpx.Client(base_url=app.base_url, headers=headers, timeout=30) as c,
+        ):
+            sp = app.python()
+            table["baseline: bare Starlette JSON GET"] = Row(bc, ["/ping"], base.python())
+            table["parlour /healthz (no auth, no DB)"] = Row(c, ["/healthz"], sp)
             panel = "/api/v1/conversations?view=all&limit=50"
-            rows["panel: first page (50)"] = measure(c, [panel], samples=n, warmup=w, proc=sp)
+            table["panel: first page (50)"] = Row(c, [panel], sp)
 
             cursors: list[str] = []
             page = c.get(panel).json()
@@ -389,9 +408,7 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                 cursors.append(page["next_cursor"])
                 page = c.get(panel, params={"cursor": page["next_cursor"]}).json()
             deep = [f"{panel}&cursor={cur}" for cur in cursors]
-            rows[f"panel: next pages (2..{len(deep) + 1}, via cursor)"] = measure(
-                c, deep, samples=n, warmup=w, proc=sp
-            )
+            table[f"panel: next pages (2..{len(deep) + 1}, via cursor)"] = Row(c, deep, sp)
 
             searches = {
                 "name": NAME_FRAGMENTS,
@@ -399,6 +416,8 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                 "full name": [fold_name(n) for n in targets.names],
                 "accent-folded": FOLDED_FRAGMENTS,
                 "phone digits": phone_fragments(targets.phones),
+                # Two letters: too short for trigrams, served by the fallback prefix match.
+                "2 letters (prefix fallback)": ["jo", "ma", "an", "el"],
             }
             for kind, frags in searches.items():
                 for path, label in (
@@ -409,25 +428,14 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
                     hits[f"{label} ({kind})"] = {
                         f: len(c.get(u).json()["items"]) for f, u in zip(frags, urls, strict=True)
                     }
-                    rows[f"{label}: {kind}"] = measure(c, urls, samples=n, warmup=w, proc=sp)
-            # Two letters: too short for trigrams, served by the fallback prefix match.
-            short = ["jo", "ma", "an", "el"]
-            for path, label in (
-                ("/api/v1/conversations?view=all&limit=50", "panel search"),
-                ("/api/v1/contacts?limit=50", "contacts search"),
-            ):
-                urls = [f"{path}&q={f}" for f in short]
-                hits[f"{label} (2 letters)"] = {
-                    f: len(c.get(f"{path}&q={f}").json()["items"]) for f in short
-                }
-                rows[f"{label}: 2 letters (prefix fallback)"] = measure(
-                    c, urls, samples=n, warmup=w, proc=sp
-                )
+                    table[f"{label}: {kind}"] = Row(c, urls, sp)
 
             threads = [
                 f"/api/v1/conversations/{cid}/messages?limit=200" for cid in targets.threads_200
             ]
-            rows["thread: newest 200 messages"] = measure(c, threads, samples=n, warmup=w, proc=sp)
+            table["thread: newest 200 messages"] = Row(c, threads, sp)
+            measure(table, samples=n, warmup=w, block=n if args.by_row else args.block)
+            rows = {name: row.result() for name, row in table.items()}
 
             long_url = f"/api/v1/conversations/{targets.thread_1000}/messages"
             pages: list[float] = []
@@ -456,6 +464,7 @@ def run_latency(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         app.stop()
         base.stop()
+    results["order"] = "by row" if args.by_row else f"rows in turn, blocks of {args.block}"
     baseline_p50 = rows["baseline: bare Starlette JSON GET"]["p50"]
     for r in rows.values():
         r["x_baseline_p50"] = r["p50"] / baseline_p50
@@ -642,6 +651,8 @@ def main() -> None:
     lat.add_argument("--samples", type=int, default=300)
     lat.add_argument("--warmup", type=int, default=30)
     lat.add_argument("--pages", type=int, default=10, help="how deep next pages go")
+    lat.add_argument("--block", type=int, default=10, help="samples of a row in a row")
+    lat.add_argument("--by-row", action="store_true", help="each row's samples all together")
     lat.add_argument(
         "--app-dir", default=str(ROOT), help="checkout whose `parlour serve` is measured"
     )
