@@ -152,6 +152,7 @@ async def main(args: argparse.Namespace) -> None:
             ("contacts search 'fernandez'", lambda tx: contacts(tx, "fernandez")),
             ("contacts search '53744'", lambda tx: contacts(tx, "53744")),
             ("contacts search 'jo' (2 letters)", lambda tx: contacts(tx, "jo")),
+            ("contacts search 'el' (2 letters)", lambda tx: contacts(tx, "el")),
             (f"thread {thread_id}, newest 200", thread),
         ]
         for name, fn in cases:
