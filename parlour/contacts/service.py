@@ -599,14 +599,14 @@ async def _search_by_name(
         )
 
     dialect = conn.dialect.name
-    probe = await search.probe(conn, q, account_id=account_id, with_names=True)
+    probe = await search.probe(conn, q, account_id=account_id, with_leads=True)
     if probe.few is not None:
         return await read(in_ids(Contact.id, "few", dialect=dialect, value=probe.few))
     # Many matches: the name index is walked, testing the search head it keeps, for at most
     # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
     # when nearly all matches have a name starting with the query ("priya"): they all sort
     # under P, beyond any walk from A.
-    if not probe.lead_by_name(q):
+    if not probe.lead_by_name:
         rows = await read(
             Contact.id.in_(
                 search.walk(
