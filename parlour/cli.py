@@ -48,7 +48,7 @@ def _serve(settings: Settings) -> None:
     web = create_app(settings)
     # What start-up built (modules, routes, the ORM's mappers: 130,000 objects) lives as
     # long as the server. Frozen, it is left out of the collector's full collections, which
-    # took 85 ms each: a request that met one waited that long.
+    # took 82-91 ms each: a request that met one waited that long.
     configure_mappers()
     gc.freeze()
     uvicorn.run(

@@ -167,8 +167,8 @@ def head_matches(
     or its contact is one of the few whose text is longer than its head and matches.
 
     Those few are read once, from an index that holds only them (migration 0007). Asking
-    each entry whether its head was cut instead counted the head's characters: a third of
-    the walk's time on both databases."""
+    each entry whether its head was cut instead counted the head's characters: a quarter
+    to a third of the walk's time."""
     return or_(
         text_matches(search_head, query),
         contact_id.in_(
