@@ -103,7 +103,7 @@ async def probe(
     here cost half a millisecond of CPU."""
     limit = FEW if _trigram_served(query) else FEW_SHORT
     if conn.dialect.name == "sqlite":
-        found = matching_ids(query, dialect="sqlite").limit(limit + 1).subquery()
+        found = _fts_ids(query).limit(limit + 1).subquery()
         ids_json = func.json_group_array(found.c[0])
         if not with_leads:
             return Probe(limit=limit, ids=json.loads(await conn.scalar(select(ids_json)) or "[]"))
@@ -194,15 +194,8 @@ _LONG = Contact.__table__.alias("long_text")
 def matches(query: str, *, dialect: str) -> ColumnElement[bool]:
     """A condition on ``Contact`` true for contacts matching ``query``."""
     if dialect == "sqlite":
-        return in_matches(Contact.id, query, dialect=dialect)
+        return Contact.id.in_(_fts_ids(query))
     return text_matches(Contact.search_text, query)
-
-
-def in_matches(
-    contact_id: SQLCoreOperations[int], query: str, *, dialect: str
-) -> ColumnElement[bool]:
-    """``contact_id IN (the matches)``, for conditions on other tables."""
-    return contact_id.in_(matching_ids(query, dialect=dialect))
 
 
 def text_matches(search_text: SQLCoreOperations[str], query: str) -> ColumnElement[bool]:
@@ -222,17 +215,12 @@ def _trigram_served(query: str) -> bool:
     return len(search_needle(query)) >= 3
 
 
-def matching_ids(query: str, *, dialect: str) -> Select[tuple[int]]:
-    """The ids of the contacts matching ``query``, for ``IN`` conditions on other tables."""
-    if dialect == "sqlite":
-        return _fts_ids(query)
-    return select(Contact.id).where(text_matches(Contact.search_text, query))
-
-
 def _fts_ids(query: str) -> Select[tuple[int]]:
+    """The ids of the contacts matching ``query``, from SQLite's FTS tables (shared by all
+    accounts), or by word starts where none serves it."""
     fts = _fts_query(query)
     if fts is None:
-        return select(Contact.id).where(_starts_a_word(Contact.search_text, fold(query.strip())))
+        return select(Contact.id).where(text_matches(Contact.search_text, query))
     return _fts_rowids(*fts)
 
 
