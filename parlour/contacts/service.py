@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -546,7 +546,6 @@ async def search_contacts(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Every contact of the account (not only those in a conversation), by name:
     ContactOut-shaped dicts, and the next page's cursor."""
-    by_name = (Contact.name, Contact.id)
     start: tuple[str, int] | None = None
     if cursor:
         name, cid = decode_cursor(cursor, 2)
@@ -560,15 +559,18 @@ async def search_contacts(
         return [name_col >= start[0], or_(name_col > start[0], id_col > start[1])]
 
     conn = await tx.session.connection()
-    stmt = select(*_LIST_COLUMNS).where(Contact.account_id == account_id)
-    if q and q.strip():
-        rows = await _search_by_name(conn, stmt, q, account_id=account_id, after=after, limit=limit)
-    else:
-        rows = list(
-            await conn.execute(
-                stmt.where(*after(Contact.name, Contact.id)).order_by(*by_name).limit(limit + 1)
-            )
+
+    async def read(*conditions: ColumnElement[bool]) -> list[Row[Any]]:
+        """Up to ``limit`` + 1 of the account's contacts after the cursor, by name."""
+        stmt = select(*_LIST_COLUMNS).where(
+            Contact.account_id == account_id, *conditions, *after(Contact.name, Contact.id)
         )
+        return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
+
+    if q and q.strip():
+        rows = await _search_by_name(conn, read, q, account_id=account_id, after=after, limit=limit)
+    else:
+        rows = await read()
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -578,26 +580,15 @@ async def search_contacts(
 
 async def _search_by_name(
     conn: AsyncConnection,
-    stmt: Select[Any],
+    read: Callable[[ColumnElement[bool]], Awaitable[list[Row[Any]]]],
     q: str,
     *,
     account_id: int,
     after: Callable[[Any, Any], list[ColumnElement[bool]]],
     limit: int,
 ) -> list[Row[Any]]:
-    """Up to ``limit`` + 1 rows of ``stmt`` (contacts of the account) matching ``q``, by
-    name, after the cursor's (the plans and their measurements: contacts/search.py)."""
-    by_name = (Contact.name, Contact.id)
-
-    async def read(condition: ColumnElement[bool]) -> list[Row[Any]]:
-        return list(
-            await conn.execute(
-                stmt.where(condition, *after(Contact.name, Contact.id))
-                .order_by(*by_name)
-                .limit(limit + 1)
-            )
-        )
-
+    """Up to ``limit`` + 1 contacts ``read`` gives (the account's, by name, after the
+    cursor's) matching ``q`` (the plans and their measurements: contacts/search.py)."""
     dialect = conn.dialect.name
     probe = await search.probe(conn, q, account_id=account_id, with_leads=True)
     if probe.few is not None:
@@ -612,7 +603,7 @@ async def _search_by_name(
                 search.walk(
                     select(Contact.id, Contact.name, Contact.search_head)
                     .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
-                    .order_by(*by_name),
+                    .order_by(*_BY_NAME),
                     head="search_head",
                     contact_id="id",
                     query=q,
@@ -643,6 +634,8 @@ async def _search_by_name(
     )
 
 
+# The contacts list's order, and its cursor's.
+_BY_NAME = (Contact.name, Contact.id)
 # A page of contacts is read as rows: 50 contacts with their phones, emails and tags as
 # ORM objects took longer to load than the search itself.
 _LIST_COLUMNS = (
