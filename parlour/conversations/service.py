@@ -213,7 +213,6 @@ async def list_panel(
     limit: int,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the panel: ConversationOut-shaped dicts, and the next page's cursor."""
-    newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
     # The page's threads are chosen on the conversations table alone; only those 51 are
     # then joined to their contacts. Joining first made a search for a common name
     # ("martin": 2,000 contacts) read every matching contact's row.
@@ -238,14 +237,17 @@ async def list_panel(
         )
     conn = await tx.session.connection()
 
-    async def read(ids: Select[tuple[int]]) -> list[Row[Any]]:
-        stmt = _PANEL_ROWS.where(Conversation.id.in_(ids))
-        return list(await conn.execute(stmt, {"panel_user": user_id}))
+    async def read(page: Select[tuple[int]]) -> list[Row[Any]]:
+        """The rows of the first ``limit`` + 1 threads ``page`` selects, newest first."""
+        ids = page.order_by(*_NEWEST_FIRST).limit(limit + 1)
+        return list(
+            await conn.execute(_PANEL_ROWS.where(Conversation.id.in_(ids)), {"panel_user": user_id})
+        )
 
     if q and q.strip():
-        rows = await _search_panel(conn, read, page, q, account_id=account_id, limit=limit)
+        rows = await _search_panel(conn, read, page, q, account_id=account_id)
     else:
-        rows = await read(page.order_by(*newest_first).limit(limit + 1))
+        rows = await read(page)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -274,7 +276,6 @@ async def _search_panel(
     q: str,
     *,
     account_id: int,
-    limit: int,
 ) -> list[Row[Any]]:
     """A page of panel search (the plans and their measurements: contacts/search.py).
 
@@ -284,18 +285,19 @@ async def _search_panel(
     page after 2,625 entries, in about a millisecond). A thread's recency has nothing to do
     with its contact's name, so the walk needs no cap: with more than FEW matches in the
     account, a page is found within a few thousand entries."""
-    dialect = conn.dialect.name
-    newest_first = (Conversation.last_message_at.desc(), Conversation.id.desc())
     few = (await search.probe(conn, q, account_id=account_id)).few
     if few is not None:
-        page = page.where(in_ids(Conversation.contact_id, "few", dialect=dialect, value=few))
-    else:
-        page = page.where(
+        dialect = conn.dialect.name
+        return await read(
+            page.where(in_ids(Conversation.contact_id, "few", dialect=dialect, value=few))
+        )
+    return await read(
+        page.where(
             search.head_matches(
                 Conversation.search_head, Conversation.contact_id, q, account_id=account_id
             )
         )
-    return await read(page.order_by(*newest_first).limit(limit + 1))
+    )
 
 
 _PANEL_COLUMNS = (
@@ -313,23 +315,27 @@ _PANEL_COLUMNS = (
 )
 
 
+def _first_of(endpoint: type[ContactPhone] | type[ContactEmail], column: Any) -> Any:
+    """A contact's first phone's or email's ``column``, in the order they were added."""
+    return (
+        select(column)
+        .where(endpoint.contact_id == Contact.id)
+        .order_by(endpoint.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
 # The panel shows a name, not the endpoints or tags: loading those eagerly for 50 contacts
 # (three more queries and 100+ ORM objects) doubled the time of a page. A contact without a
 # name is labelled by its first phone or email, fetched in the row.
-_FIRST_PHONE = (
-    select(ContactPhone.e164)
-    .where(ContactPhone.contact_id == Contact.id)
-    .order_by(ContactPhone.id)
-    .limit(1)
-    .scalar_subquery()
+_LABEL = func.coalesce(
+    func.nullif(Contact.name, ""),
+    _first_of(ContactPhone, ContactPhone.e164),
+    _first_of(ContactEmail, ContactEmail.address),
+    "Unknown",
 )
-_FIRST_EMAIL = (
-    select(ContactEmail.address)
-    .where(ContactEmail.contact_id == Contact.id)
-    .order_by(ContactEmail.id)
-    .limit(1)
-    .scalar_subquery()
-)
+_NEWEST_FIRST = (Conversation.last_message_at.desc(), Conversation.id.desc())
 # A page of the panel as rows, not ORM objects (a dozen columns of 50 threads), for the
 # threads the page chose and the user ``panel_user``: built once, as building it for each
 # page cost a quarter of a millisecond of CPU.
@@ -338,15 +344,13 @@ _PANEL_ROWS = (
         *_PANEL_COLUMNS,
         Contact.name.label("contact_name"),
         Contact.avatar_blob_id.label("contact_avatar"),
-        func.coalesce(func.nullif(Contact.name, ""), _FIRST_PHONE, _FIRST_EMAIL, "Unknown").label(
-            "contact_label"
-        ),
+        _LABEL.label("contact_label"),
         # Read with the rows: a statement of its own cost a round trip a page.
         _UNREAD.label("unread"),
     )
     .join(Contact, Contact.id == Conversation.contact_id)
     .outerjoin(ReadMarker, _read_marker_of(bindparam("panel_user")))
-    .order_by(Conversation.last_message_at.desc(), Conversation.id.desc())
+    .order_by(*_NEWEST_FIRST)
 )
 
 
