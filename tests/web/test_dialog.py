@@ -103,6 +103,33 @@ def test_sms_composer_picks_the_company_number_counts_segments_and_sends_on_ente
     expect(top_row(page)).to_contain_text("You: Your beans are ready")
 
 
+def test_sending_leaves_the_focus_where_the_agent_moved_it(app: App) -> None:
+    # With a slow network, the agent sends and goes on to search the panel before the send
+    # is answered. The answer used to pull the focus back into the composer, so the next
+    # keys went into a new message.
+    app.login()
+    app.open("Kenji Watanabe")
+    page = app.page
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 600, "downloadThroughput": -1, "uploadThroughput": -1},
+    )
+    box = page.get_by_role("form", name="Reply").get_by_role("textbox", name="Message")
+    box.fill("Sent on a slow network")
+    search = page.get_by_label("Search contacts in this view")
+    with page.expect_response(lambda r: r.request.method == "POST" and "/messages" in r.url):
+        box.press("Enter")
+        search.click()
+        expect(search).to_be_focused()
+    page.wait_for_timeout(300)  # the answer's handling runs just after it arrives
+    expect(search).to_be_focused()
+    page.keyboard.type("Ken")
+    expect(search).to_have_value("Kenji WatanabeKen")
+    expect(box).to_have_value("")
+
+
 def test_unusable_channels_are_disabled_with_the_reason(app: App) -> None:
     app.login()
     app.open("Liam O'Connor")  # opted out of SMS; never used the web chat

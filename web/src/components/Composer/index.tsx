@@ -120,6 +120,9 @@ export function Composer(p: Props) {
     e?.preventDefault();
     const body = text.trim();
     if ((!body && files.length === 0) || busy || uploading || !available) return;
+    // Where the agent was when sending (the box, or the Send button, which the wait
+    // disables): focus returns to the box only if it has not moved on since.
+    const from = document.activeElement;
     setBusy(true);
     setError(null);
     updateText("");
@@ -132,7 +135,8 @@ export function Composer(p: Props) {
       setError(errorText(err));
     } finally {
       setBusy(false);
-      ref.current?.focus();
+      const now = document.activeElement;
+      if (now === from || now === null || now === document.body) ref.current?.focus();
     }
   }
 
