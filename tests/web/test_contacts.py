@@ -80,6 +80,26 @@ def test_new_conversation_from_the_dialog_header_creates_the_contact_when_none_m
     expect(app.conversation("+1 (415) 555-0042")).to_contain_text("You: Welcome to Northwind!")
 
 
+def test_enter_right_after_typing_acts_on_what_was_typed_not_on_older_results(
+    app: App,
+) -> None:
+    # The dialog opens listing every contact; the search for what is typed starts 180 ms
+    # later. An Enter before its answer used to open the first contact of that older list.
+    app.login()
+    page = app.page
+    for typed, heading in [("+1 415 555 0077", "+1 (415) 555-0077"), ("Walter", "Walter Gómez")]:
+        page.get_by_role("region", name="Contacts panel").get_by_role(
+            "button", name="New conversation"
+        ).click()
+        dialog = page.get_by_role("dialog", name="New conversation")
+        expect(dialog.get_by_role("option").first).to_be_visible()  # the first list is in
+        search = dialog.get_by_role("combobox", name="Search all contacts")
+        search.fill(typed)
+        search.press("Enter")
+        expect(page.get_by_role("heading", level=2, name=heading)).to_be_visible()
+        expect(dialog).to_have_count(0)
+
+
 def test_new_conversation_from_the_empty_state(app: App) -> None:
     app.login()
     page = app.page

@@ -15,12 +15,17 @@ import { classify, contactFromTyped } from "./logic";
 export function NewConversation({ onClose }: { onClose: () => void }) {
   const inbox = useInbox();
   const [q, setQ] = useState("");
-  const [results, setResults] = useState<ContactOut[]>([]);
+  // The answer on screen and the text it answers: until the search for what is typed now
+  // comes back, the list still shows an older answer.
+  const [found, setFound] = useState<{ q: string; items: ContactOut[] }>({ q: "", items: [] });
+  const results = found.items;
   const [loading, setLoading] = useState(false);
   const [active, setActive] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const abort = useRef<AbortController | null>(null);
+  // Enter pressed before the answer for the typed text: it picks that answer's first option.
+  const enterPending = useRef(false);
 
   useEffect(() => {
     const t = setTimeout(async () => {
@@ -28,14 +33,23 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
       const ctrl = new AbortController();
       abort.current = ctrl;
       setLoading(true);
+      const text = q.trim();
       try {
-        const page = await api.contacts.search(q.trim(), null, 20, ctrl.signal);
+        const page = await api.contacts.search(text, null, 20, ctrl.signal);
         if (!ctrl.signal.aborted) {
-          setResults(page.items);
+          setFound({ q: text, items: page.items });
           setActive(0);
+          if (enterPending.current) {
+            enterPending.current = false;
+            if (page.items.length) void start(page.items[0].id);
+            else if (text) void create(text);
+          }
         }
       } catch (err) {
-        if (!ctrl.signal.aborted && (err as Error).name !== "AbortError") setError(errorText(err));
+        if (!ctrl.signal.aborted && (err as Error).name !== "AbortError") {
+          enterPending.current = false;
+          setError(errorText(err));
+        }
       } finally {
         if (!ctrl.signal.aborted) setLoading(false);
       }
@@ -56,8 +70,8 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
     }
   }
 
-  async function create() {
-    const typed = classify(q);
+  async function create(text: string) {
+    const typed = classify(text);
     if (!typed.value) return;
     setBusy(true);
     setError(null);
@@ -78,8 +92,12 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
   }
 
   const typed = classify(q);
-  const showCreate = q.trim().length > 0 && !loading;
+  // Offered as soon as something is typed, and kept while searching: an option that came
+  // and went under the pointer would take clicks meant for it. Creating an existing phone
+  // or email opens that contact instead (see create).
+  const showCreate = typed.value.length > 0;
   const optionCount = results.length + (showCreate ? 1 : 0);
+  const answered = found.q === typed.value && !loading;
 
   function onKeyDown(e: KeyboardEvent) {
     if (e.key === "ArrowDown") {
@@ -90,8 +108,10 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
       setActive((a) => Math.max(0, a - 1));
     } else if (e.key === "Enter") {
       e.preventDefault();
-      if (active < results.length) void start(results[active].id);
-      else if (showCreate) void create();
+      if (busy) return;
+      if (!answered) enterPending.current = true;
+      else if (active < results.length) void start(results[active].id);
+      else if (showCreate) void create(typed.value);
     }
   }
 
@@ -143,7 +163,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
             aria-selected={active === results.length}
             class={`result result-create${active === results.length ? " is-active" : ""}`}
             onMouseEnter={() => setActive(results.length)}
-            onClick={() => !busy && void create()}
+            onClick={() => !busy && void create(typed.value)}
           >
             <span class="result-plus">
               <PlusIcon size={16} />
