@@ -227,3 +227,35 @@ describe("helpers", () => {
     expect(state.panel.length).toBe(50);
   });
 });
+
+describe("a panel page fetched while events arrive", () => {
+  it("keeps what the events placed when the page predates them", () => {
+    // The panel is searching for someone else; the agent sends the first message to a new
+    // contact, then clears the search. The cleared panel's page was read before that
+    // message, whose event arrived (and was not listed, the search not matching) meanwhile.
+    const a = conversation(1, { last_message_at: "2026-11-01T10:00:00Z" });
+    const searching = fetched([a], { query: { filters: { status: "open" }, q: "zzz", complete: true } });
+    const b = conversation(2, { last_message_at: "2026-11-01T12:00:00Z", last_message_preview: "Welcome" });
+    const ev = event("message.created", { message: message(9, 2, { direction: "out" }), conversation: b });
+    const meanwhile = applyEvent(searching, ev);
+    expect(meanwhile.panel).toEqual([1]);
+
+    const query = { filters: { status: "open" as const }, q: "", complete: true };
+    const stale = loadPanel(meanwhile, [a], { append: false, complete: true, query });
+    expect(stale.panel).toEqual([1]); // what happened before: the new thread never showed
+
+    const loaded = loadPanel(meanwhile, [a], { append: false, complete: true, query, during: [ev] });
+    expect(loaded.panel).toEqual([2, 1]);
+    expect(loaded.conversations[2].last_message_preview).toBe("Welcome");
+    expect(loaded.seq).toBe(meanwhile.seq);
+  });
+
+  it("keeps a merged-away contact out even if the page still lists it", () => {
+    const a = conversation(1, { contact: { ...conversation(1).contact, id: 11 } });
+    const b = conversation(2);
+    const ev = event("contact.deleted", { contact_id: 11, merged_into: 12 });
+    const meanwhile = applyEvent(fetched([a, b]), ev);
+    const loaded = loadPanel(meanwhile, [a, b], { append: false, complete: true, during: [ev] });
+    expect(loaded.panel).toEqual([2]);
+  });
+});

@@ -248,11 +248,15 @@ function applyData(state: LiveState, event: LiveEvent): LiveState {
   }
 }
 
-/** Replaces the panel with a fetched first page (or appends a later one). */
+/** Replaces the panel with a fetched first page (or appends a later one).
+ *
+ * `during`: the events that arrived while the page was being fetched. They were placed in
+ * the panel this page replaces, and the page may predate them (a message sent just as the
+ * search was cleared), so they are placed again. Unread counts stay the page's. */
 export function loadPanel(
   state: LiveState,
   items: ConversationOut[],
-  opts: { append: boolean; complete: boolean; query?: PanelQuery },
+  opts: { append: boolean; complete: boolean; query?: PanelQuery; during?: LiveEvent[] },
 ): LiveState {
   const conversations = { ...state.conversations };
   const unread = { ...state.unread };
@@ -265,7 +269,24 @@ export function loadPanel(
   const seen = new Set(base);
   const panel = base.concat(ids.filter((id) => !seen.has(id)));
   const query = { ...(opts.query ?? state.query), complete: opts.complete };
-  return { ...state, conversations, unread, panel, query };
+  let next: LiveState = { ...state, conversations, unread, panel, query };
+  for (const event of opts.during ?? []) next = placedAgain(next, event);
+  return next;
+}
+
+function placedAgain(state: LiveState, event: LiveEvent): LiveState {
+  switch (event.type) {
+    case "message.created":
+    case "message.updated":
+      return event.data.conversation ? upsertConversation(state, event.data.conversation) : state;
+    case "conversation.updated":
+    case "conversation.read":
+    case "contact.updated":
+    case "contact.deleted":
+      return applyData(state, event); // these set a state, so applying twice changes nothing
+    default:
+      return state;
+  }
 }
 
 /** Opens a thread with its newest page of messages. */

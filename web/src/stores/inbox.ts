@@ -91,6 +91,8 @@ export function createInboxStore(me: UserOut) {
   });
 
   let panelAbort: AbortController | null = null;
+  /** Events that arrived while the latest panel page was being fetched (see loadPanel). */
+  let panelDuring: LiveEvent[] | null = null;
   let threadToken = 0;
   let syncing = false;
   let buffered: LiveEvent[] = [];
@@ -136,6 +138,8 @@ export function createInboxStore(me: UserOut) {
     panelAbort?.abort();
     const ctrl = new AbortController();
     panelAbort = ctrl;
+    const during: LiveEvent[] = [];
+    panelDuring = during;
     panelLoading.value = true;
     panelError.value = null;
     const q = search.value.trim();
@@ -150,6 +154,7 @@ export function createInboxStore(me: UserOut) {
           append,
           complete: page.next_cursor === null,
           query: { filters: filtersOf(viewId.value), q, complete: page.next_cursor === null },
+          during,
         });
         nextCursor.value = page.next_cursor;
       });
@@ -160,6 +165,7 @@ export function createInboxStore(me: UserOut) {
       if (panelAbort === ctrl) {
         panelLoading.value = false;
         panelAbort = null;
+        panelDuring = null;
       }
     }
   }
@@ -418,6 +424,7 @@ export function createInboxStore(me: UserOut) {
 
   function handleEvent(event: LiveEvent) {
     if (syncing) buffered.push(event);
+    panelDuring?.push(event);
     const before = live.value;
     const after = applyEvent(before, event);
     if (after === before) return;
