@@ -1,7 +1,7 @@
 # Parlour: `make demo` sets everything up and runs the demo; `make test` runs every check.
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
-PY_DIRS := $(wildcard parlour tests bench bench_sms)
+PY_DIRS := $(wildcard parlour tests bench)
 
 .PHONY: setup demo serve test lint typecheck pytest web chromium clean
 

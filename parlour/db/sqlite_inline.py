@@ -4,7 +4,7 @@ aiosqlite runs every call (cursor, execute, fetch, close) on a helper thread and
 result back through the loop: about 60 µs of CPU per hand-off, four per statement. An
 indexed lookup or an insert takes SQLite a few microseconds, so an inbound webhook spent
 most of its time passing work between threads: run inline, the same server takes 2.5 times
-as many signed webhooks a second (bench_sms/webhooks.py). Parlour's writers already take
+as many signed webhooks a second (bench/sms/webhooks.py). Parlour's writers already take
 turns (``Database.write_turns``), so running them on the loop loses no parallelism.
 
 The price: while SQLite works, the loop waits. Parlour's reads are indexed and take

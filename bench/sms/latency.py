@@ -1,10 +1,10 @@
 """Inbound SMS to the agent's WebSocket: how long from Twilio's webhook request to the
 ``message.created`` event on an agent's socket, at a steady rate (open loop).
 
-    uv run python -m bench_sms.latency                  # SQLite, 100 messages/s for 10 s
-    uv run python -m bench_sms.latency --postgres --rate 100 --seconds 10
-    uv run python -m bench_sms.latency --new-senders    # every sender new, server warmed up
-    uv run python -m bench_sms.latency --cold           # every sender new, no warm-up at all
+    uv run python -m bench.sms.latency                  # SQLite, 100 messages/s for 10 s
+    uv run python -m bench.sms.latency --postgres --rate 100 --seconds 10
+    uv run python -m bench.sms.latency --new-senders    # every sender new, server warmed up
+    uv run python -m bench.sms.latency --cold           # every sender new, no warm-up at all
 
 Traffic goes to 127.0.0.1 only and stops by itself.
 """
@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-from bench_sms.webhooks import (
+from bench.sms.webhooks import (
     ACCOUNT_SID,
     AUTH_TOKEN,
     COMPANY,

@@ -1,8 +1,8 @@
 """Signed inbound Twilio webhooks per second on one `parlour serve` process, as a ratio of a
 bare Starlette endpoint doing one INSERT, measured in the same run on the same database.
 
-    uv run python -m bench_sms.webhooks                     # SQLite
-    uv run python -m bench_sms.webhooks --postgres          # PostgreSQL at 127.0.0.1:5432
+    uv run python -m bench.sms.webhooks                     # SQLite
+    uv run python -m bench.sms.webhooks --postgres          # PostgreSQL at 127.0.0.1:5432
 
 Every request is a real Twilio "A message comes in" webhook with all its fields, signed as
 Twilio signs it (the SDK's RequestValidator), from a pool of senders so that most find an
@@ -164,7 +164,7 @@ async def bench(
             sys.executable,
             "-m",
             "uvicorn",
-            "bench_sms.bare_app:app",
+            "bench.sms.bare_app:app",
             "--port",
             str(b_port),
             "--log-level",
