@@ -4,6 +4,7 @@ the connection drops, and says so while it is down."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -25,22 +26,50 @@ def test_another_agents_message_appears_in_the_open_thread_and_the_panel_reorder
     rows = page.get_by_role("list", name="Conversations").get_by_role("link")
     expect(rows.first).to_be_visible()
 
+    # Its own text each time: a retry must not find the message of an earlier attempt.
+    body = f"Sam here: your grinder is fixed ({time.time_ns()})."
     sam = Api(demo.url, email=AGENT)
     try:
         conv = sam.conversation_of("Mateo Rossi")
-        sam.post(
-            f"/conversations/{conv['id']}/messages",
-            {"channel": "sms", "body": "Sam here: your grinder is fixed."},
-        )
+        sam.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": body})
     finally:
         sam.close()
 
-    sent = log.get_by_role("listitem").filter(has_text="Sam here: your grinder is fixed.")
+    sent = log.get_by_role("listitem").filter(has_text=body)
     expect(sent).to_be_visible()
     expect(sent.get_by_role("img", name="Sam Carter")).to_be_visible()
     expect(sent.get_by_label("Status: Delivered")).to_be_visible()
     expect(top_row(page)).to_contain_text("Mateo Rossi")
     expect(top_row(page)).to_contain_text("You: Sam here")
+
+
+def test_a_message_that_arrives_while_the_thread_loads_is_shown(app: App, demo: DemoServer) -> None:
+    # On a slow network the agent opens a thread; another agent's message reaches the socket
+    # before the thread's messages arrive, in a page read before it was sent. Loading that
+    # page used to replace the thread, dropping the message until the next reload.
+    app.login()
+    page = app.page
+    page.get_by_label("Search contacts in this view").fill("Noah Williams")
+    link = app.conversation("Noah Williams").first
+    expect(link).to_be_visible()
+    sam = Api(demo.url, email=AGENT)
+    try:
+        conv = sam.conversation_of("Noah Williams")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send(
+            "Network.emulateNetworkConditions",
+            {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1},
+        )
+        body = f"Sam here, while it loads ({time.time_ns()})"
+        with page.expect_request(lambda r: f"/conversations/{conv['id']}/messages" in r.url):
+            link.click()
+        sam.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": body})
+    finally:
+        sam.close()
+    log = page.get_by_role("log", name="Messages")
+    expect(log.get_by_text("Perfect, thank you!").first).to_be_visible()  # the page is in
+    expect(log.get_by_role("listitem").filter(has_text=body)).to_be_visible()
 
 
 def test_contact_edits_and_status_changes_by_others_appear_live(

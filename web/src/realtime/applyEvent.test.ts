@@ -259,3 +259,21 @@ describe("a panel page fetched while events arrive", () => {
     expect(loaded.panel).toEqual([2]);
   });
 });
+
+describe("a thread page fetched while events arrive", () => {
+  it("keeps the messages the page predates, and the newer copy of each", () => {
+    const a = conversation(1);
+    const opening = openThread(fetched([a]), 1, []);
+    const late = message(3, 1, { body: "sent while the page loaded" });
+    const delivered = message(2, 1, { status: "delivered", updated_at: "2026-11-01T10:05:00Z" });
+    const during = [
+      event("message.created", { message: late, conversation: a }),
+      event("message.updated", { message: delivered, conversation: a }),
+      event("message.created", { message: message(9, 4), conversation: conversation(4) }),
+    ];
+    const loaded = openThread(opening, 1, [message(1, 1), message(2, 1, { status: "sent" })], during);
+    expect(loaded.thread.map((m) => m.id)).toEqual([1, 2, 3]);
+    expect(loaded.thread[1].status).toBe("delivered");
+    expect(openThread(opening, 1, [message(1, 1), message(2, 1)]).thread.map((m) => m.id)).toEqual([1, 2]);
+  });
+});

@@ -289,14 +289,23 @@ function placedAgain(state: LiveState, event: LiveEvent): LiveState {
   }
 }
 
-/** Opens a thread with its newest page of messages. */
-export function openThread(state: LiveState, conversationId: number | null, messages: MessageOut[]): LiveState {
-  return {
-    ...state,
-    openId: conversationId,
-    thread: messages.slice().sort(compareMessages),
-    mergedInto: null,
-  };
+/** Opens a thread with its newest page of messages.
+ *
+ * `during`: the events that arrived while the page was being fetched. The page may predate
+ * the messages they carry, which are kept (a newer copy of a message wins, as in
+ * upsertMessage). */
+export function openThread(
+  state: LiveState,
+  conversationId: number | null,
+  messages: MessageOut[],
+  during: LiveEvent[] = [],
+): LiveState {
+  let thread = messages.slice().sort(compareMessages);
+  for (const event of during) {
+    if (event.type !== "message.created" && event.type !== "message.updated") continue;
+    if (event.data.message.conversation_id === conversationId) thread = upsertMessage(thread, event.data.message);
+  }
+  return { ...state, openId: conversationId, thread, mergedInto: null };
 }
 
 /** Prepends an older page to the open thread. */

@@ -94,6 +94,8 @@ export function createInboxStore(me: UserOut) {
   /** Events that arrived while the latest panel page was being fetched (see loadPanel). */
   let panelDuring: LiveEvent[] | null = null;
   let threadToken = 0;
+  /** Events that arrived while the open thread's newest page was being fetched. */
+  let threadDuring: LiveEvent[] | null = null;
   let syncing = false;
   let buffered: LiveEvent[] = [];
   let socket: LiveSocket | null = null;
@@ -202,6 +204,7 @@ export function createInboxStore(me: UserOut) {
 
   async function open(conversationId: number | null) {
     const token = ++threadToken;
+    threadDuring = null;
     if (conversationId === null) {
       batch(() => {
         live.value = openThread(live.value, null, []);
@@ -213,6 +216,8 @@ export function createInboxStore(me: UserOut) {
       return;
     }
     const sameThread = live.value.openId === conversationId;
+    const during: LiveEvent[] = [];
+    threadDuring = during;
     batch(() => {
       if (!sameThread) {
         live.value = openThread(live.value, conversationId, []);
@@ -234,7 +239,7 @@ export function createInboxStore(me: UserOut) {
         let s = storeConversation(live.value, conv);
         // Keep optimistic copies that are still on their way.
         const pending = sameThread ? s.thread.filter((m) => m.id < 0) : [];
-        s = openThread(s, conversationId, page.items.concat(pending));
+        s = openThread(s, conversationId, page.items.concat(pending), during);
         live.value = s;
         olderCursor.value = page.older_cursor;
       });
@@ -245,7 +250,10 @@ export function createInboxStore(me: UserOut) {
       if (token !== threadToken) return;
       threadError.value = err instanceof ApiError && err.status === 404 ? "This conversation no longer exists." : errorText(err);
     } finally {
-      if (token === threadToken) threadLoading.value = false;
+      if (token === threadToken) {
+        threadLoading.value = false;
+        threadDuring = null;
+      }
     }
   }
 
@@ -425,6 +433,7 @@ export function createInboxStore(me: UserOut) {
   function handleEvent(event: LiveEvent) {
     if (syncing) buffered.push(event);
     panelDuring?.push(event);
+    threadDuring?.push(event);
     const before = live.value;
     const after = applyEvent(before, event);
     if (after === before) return;
