@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ConversationOut, MessageOut, UserOut } from "../api/types";
+import type { ChannelOption, ContactOut, ConversationOut, MessageOut, UserOut } from "../api/types";
 import { conversation, message } from "../realtime/fixtures";
 import { createInboxStore } from "./inbox";
 
@@ -29,6 +29,10 @@ function server() {
     panelFetches: 0,
     sent: [] as unknown[],
     failSend: null as null | { status: number; code: string; message: string },
+    // The communication options as they are now, and a gate that holds the next answer.
+    channels: [] as ChannelOption[],
+    holdChannels: null as Promise<void> | null,
+    contactUpdatedAt: "2026-11-01T09:00:00Z",
   };
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -54,8 +58,14 @@ function server() {
       const out = message(100 + state.sent.length, Number(m[1]), { direction: "out", body: body.body, client_id: body.client_id, status: "queued", created_at: "2026-11-01T12:00:00Z", sender: { type: "user", user_id: 7, name: "Ada", initials: "A" } });
       return json(out, 201);
     }
-    if (/^\/conversations\/\d+\/(channels|read)$/.test(path)) return json({ conversation_id: 1, contact_id: 10, channels: [] });
-    if (/^\/contacts\/\d+$/.test(path)) return json({ id: 10, name: "C", company: "", avatar_url: null, initials: "C", preferred_channel: null, phones: [], emails: [], tags: [], created_at: "", updated_at: "", notes: [], conversation_id: 1 });
+    if (/^\/conversations\/\d+\/channels$/.test(path)) {
+      const answer = { conversation_id: 1, contact_id: 10, channels: state.channels };
+      const hold = state.holdChannels;
+      if (hold) await hold;
+      return json(answer);
+    }
+    if (/^\/conversations\/\d+\/read$/.test(path)) return json({ conversation_id: 1, contact_id: 10, channels: [] });
+    if (/^\/contacts\/\d+$/.test(path)) return json({ id: 10, name: "C", company: "", avatar_url: null, initials: "C", preferred_channel: null, phones: [], emails: [], tags: [], created_at: "", updated_at: state.contactUpdatedAt, notes: [], conversation_id: 1 });
     return json({ code: "not_found", message: path }, 404);
   };
   return { state, fetchImpl };
@@ -124,6 +134,37 @@ describe("createInboxStore", () => {
     expect(srv.state.panelFetches).toBe(fetchesBefore + 1);
     expect(inbox.panelItems.value.map((c) => c.id)).toEqual([1, 2]);
     expect(inbox.live.value.seq).toBe(9);
+    inbox.stop();
+  });
+
+  it("shows the latest communication options when an earlier answer comes back last", async () => {
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    await inbox.open(1);
+    let release = () => {};
+    srv.state.holdChannels = new Promise<void>((r) => (release = r));
+    const earlier = inbox.refreshChannels(1); // asked before the contact's SMS number was added
+    srv.state.holdChannels = null;
+    const sms: ChannelOption = { channel: "sms", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null };
+    srv.state.channels = [sms];
+    await inbox.refreshChannels(1);
+    release();
+    await earlier;
+    expect(inbox.channelOptions.value?.channels).toEqual([sms]);
+    inbox.stop();
+  });
+
+  it("keeps a contact edit whose event arrived while the contact was being fetched", async () => {
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    await inbox.open(1);
+    FakeWs.all[0].frame({ type: "hello", seq: 5 });
+    const loading = inbox.loadOpenContact(10);
+    const renamed = { id: 10, name: "Renamed", company: "", avatar_url: null, initials: "R", preferred_channel: null, phones: [], emails: [], tags: [], created_at: "", updated_at: "2026-11-01T10:00:00Z" } as ContactOut;
+    FakeWs.all[0].frame({ type: "contact.updated", account_id: 1, seq: 6, data: { contact: renamed } });
+    await loading; // answers with the copy from before the edit
+    expect(inbox.openContact.value?.name).toBe("Renamed");
+    expect(inbox.openContact.value?.notes).toEqual([]);
     inbox.stop();
   });
 });

@@ -27,6 +27,7 @@ import {
   storeContact,
   storeConversation,
   storeMessage,
+  toMillis,
   totalUnread,
   type LiveState,
 } from "../realtime/applyEvent";
@@ -94,6 +95,7 @@ export function createInboxStore(me: UserOut) {
   /** Events that arrived while the latest panel page was being fetched (see loadPanel). */
   let panelDuring: LiveEvent[] | null = null;
   let threadToken = 0;
+  let channelsAsked = 0;
   /** Events that arrived while the open thread's newest page was being fetched. */
   let threadDuring: LiveEvent[] | null = null;
   let syncing = false;
@@ -259,8 +261,11 @@ export function createInboxStore(me: UserOut) {
 
   async function loadOpenContact(contactId: number, token = threadToken) {
     try {
-      const c = await api.contacts.get(contactId);
+      const fetched = await api.contacts.get(contactId);
       if (token !== threadToken) return;
+      // An edit's event may have brought a newer copy while this one was on its way.
+      const known = live.value.contacts[contactId];
+      const c = known && toMillis(known.updated_at) > toMillis(fetched.updated_at) ? { ...fetched, ...known } : fetched;
       batch(() => {
         openContact.value = c;
         live.value = storeContact(live.value, c);
@@ -272,9 +277,11 @@ export function createInboxStore(me: UserOut) {
 
   async function refreshChannels(conversationId = live.value.openId) {
     if (conversationId === null) return;
+    // Only the latest question's answer is shown: an earlier one can come back last.
+    const ask = ++channelsAsked;
     try {
       const opts = await api.conversations.channels(conversationId);
-      if (live.value.openId === conversationId) channelOptions.value = opts;
+      if (ask === channelsAsked && live.value.openId === conversationId) channelOptions.value = opts;
     } catch {
       /* keep the last known options */
     }
