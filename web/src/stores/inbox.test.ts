@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ChannelOption, ContactOut, ConversationOut, MessageOut, UserOut } from "../api/types";
+import type { ChannelOption, ContactOut, ConversationOut, MessageOut, UserOut, ViewOut } from "../api/types";
 import { conversation, message } from "../realtime/fixtures";
 import { createInboxStore } from "./inbox";
 
@@ -33,6 +33,8 @@ function server() {
     channels: [] as ChannelOption[],
     holdChannels: null as Promise<void> | null,
     contactUpdatedAt: "2026-11-01T09:00:00Z",
+    views: [{ id: "all", name: "All", builtin: true, filters: { status: "open" }, count: 2 }] as ViewOut[],
+    holdViews: null as Promise<void> | null,
   };
   const json = (body: unknown, status = 200) =>
     new Response(JSON.stringify(body), { status, headers: { "Content-Type": "application/json" } });
@@ -40,7 +42,12 @@ function server() {
     const url = new URL(String(input), "http://t");
     const path = url.pathname.replace("/api/v1", "");
     const method = init?.method ?? "GET";
-    if (path === "/views") return json([{ id: "all", name: "All", builtin: true, filters: { status: "open" }, count: 2 }]);
+    if (path === "/views") {
+      const answer = state.views.slice();
+      const hold = state.holdViews;
+      if (hold) await hold;
+      return json(answer);
+    }
     if (path === "/users") return json([me]);
     if (path === "/conversations" && method === "GET") {
       state.panelFetches += 1;
@@ -165,6 +172,22 @@ describe("createInboxStore", () => {
     await loading; // answers with the copy from before the edit
     expect(inbox.openContact.value?.name).toBe("Renamed");
     expect(inbox.openContact.value?.notes).toEqual([]);
+    inbox.stop();
+  });
+
+  it("shows the latest views when an earlier answer comes back last", async () => {
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    let release = () => {};
+    srv.state.holdViews = new Promise<void>((r) => (release = r));
+    const earlier = inbox.loadViews(); // asked before the view below was saved
+    srv.state.holdViews = null;
+    const mine: ViewOut = { id: "v1", name: "VIP", builtin: false, filters: { status: "open", tag: "vip" }, count: 1 };
+    srv.state.views = [...srv.state.views, mine];
+    await inbox.loadViews();
+    release();
+    await earlier;
+    expect(inbox.views.value.map((v) => v.id)).toEqual(["all", "v1"]);
     inbox.stop();
   });
 });

@@ -118,9 +118,20 @@ export function createInboxStore(me: UserOut) {
 
   // ---- panel ---------------------------------------------------------------------
 
+  let viewsAsked = 0;
+  /** The views and their counts, or undefined when a later question was asked meanwhile:
+   * answers can come back out of order, and only the latest one is shown. */
+  async function askViews(): Promise<ViewOut[] | undefined> {
+    const ask = ++viewsAsked;
+    const list = await api.views.list();
+    return ask === viewsAsked ? list : undefined;
+  }
+
   async function loadViews() {
     try {
-      views.value = await api.views.list();
+      const list = await askViews();
+      if (!list) return;
+      views.value = list;
       if (!views.value.some((v) => v.id === viewId.value) && views.value.length) {
         viewId.value = views.value[0].id;
       }
@@ -133,7 +144,11 @@ export function createInboxStore(me: UserOut) {
     if (viewsTimer) return;
     viewsTimer = setTimeout(() => {
       viewsTimer = null;
-      void api.views.list().then((v) => (views.value = v)).catch(() => undefined);
+      void askViews()
+        .then((list) => {
+          if (list) views.value = list;
+        })
+        .catch(() => undefined);
     }, 1500);
   }
 
