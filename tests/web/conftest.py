@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -107,7 +108,13 @@ class App:
         return self.page.get_by_role("link", name=re.compile(re.escape(name)))
 
     def open(self, name: str) -> Any:
-        self.page.get_by_label("Search contacts in this view").fill(name)
+        search = self.page.get_by_label("Search contacts in this view")
+        if search.input_value() == name:
+            search.fill("")
+        # Click in the list the search answered: clicking a row of the unfiltered list
+        # scrolls the panel down to it, and it stays scrolled once the search is cleared.
+        with self.page.expect_response(lambda r: _panel_search_of(r.url) == name):
+            search.fill(name)
         link = self.conversation(name).first
         link.click()
         self.page.get_by_role("heading", name=name, level=2).wait_for()
@@ -115,6 +122,14 @@ class App:
 
     def messages(self) -> Any:
         return self.page.get_by_role("log", name="Messages").get_by_role("listitem")
+
+
+def _panel_search_of(url: str) -> str | None:
+    """The search text of a request for a panel page, or None for any other request."""
+    parts = urlsplit(url)
+    if not parts.path.endswith("/api/v1/conversations"):
+        return None
+    return parse_qs(parts.query).get("q", [None])[0]
 
 
 def _new_app(browser: Any, base_url: str, **context_args: Any) -> Iterator[App]:
