@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parlour.db.base import Base, BigId, UtcDateTime, utcnow
 
+# Characters of a contact's search text kept in its search head (migration 0006). The
+# contacts with a longer text are listed by a partial index of their own (migration 0007).
+SEARCH_HEAD_CHARS = 400
+_LONG_TEXT = text(f"length(search_text) > {SEARCH_HEAD_CHARS}")
+
 
 class Contact(Base):
     __tablename__ = "contacts"
@@ -22,8 +27,8 @@ class Contact(Base):
             "ix_contacts_long_text",
             "account_id",
             "id",
-            sqlite_where=text("length(search_text) > 400"),
-            postgresql_where=text("length(search_text) > 400"),
+            sqlite_where=_LONG_TEXT,
+            postgresql_where=_LONG_TEXT,
         ),
     )
 

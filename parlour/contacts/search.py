@@ -13,8 +13,8 @@ many contacts match:
 - **More**: looking up and sorting thousands ("ma" starts a word in 9,000 of 100,000
   contacts) costs 10 ms or more, while walking the index that is already in display order,
   testing each entry, finds a page after a few hundred or thousand entries. The
-  display-order indexes end each entry with the first ``HEAD`` characters of the search
-  text (migration 0006), so the walk reads the index alone (``head_matches``).
+  display-order indexes end each entry with the first ``SEARCH_HEAD_CHARS`` characters of
+  the search text (migration 0006), so the walk reads the index alone (``head_matches``).
 - The contacts list, sorted by name, walks at most ``WALK_CAP`` entries (``walk``): matches
   can be far apart in name order (every "Priya" sorts under P), and are then looked up and
   sorted after all. The panel, newest first, needs no cap.
@@ -44,7 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import SQLCoreOperations
 
-from parlour.contacts.models import Contact
+from parlour.contacts.models import SEARCH_HEAD_CHARS, Contact
 from parlour.contacts.normalize import fold, search_needle
 
 # Up to this many matches, they are looked up by id. (Measured at 100,000 contacts on
@@ -61,9 +61,6 @@ FEW_SHORT = 100
 # contacts) after about 4,600; "priya" would need 75,000, but is not walked for (see
 # ``Probe.lead_by_name``).
 WALK_CAP = 6000
-
-# Characters of a contact's search text kept in its search head (migration 0006).
-HEAD = 400
 
 
 @dataclass
@@ -177,9 +174,9 @@ def head_matches(
         contact_id.in_(
             select(_LONG.c.id).where(
                 _LONG.c.account_id == account_id,
-                # As the partial index's own condition, a literal: SQLite uses the index
-                # only when the query repeats that condition.
-                func.length(_LONG.c.search_text) > literal_column(str(HEAD)),
+                # The partial index's own condition (models.py), with the number as a
+                # literal: SQLite uses the index only when the query repeats it.
+                func.length(_LONG.c.search_text) > literal_column(str(SEARCH_HEAD_CHARS)),
                 text_matches(_LONG.c.search_text, query),
             )
         ),
