@@ -95,7 +95,6 @@ export function createInboxStore(me: UserOut) {
   /** Events that arrived while the latest panel page was being fetched (see loadPanel). */
   let panelDuring: LiveEvent[] | null = null;
   let threadToken = 0;
-  let channelsAsked = 0;
   /** Events that arrived while the open thread's newest page was being fetched. */
   let threadDuring: LiveEvent[] | null = null;
   let syncing = false;
@@ -118,14 +117,7 @@ export function createInboxStore(me: UserOut) {
 
   // ---- panel ---------------------------------------------------------------------
 
-  let viewsAsked = 0;
-  /** The views and their counts, or undefined when a later question was asked meanwhile:
-   * answers can come back out of order, and only the latest one is shown. */
-  async function askViews(): Promise<ViewOut[] | undefined> {
-    const ask = ++viewsAsked;
-    const list = await api.views.list();
-    return ask === viewsAsked ? list : undefined;
-  }
+  const askViews = latestOnly(() => api.views.list());
 
   async function loadViews() {
     try {
@@ -290,13 +282,13 @@ export function createInboxStore(me: UserOut) {
     }
   }
 
+  const askChannels = latestOnly((conversationId: number) => api.conversations.channels(conversationId));
+
   async function refreshChannels(conversationId = live.value.openId) {
     if (conversationId === null) return;
-    // Only the latest question's answer is shown: an earlier one can come back last.
-    const ask = ++channelsAsked;
     try {
-      const opts = await api.conversations.channels(conversationId);
-      if (ask === channelsAsked && live.value.openId === conversationId) channelOptions.value = opts;
+      const opts = await askChannels(conversationId);
+      if (opts && live.value.openId === conversationId) channelOptions.value = opts;
     } catch {
       /* keep the last known options */
     }
@@ -651,6 +643,17 @@ export function createInboxStore(me: UserOut) {
 }
 
 export type InboxStore = ReturnType<typeof createInboxStore>;
+
+/** Wraps a question to the server so that only the latest one's answer is used: answers
+ * can come back out of order, and an earlier one arriving last resolves to undefined. */
+function latestOnly<A extends unknown[], T>(ask: (...args: A) => Promise<T>): (...args: A) => Promise<T | undefined> {
+  let asked = 0;
+  return async (...args: A) => {
+    const n = ++asked;
+    const answer = await ask(...args);
+    return n === asked ? answer : undefined;
+  };
+}
 
 export function errorText(err: unknown): string {
   if (err instanceof ApiError) return err.message;
