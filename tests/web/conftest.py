@@ -107,16 +107,20 @@ class App:
         """The contacts-panel link of a contact's thread."""
         return self.page.get_by_role("link", name=re.compile(re.escape(name)))
 
-    def open(self, name: str) -> Any:
+    def find(self, name: str) -> Locator:
+        """Searches the panel for a contact, and gives its row once the search is answered
+        (clicking a row of the unfiltered list scrolls the panel down to it, and it stays
+        scrolled once the search is cleared)."""
         search = self.page.get_by_label("Search contacts in this view")
         if search.input_value() == name:
             search.fill("")
-        # Click in the list the search answered: clicking a row of the unfiltered list
-        # scrolls the panel down to it, and it stays scrolled once the search is cleared.
         with self.page.expect_response(lambda r: _panel_search_of(r.url) == name):
             search.fill(name)
-        link = self.conversation(name).first
-        link.click()
+        link: Locator = self.conversation(name).first
+        return link
+
+    def open(self, name: str) -> Any:
+        self.find(name).click()
         self.page.get_by_role("heading", name=name, level=2).wait_for()
         return self.page.get_by_role("log", name="Messages")
 
