@@ -12,8 +12,8 @@ Run from the repository root, e.g.::
 
 Every server is a separate process started here (``uv run parlour serve``, and a bare
 Starlette app as the baseline), measured over HTTP with sequential requests after a
-warm-up, one request of each row in turn. Results are printed as a Markdown table and
-written as JSON under bench/results/.
+warm-up, in blocks of 10 requests of one row, the rows in turn (see ``measure``). Results
+are printed as a Markdown table and written as JSON under bench/results/.
 """
 
 from __future__ import annotations
