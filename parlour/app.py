@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parlour import __version__
 from parlour.accounts import api as accounts_api
 from parlour.channels.email import api as email_api
-from parlour.channels.registry import Providers, make_providers
+from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
 from parlour.channels.sms import media as sms_media
 from parlour.channels.sms import webhooks as sms_webhooks
@@ -165,6 +165,7 @@ def _api_router() -> APIRouter:
         contacts_api.router,
         conversations_api.router,
         conversations_api.views,
+        conversations_api.contact_threads,
         sms_api.router,
         sms_api.sms,
         email_api.router,
@@ -180,11 +181,12 @@ def _api_router() -> APIRouter:
 def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
     settings = settings or Settings()
     providers = providers or make_providers(settings)
+    channels = make_channels(settings, providers)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = make_database(settings, serving=True)
-        rt = Runtime(settings=settings, db=db, hub=make_hub(settings))
+        rt = Runtime(settings=settings, db=db, hub=make_hub(settings), channels=channels)
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
@@ -193,9 +195,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         checkpoints = asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")
         worker_task = None
         if settings.run_worker:
-            worker_task = asyncio.create_task(
-                OutboxWorker(rt, providers).run(stop), name="outbox-worker"
-            )
+            worker_task = asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker")
             await sms_media.resume_pending(rt, providers.sms)
         try:
             yield

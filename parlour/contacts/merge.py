@@ -10,7 +10,8 @@ from sqlalchemy import select, update
 
 from parlour.contacts import service
 from parlour.contacts.models import ContactNote, ContactTag
-from parlour.conversations import service as conversations_service
+from parlour.conversations import thread as conversations_thread
+from parlour.conversations.events import emit_conversation_updated
 from parlour.conversations.models import Conversation, Message, ReadMarker
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
@@ -74,7 +75,7 @@ async def merge_contacts(tx: Tx, *, account_id: int, keep_id: int, other_id: int
     await tx.session.flush()
     service.reindex(keep)
     if keep_conv is not None:
-        await conversations_service.recompute_thread(tx, keep_conv)
+        await conversations_thread.recompute_thread(tx, keep_conv)
     await tx.session.flush()
 
     service.emit_contact_updated(tx, keep)
@@ -90,7 +91,7 @@ async def merge_contacts(tx: Tx, *, account_id: int, keep_id: int, other_id: int
         )
     )
     if keep_conv is not None:
-        await conversations_service.emit_conversation_updated(tx, keep_conv)
+        await emit_conversation_updated(tx, keep_conv)
 
 
 async def _conversation_of(tx: Tx, account_id: int, contact_id: int) -> Conversation | None:

@@ -41,7 +41,7 @@ from parlour.db.base import utcnow
 from parlour.db.ids import in_ids
 from parlour.db.tx import Tx
 from parlour.errors import Conflict, InvalidInput, NotFound
-from parlour.pagination import decode_cursor, encode_cursor
+from parlour.pagination import encode_cursor, text_id_cursor
 from parlour.realtime.events import Event
 
 
@@ -548,10 +548,7 @@ async def search_contacts(
     ContactOut-shaped dicts, and the next page's cursor."""
     start: tuple[str, int] | None = None
     if cursor:
-        name, cid = decode_cursor(cursor, 2)
-        if not isinstance(name, str) or not isinstance(cid, int):
-            raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
-        start = (name, cid)
+        start = text_id_cursor(cursor)
 
     def after(name_col: Any, id_col: Any) -> list[ColumnElement[bool]]:
         if start is None:

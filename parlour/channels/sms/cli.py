@@ -69,12 +69,12 @@ def connect(
     """Store (encrypted) an account's Twilio credentials."""
     from pydantic import ValidationError
 
-    from parlour.channels.delivery import DeliveryError
     from parlour.channels.sms import connections
     from parlour.channels.sms.provider import SmsCredentials
     from parlour.channels.sms.schemas import TwilioConnectIn
     from parlour.channels.sms.twilio import TwilioSms
     from parlour.db.tx import transaction
+    from parlour.outbox.delivery import DeliveryError
 
     settings = Settings()
     try:
@@ -127,11 +127,11 @@ def import_numbers(
     ] = False,
 ) -> None:
     """Add the Twilio account's SMS-capable numbers as company phone numbers."""
-    from parlour.channels.delivery import DeliveryError
     from parlour.channels.sms import connections, service
     from parlour.channels.sms.twilio import TwilioSms
     from parlour.db.tx import transaction
     from parlour.errors import ParlourError
+    from parlour.outbox.delivery import DeliveryError
 
     settings = Settings()
     twilio = TwilioSms(api_base=settings.twilio_api_base, public_url=settings.public_url)

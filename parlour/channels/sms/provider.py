@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from parlour.channels.delivery import ProviderReceipt
+from parlour.outbox.delivery import ProviderReceipt
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,15 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from parlour.channels.delivery import (
+from parlour.channels.sms import errors
+from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
+from parlour.channels.sms.twilio import Media
+from parlour.outbox.delivery import (
     DeliveryError,
     PermanentFailure,
     ProviderReceipt,
     TransientFailure,
 )
-from parlour.channels.sms import errors
-from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
-from parlour.channels.sms.twilio import Media
 
 WEBHOOK_PATH = "/webhooks/telnyx"
 SIGNATURE_HEADER = "telnyx-signature-ed25519"

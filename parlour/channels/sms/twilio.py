@@ -28,14 +28,14 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from parlour.channels.delivery import (
+from parlour.channels.sms import errors
+from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
+from parlour.outbox.delivery import (
     DeliveryError,
     PermanentFailure,
     ProviderReceipt,
     TransientFailure,
 )
-from parlour.channels.sms import errors
-from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
 
 STATUS_PATH = "/webhooks/twilio/status"
 CLOCK_SKEW = timedelta(seconds=10)
