@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { ChannelOption, ContactOut, ConversationOut, MessageOut, UserOut, ViewOut } from "../api/types";
+import type { ChannelOption, ContactOut, ConversationOut, MessageOut, UserOut, ViewOut } from "../api/schemas";
 import { conversation, message } from "../realtime/fixtures";
 import { createInboxStore } from "./inbox";
 
@@ -152,7 +152,7 @@ describe("createInboxStore", () => {
     srv.state.holdChannels = new Promise<void>((r) => (release = r));
     const earlier = inbox.refreshChannels(1); // asked before the contact's SMS number was added
     srv.state.holdChannels = null;
-    const sms: ChannelOption = { channel: "sms", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null };
+    const sms: ChannelOption = { channel: "sms", available: true, reason: null, reason_code: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null };
     srv.state.channels = [sms];
     await inbox.refreshChannels(1);
     release();

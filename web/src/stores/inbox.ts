@@ -10,7 +10,6 @@ import {
   type ChannelOptions,
   type ContactDetailOut,
   type ConversationOut,
-  type LiveEvent,
   type MessageIn,
   type MessageOut,
   type UserOut,
@@ -31,6 +30,7 @@ import {
   totalUnread,
   type LiveState,
 } from "../realtime/applyEvent";
+import type { LiveEvent } from "../realtime/events";
 import { LiveSocket, type SocketStatus } from "../realtime/socket";
 import { newClientId } from "../components/Composer/logic";
 
@@ -330,7 +330,7 @@ export function createInboxStore(me: UserOut) {
     }, had > 0 ? 0 : 400);
   }
 
-  async function send(conversationId: number, draft: Omit<MessageIn, "client_id">): Promise<MessageOut | null> {
+  async function send(conversationId: number, draft: Draft): Promise<MessageOut | null> {
     const clientId = newClientId();
     const now = new Date().toISOString();
     const optimistic: MessageOut = {
@@ -643,6 +643,10 @@ export function createInboxStore(me: UserOut) {
 }
 
 export type InboxStore = ReturnType<typeof createInboxStore>;
+
+/** A message as the composer hands it over: always with its body; the store adds the
+ * client id that matches the stored copy to the optimistic one. */
+export type Draft = Omit<MessageIn, "client_id"> & { body: string };
 
 /** Wraps a question to the server so that only the latest one's answer is used: answers
  * can come back out of order, and an earlier one arriving last resolves to undefined. */

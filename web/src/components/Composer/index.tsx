@@ -4,9 +4,9 @@
 
 import type { ComponentType } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type AttachmentOut, type Channel, type ChannelOption, type ChannelOptions, type MessageIn } from "../../api";
+import { api, type AttachmentOut, type Channel, type ChannelOption, type ChannelOptions } from "../../api";
 import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText, type Draft } from "../../stores/inbox";
 import { useInbox } from "../../stores/context";
 import { ChannelIcon, CloseIcon, EmailIcon, PaperclipIcon, SendIcon } from "../common/Icons";
 import { countSms, emailDrafts, isSendShortcut, optionFor } from "./logic";
@@ -102,8 +102,8 @@ export function Composer(p: Props) {
     if (c === "email") openEmail();
   }
 
-  function draftFor(body: string): Omit<MessageIn, "client_id"> {
-    const d: Omit<MessageIn, "client_id"> = { channel: p.channel, body };
+  function draftFor(body: string): Draft {
+    const d: Draft = { channel: p.channel, body };
     if (p.channel === "sms") {
       if (p.senderId != null) d.phone_number_id = p.senderId;
       if (p.recipientId != null) d.contact_phone_id = p.recipientId;

@@ -1,6 +1,6 @@
 // Pure helpers for the composer: SMS segment counting and channel choice.
 
-import type { Channel, ChannelOption, ChannelOptions } from "../../api/types";
+import type { Channel, ChannelOption, ChannelOptions } from "../../api/schemas";
 
 const GSM_BASIC =
   "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { ViewFilters } from "../../api/types";
+import type { ViewFilters } from "../../api/schemas";
 import { errorText } from "../../stores/inbox";
 import { useInbox } from "../../stores/context";
 import { Modal } from "../common/Modal";

@@ -2,7 +2,7 @@
 // every contact in a conversation, newest activity first.
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { ConversationOut } from "../../api/types";
+import type { ConversationOut } from "../../api/schemas";
 import { CHANNEL_NAMES, displayName, fullTime, relativeTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox } from "../../stores/context";

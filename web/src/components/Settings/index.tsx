@@ -6,9 +6,13 @@ import { useEffect, useState } from "preact/hooks";
 import {
   api,
   type MailboxOut,
+  type NewTokenOut,
+  type PhoneNumberIn,
   type PhoneNumberOut,
+  type Role,
   type TokenOut,
   type UserOut,
+  type UserPatch,
   type WidgetOut,
 } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
@@ -172,7 +176,7 @@ function PhoneNumbers({ admin }: { admin: boolean }) {
   const list = useList<PhoneNumberOut>(api.phoneNumbers.list);
   const [number, setNumber] = useState("");
   const [label, setLabel] = useState("");
-  const [provider, setProvider] = useState("console");
+  const [provider, setProvider] = useState<PhoneNumberIn["provider"]>("console");
   const [sms, setSms] = useState(true);
 
   async function add(e: Event) {
@@ -251,7 +255,7 @@ function PhoneNumbers({ admin }: { admin: boolean }) {
           </label>
           <label class="field">
             <span>Provider</span>
-            <select value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value)}>
+            <select value={provider} onChange={(e) => setProvider((e.target as HTMLSelectElement).value as PhoneNumberIn["provider"])}>
               <option value="console">Console (development)</option>
               <option value="twilio">Twilio</option>
               <option value="telnyx">Telnyx</option>
@@ -508,7 +512,7 @@ function Users({ admin }: { admin: boolean }) {
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [password, setPassword] = useState("");
-  const [role, setRole] = useState("agent");
+  const [role, setRole] = useState<Role>("agent");
 
   async function add(e: Event) {
     e.preventDefault();
@@ -524,7 +528,7 @@ function Users({ admin }: { admin: boolean }) {
     }
   }
 
-  async function patch(id: number, body: Partial<{ role: string; active: boolean }>) {
+  async function patch(id: number, body: UserPatch) {
     try {
       await api.users.update(id, body);
       await list.reload();
@@ -557,7 +561,7 @@ function Users({ admin }: { admin: boolean }) {
               <td>{u.email}</td>
               <td>
                 {admin && u.id !== session.user.value?.id ? (
-                  <select aria-label={`Role of ${u.name}`} value={u.role} onChange={(e) => void patch(u.id, { role: (e.target as HTMLSelectElement).value })}>
+                  <select aria-label={`Role of ${u.name}`} value={u.role} onChange={(e) => void patch(u.id, { role: (e.target as HTMLSelectElement).value as Role })}>
                     <option value="agent">Agent</option>
                     <option value="admin">Admin</option>
                   </select>
@@ -591,7 +595,7 @@ function Users({ admin }: { admin: boolean }) {
           </label>
           <label class="field">
             <span>Role</span>
-            <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value)}>
+            <select value={role} onChange={(e) => setRole((e.target as HTMLSelectElement).value as Role)}>
               <option value="agent">Agent</option>
               <option value="admin">Admin</option>
             </select>
@@ -609,7 +613,7 @@ function Users({ admin }: { admin: boolean }) {
 function Tokens() {
   const list = useList<TokenOut>(api.tokens.list);
   const [name, setName] = useState("");
-  const [fresh, setFresh] = useState<TokenOut | null>(null);
+  const [fresh, setFresh] = useState<NewTokenOut | null>(null);
 
   async function add(e: Event) {
     e.preventDefault();

@@ -1,7 +1,7 @@
 // The top contact bar: who we are talking to, where the next message goes (which phone
 // for SMS, which address for email) and the thread's status and owner.
 
-import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/types";
+import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/schemas";
 import { CHANNEL_NAMES, displayName, formatPhone } from "../../lib/format";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";

@@ -2,7 +2,7 @@
 // the composer, and the communication options panel.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Channel } from "../../api/types";
+import type { Channel } from "../../api/schemas";
 import { dayLabel, displayName } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox, useSession } from "../../stores/context";
