@@ -32,7 +32,8 @@ import {
 } from "../realtime/applyEvent";
 import type { LiveEvent } from "../realtime/events";
 import { LiveSocket, type SocketStatus } from "../realtime/socket";
-import { newClientId } from "../components/Composer/logic";
+import { newClientId } from "../lib/clientId";
+import { errorText } from "../lib/errors";
 
 const PAGE = 50;
 const VIEW_KEY = "parlour.view";
@@ -657,12 +658,6 @@ function latestOnly<A extends unknown[], T>(ask: (...args: A) => Promise<T>): (.
     const answer = await ask(...args);
     return n === asked ? answer : undefined;
   };
-}
-
-export function errorText(err: unknown): string {
-  if (err instanceof ApiError) return err.message;
-  if (err instanceof Error && err.name === "TypeError") return "Cannot reach the server. Check your connection.";
-  return err instanceof Error ? err.message : String(err);
 }
 
 export const CHANNELS: Channel[] = ["sms", "webchat", "email"];

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Channel, type ContactDetailOut, type EmailOut, type PhoneOut } from "../../api";
 import { CHANNEL_NAMES, formatPhone, fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { CloseIcon, EmailIcon, PhoneIcon } from "../common/Icons";
 

@@ -84,12 +84,6 @@ export function isSendShortcut(e: { key: string; shiftKey: boolean; ctrlKey: boo
   return !e.shiftKey;
 }
 
-export function newClientId(): string {
-  const c = globalThis.crypto;
-  if (c && "randomUUID" in c) return c.randomUUID();
-  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
-
 /** Unsent emails per thread, kept while the app is open (the composer is a lazy chunk,
  * so the map lives here where the reply box can see whether there is one). */
 export const emailDrafts = new Map<string, { subject: string; html: string }>();

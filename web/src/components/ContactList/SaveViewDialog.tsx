@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
 import type { ViewFilters } from "../../api/schemas";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Modal } from "../common/Modal";
 

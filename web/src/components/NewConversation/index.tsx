@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type ContactOut } from "../../api";
 import { formatPhone } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";

@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, fieldErrorsOf, type ContactDetailOut, type ContactOut } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, fieldErrorsOf, type ConnectionOut, type ProviderNumberOut } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { CopyIcon } from "../common/Icons";
 
 export function SmsProviders({ admin, onImported }: { admin: boolean; onImported: () => void }) {

@@ -17,7 +17,7 @@ import {
 } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
 import { linkClick } from "../../lib/router";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox, useSession } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { BellIcon, CopyIcon, TrashIcon } from "../common/Icons";

@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type TaskOut } from "../../api";
 import { fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 
