@@ -35,8 +35,8 @@ export function CommunicationOptions({ contact, onClose, onEditContact }: Props)
     try {
       await fn();
       const fresh = await api.contacts.get(contact.id);
-      inbox.openContact.value = fresh;
-      inbox.contactChanged(fresh);
+      inbox.contact.details.value = fresh;
+      inbox.contact.changed(fresh);
     } catch (err) {
       setError(errorText(err));
     } finally {

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type AttachmentOut, type ChannelOption } from "../../api";
 import { fileSize } from "../../lib/format";
 import { errorText } from "../../lib/errors";
-import type { Draft } from "../../stores/inbox";
+import type { Draft } from "../../stores/sending";
 import { Modal } from "../common/Modal";
 import { BoldIcon, ItalicIcon, LinkIcon, ListIcon, PaperclipIcon, SendIcon, TrashIcon, UnderlineIcon } from "../common/Icons";
 import { endpointLabel } from "../Thread/ContactBar";

@@ -61,7 +61,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      const id = await inbox.startConversation(contactId);
+      const id = await inbox.thread.startConversation(contactId);
       onClose();
       navigate(`/conversations/${id}`);
     } catch (err) {

@@ -159,7 +159,7 @@ function Profile() {
       </div>
       <div class="card">
         <label class="switch">
-          <input type="checkbox" role="switch" checked={inbox.notify.value} onChange={(e) => void inbox.setNotify((e.target as HTMLInputElement).checked)} />
+          <input type="checkbox" role="switch" checked={inbox.notifications.enabled.value} onChange={(e) => void inbox.notifications.setEnabled((e.target as HTMLInputElement).checked)} />
           <span class="switch-track" aria-hidden="true" />
           <span>
             <BellIcon size={14} /> Desktop notifications for new messages while Parlour is in the background
@@ -522,7 +522,7 @@ function Users({ admin }: { admin: boolean }) {
       setName("");
       setPassword("");
       await list.reload();
-      inbox.users.value = list.items ?? inbox.users.value;
+      inbox.users.list.value = list.items ?? inbox.users.list.value;
     } catch (err) {
       list.setError(errorText(err));
     }

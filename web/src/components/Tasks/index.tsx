@@ -27,7 +27,7 @@ export function Tasks() {
     };
   }, [owner, status]);
 
-  const users = inbox.usersById.value;
+  const users = inbox.users.byId.value;
   return (
     <main class="tasks-page" aria-labelledby="tasks-heading">
       <header class="settings-head">
