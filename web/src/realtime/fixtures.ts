@@ -1,6 +1,7 @@
 // Builders for tests: realistic API objects with overridable fields.
 
-import type { ContactOut, ConversationOut, LiveEvent, MessageOut } from "../api/types";
+import type { ContactOut, ConversationOut, MessageOut } from "../api/schemas";
+import type { LiveEvent } from "./events";
 
 export function conversation(id: number, over: Partial<ConversationOut> = {}): ConversationOut {
   return {
