@@ -356,43 +356,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/contacts/{contact_id}/conversation": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Open Conversation
-         * @description The contact's thread, created if needed: how a new conversation starts.
-         */
-        post: operations["contacts-open_conversation"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/contacts/{contact_id}/channels": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Contact Channels */
-        get: operations["contacts-contact_channels"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/contacts/{contact_id}/avatar": {
         parameters: {
             query?: never;
@@ -510,7 +473,7 @@ export interface paths {
         };
         /**
          * Channels
-         * @description What the composer may use; ``phone_number_id`` judges opt-outs against that number.
+         * @description What the composer may use; ``sender_id`` judges opt-outs against that number.
          */
         get: operations["conversations-channels"];
         put?: never;
@@ -551,6 +514,43 @@ export interface paths {
         post?: never;
         /** Delete View */
         delete: operations["views-delete_view"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{contact_id}/conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open Conversation
+         * @description The contact's thread, created if needed: how a new conversation starts.
+         */
+        post: operations["contacts-open_conversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/contacts/{contact_id}/channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Contact Channels */
+        get: operations["contacts-contact_channels"];
+        put?: never;
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -942,11 +942,8 @@ export interface components {
         };
         /** ChannelOption */
         ChannelOption: {
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "sms" | "webchat" | "email";
+            /** Channel */
+            channel: string;
             /** Available */
             available: boolean;
             /** Reason */
@@ -1019,7 +1016,7 @@ export interface components {
             /** Initials */
             initials: string;
             /** Preferred Channel */
-            preferred_channel: ("sms" | "webchat" | "email") | null;
+            preferred_channel: string | null;
             /** Phones */
             phones: components["schemas"]["PhoneOut"][];
             /** Emails */
@@ -1060,7 +1057,7 @@ export interface components {
             /** Tags */
             tags?: string[];
             /** Preferred Channel */
-            preferred_channel?: ("sms" | "webchat" | "email") | null;
+            preferred_channel?: string | null;
             /** Note */
             note?: string | null;
         };
@@ -1077,7 +1074,7 @@ export interface components {
             /** Initials */
             initials: string;
             /** Preferred Channel */
-            preferred_channel: ("sms" | "webchat" | "email") | null;
+            preferred_channel: string | null;
             /** Phones */
             phones: components["schemas"]["PhoneOut"][];
             /** Emails */
@@ -1119,7 +1116,7 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
             /** Preferred Channel */
-            preferred_channel?: ("sms" | "webchat" | "email") | null;
+            preferred_channel?: string | null;
         };
         /** ConversationOut */
         ConversationOut: {
@@ -1138,11 +1135,11 @@ export interface components {
             /** Last Message Preview */
             last_message_preview: string;
             /** Last Message Channel */
-            last_message_channel: ("sms" | "webchat" | "email") | null;
+            last_message_channel: string | null;
             /** Last Message Direction */
             last_message_direction: ("in" | "out") | null;
             /** Channels */
-            channels: ("sms" | "webchat" | "email")[];
+            channels: string[];
             /** Unread Count */
             unread_count: number;
         };
@@ -1284,11 +1281,8 @@ export interface components {
         };
         /** MessageIn */
         MessageIn: {
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "sms" | "webchat" | "email";
+            /** Channel */
+            channel: string;
             /**
              * Body
              * @default
@@ -1298,6 +1292,10 @@ export interface components {
             subject?: string | null;
             /** Html */
             html?: string | null;
+            /** Sender Id */
+            sender_id?: number | null;
+            /** Recipient Id */
+            recipient_id?: number | null;
             /** Phone Number Id */
             phone_number_id?: number | null;
             /** Mailbox Id */
@@ -1324,11 +1322,8 @@ export interface components {
              * @enum {string}
              */
             direction: "in" | "out";
-            /**
-             * Channel
-             * @enum {string}
-             */
-            channel: "sms" | "webchat" | "email";
+            /** Channel */
+            channel: string;
             sender: components["schemas"]["SenderOut"];
             /** Body */
             body: string;
@@ -1340,6 +1335,10 @@ export interface components {
             from_address: string | null;
             /** To Address */
             to_address: string | null;
+            /** Sender Id */
+            sender_id: number | null;
+            /** Recipient Id */
+            recipient_id: number | null;
             /** Phone Number Id */
             phone_number_id: number | null;
             /** Mailbox Id */
@@ -1710,7 +1709,7 @@ export interface components {
              */
             assignee?: ("me" | "none" | "any") | number;
             /** Channel */
-            channel?: ("sms" | "webchat" | "email") | null;
+            channel?: string | null;
             /**
              * Unread
              * @default false
@@ -2675,70 +2674,6 @@ export interface operations {
             };
         };
     };
-    "contacts-open_conversation": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                contact_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ConversationOut"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    "contacts-contact_channels": {
-        parameters: {
-            query?: {
-                phone_number_id?: number | null;
-            };
-            header?: never;
-            path: {
-                contact_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ChannelOptions"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     "contacts-contact_avatar": {
         parameters: {
             query?: never;
@@ -3036,6 +2971,7 @@ export interface operations {
     "conversations-channels": {
         parameters: {
             query?: {
+                sender_id?: number | null;
                 phone_number_id?: number | null;
             };
             header?: never;
@@ -3136,6 +3072,71 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "contacts-open_conversation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "contacts-contact_channels": {
+        parameters: {
+            query?: {
+                sender_id?: number | null;
+                phone_number_id?: number | null;
+            };
+            header?: never;
+            path: {
+                contact_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelOptions"];
+                };
             };
             /** @description Validation Error */
             422: {

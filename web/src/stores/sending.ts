@@ -36,6 +36,8 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
       html: draft.html ?? null,
       from_address: null,
       to_address: null,
+      sender_id: draft.phone_number_id ?? draft.mailbox_id ?? draft.widget_id ?? null,
+      recipient_id: draft.contact_phone_id ?? draft.contact_email_id ?? null,
       phone_number_id: draft.phone_number_id ?? null,
       mailbox_id: draft.mailbox_id ?? null,
       widget_id: draft.widget_id ?? null,
