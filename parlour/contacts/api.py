@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 
 from parlour.accounts.deps import CurrentUser
-from parlour.contacts import merge, service
+from parlour.contacts import service
 from parlour.contacts.schemas import (
     ContactDetailOut,
     ContactIn,
@@ -22,6 +22,7 @@ from parlour.contacts.schemas import (
     PhoneIn,
     PhonePatch,
 )
+from parlour.conversations import merge as conversations_merge
 from parlour.conversations import thread as conversations_thread
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
@@ -218,7 +219,8 @@ async def delete_note(contact_id: PathId, note_id: PathId, user: CurrentUser, tx
 async def merge_contacts(
     contact_id: PathId, body: MergeIn, user: CurrentUser, tx: TxDep
 ) -> ContactDetailOut:
-    await merge.merge_contacts(
+    # The threads are merged too: conversations does both halves, threads first.
+    await conversations_merge.merge_contacts(
         tx, account_id=user.account_id, keep_id=contact_id, other_id=body.other_contact_id
     )
     await tx.commit()
