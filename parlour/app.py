@@ -32,7 +32,6 @@ from parlour.contacts import api as contacts_api
 from parlour.conversations import api as conversations_api
 from parlour.db.engine import make_database
 from parlour.errors import ParlourError
-from parlour.files import api as files_api
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
@@ -166,12 +165,12 @@ def _api_router() -> APIRouter:
         conversations_api.router,
         conversations_api.views,
         conversations_api.contact_threads,
+        conversations_api.attachment_files,
         sms_api.router,
         sms_api.sms,
         email_api.router,
         webchat_api.router,
         tasks_api.router,
-        files_api.router,
         realtime_api.router,
     ):
         api.include_router(module_router)

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
 from parlour.accounts.deps import CurrentUser
 from parlour.accounts.models import User
-from parlour.conversations import outbound, panel, thread
+from parlour.conversations import attachments, outbound, panel, thread
 from parlour.conversations.channel import Author, Channels
 from parlour.conversations.events import conversation_out
 from parlour.conversations.models import SavedView
 from parlour.conversations.schemas import (
+    AttachmentOut,
     ChannelOptions,
     ConversationOut,
     ConversationPage,
@@ -29,8 +30,9 @@ from parlour.conversations.views import builtin_views
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound
+from parlour.files.api import as_download, blob_response, read_upload
 from parlour.http import json_response
-from parlour.runtime import ChannelsDep
+from parlour.runtime import ChannelsDep, runtime_of
 from parlour.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
@@ -279,3 +281,34 @@ async def delete_view(view_id: PathId, user: CurrentUser, tx: TxDep) -> None:
         raise NotFound("No such view.")
     await tx.session.delete(view)
     await tx.commit()
+
+
+# Files sent with messages: uploaded first, then named in ``attachment_ids`` when sending.
+attachment_files = APIRouter(tags=["files"])
+
+
+@attachment_files.post("/attachments", status_code=201)
+async def upload_attachment(
+    file: UploadFile, request: Request, user: CurrentUser, tx: TxDep
+) -> AttachmentOut:
+    """Upload a file to send with a message (``attachment_ids`` when sending)."""
+    data = await read_upload(file, limit=runtime_of(request).settings.max_upload_bytes)
+    att = await attachments.upload(
+        tx,
+        account_id=user.account_id,
+        user_id=user.id,
+        filename=file.filename or "file",
+        content_type=file.content_type or "",
+        data=data,
+    )
+    await tx.commit()
+    return AttachmentOut.from_model(att)
+
+
+@attachment_files.get("/attachments/{attachment_id}", response_class=Response)
+async def get_attachment(attachment_id: PathId, user: CurrentUser, tx: TxDep) -> Response:
+    att = await attachments.get_attachment(
+        tx, account_id=user.account_id, attachment_id=attachment_id
+    )
+    blob = await blob_response(tx, account_id=user.account_id, blob_id=att.blob_id)
+    return as_download(blob, att.filename)
