@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from parlour.db.models import Base
+from parlour.tables import Base
 from parlour.db.schema_filter import include_object
 
 
