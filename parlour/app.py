@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -30,6 +30,7 @@ from parlour.channels.webchat import api as webchat_api
 from parlour.config import Settings
 from parlour.contacts import api as contacts_api
 from parlour.conversations import api as conversations_api
+from parlour.conversations.channel import Channels
 from parlour.db.engine import make_database
 from parlour.errors import ParlourError
 from parlour.outbox.worker import OutboxWorker
@@ -37,6 +38,7 @@ from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
+from parlour.types import CHANNEL_NAME_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -177,10 +179,34 @@ def _api_router() -> APIRouter:
     return api
 
 
-def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
-    settings = settings or Settings()
-    providers = providers or make_providers(settings)
-    channels = make_channels(settings, providers)
+def _list_channels_in_openapi(app: FastAPI, channels: Channels) -> None:
+    """The OpenAPI document names the channels this server serves wherever a channel's
+    name goes (the schemas only know its pattern: the registry decides which exist)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _add_enum(build(), CHANNEL_NAME_PATTERN, channels.names)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_enum(node: Any, pattern: str, names: list[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("pattern") == pattern:
+            node["enum"] = names
+        for value in node.values():
+            _add_enum(value, pattern, names)
+    elif isinstance(node, list):
+        for value in node:
+            _add_enum(value, pattern, names)
+
+
+def _lifespan(
+    settings: Settings, providers: Providers, channels: Channels
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What a serving process starts and stops: the database, the hub, the worker."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -209,6 +235,15 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
             await rt.hub.stop()
             await rt.db.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
+    settings = settings or Settings()
+    providers = providers or make_providers(settings)
+    channels = make_channels(settings, providers)
+    lifespan = _lifespan(settings, providers, channels)
+
     app = FastAPI(
         title="Parlour",
         version=__version__,
@@ -219,6 +254,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         generate_unique_id_function=_route_id,
     )
     _install_error_handlers(app)
+    _list_channels_in_openapi(app, channels)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
 

@@ -34,4 +34,5 @@ Label = Annotated[
 # A channel's stored name ("sms", ...). Which names exist is the registry's business
 # (parlour/channels/registry.py): services refuse an unknown one with ``unknown_channel``,
 # and the OpenAPI document lists the registry's names (app.py).
-ChannelName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,9}$")]
+CHANNEL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,9}$"
+ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]

@@ -942,8 +942,11 @@ export interface components {
         };
         /** ChannelOption */
         ChannelOption: {
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "webchat" | "email";
             /** Available */
             available: boolean;
             /** Reason */
@@ -1016,7 +1019,7 @@ export interface components {
             /** Initials */
             initials: string;
             /** Preferred Channel */
-            preferred_channel: string | null;
+            preferred_channel: ("sms" | "webchat" | "email") | null;
             /** Phones */
             phones: components["schemas"]["PhoneOut"][];
             /** Emails */
@@ -1057,7 +1060,7 @@ export interface components {
             /** Tags */
             tags?: string[];
             /** Preferred Channel */
-            preferred_channel?: string | null;
+            preferred_channel?: ("sms" | "webchat" | "email") | null;
             /** Note */
             note?: string | null;
         };
@@ -1074,7 +1077,7 @@ export interface components {
             /** Initials */
             initials: string;
             /** Preferred Channel */
-            preferred_channel: string | null;
+            preferred_channel: ("sms" | "webchat" | "email") | null;
             /** Phones */
             phones: components["schemas"]["PhoneOut"][];
             /** Emails */
@@ -1116,7 +1119,7 @@ export interface components {
             /** Tags */
             tags?: string[] | null;
             /** Preferred Channel */
-            preferred_channel?: string | null;
+            preferred_channel?: ("sms" | "webchat" | "email") | null;
         };
         /** ConversationOut */
         ConversationOut: {
@@ -1135,11 +1138,11 @@ export interface components {
             /** Last Message Preview */
             last_message_preview: string;
             /** Last Message Channel */
-            last_message_channel: string | null;
+            last_message_channel: ("sms" | "webchat" | "email") | null;
             /** Last Message Direction */
             last_message_direction: ("in" | "out") | null;
             /** Channels */
-            channels: string[];
+            channels: ("sms" | "webchat" | "email")[];
             /** Unread Count */
             unread_count: number;
         };
@@ -1281,8 +1284,11 @@ export interface components {
         };
         /** MessageIn */
         MessageIn: {
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "webchat" | "email";
             /**
              * Body
              * @default
@@ -1322,8 +1328,11 @@ export interface components {
              * @enum {string}
              */
             direction: "in" | "out";
-            /** Channel */
-            channel: string;
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "sms" | "webchat" | "email";
             sender: components["schemas"]["SenderOut"];
             /** Body */
             body: string;
@@ -1709,7 +1718,7 @@ export interface components {
              */
             assignee?: ("me" | "none" | "any") | number;
             /** Channel */
-            channel?: string | null;
+            channel?: ("sms" | "webchat" | "email") | null;
             /**
              * Unread
              * @default false
