@@ -7,7 +7,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import func, null, or_, select
+from sqlalchemy import Row, func, null, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -88,14 +88,14 @@ async def list_messages(
     # A thread page is read as rows, not ORM objects: building 200 Message objects (and
     # their attachment collections) took longer than the queries themselves.
     conn = await tx.session.connection()
-    thread = (
+    contact = (
         await conn.execute(
             select(Contact.id, Contact.name, Contact.avatar_blob_id)
             .join(Conversation, Conversation.contact_id == Contact.id)
             .where(Conversation.id == conversation_id, Conversation.account_id == account_id)
         )
     ).first()
-    if thread is None:
+    if contact is None:
         raise NotFound("No such conversation.", details={"conversation_id": conversation_id})
     stmt = select(*_THREAD_COLUMNS).where(
         Message.conversation_id == conversation_id, Message.account_id == account_id
@@ -112,23 +112,40 @@ async def list_messages(
         rows = rows[:limit]
         older = encode_cursor(rows[-1].created_at.isoformat(), rows[-1].id)
     rows.reverse()
-    files: dict[int, list[dict[str, Any]]] = {}
-    if rows:
-        for a in await conn.execute(
-            _ATTACHMENTS_OF.where(in_ids(Attachment.message_id, "ids", dialect=tx.dialect)),
-            {"ids": [m.id for m in rows]},
-        ):
-            files.setdefault(a.message_id, []).append(AttachmentOut.from_model(a).model_dump())
+    files = await _attachments_of(tx, [m.id for m in rows])
     user_ids = {m.user_id for m in rows if m.user_id}
     users = (
         {u.id: u for u in await tx.session.scalars(select(User).where(User.id.in_(user_ids)))}
         if user_ids
         else {}
     )
-    # Each message is shaped as a dict of MessageOut's fields, in its order, and the page
-    # is serialised once: validating 200 MessageOut models cost 2-3 ms a page, and the
-    # values come from our own columns (tests/conversations check the page against the
-    # model).
+    return _shaped(rows, channels=channels, contact=contact, users=users, files=files), older
+
+
+async def _attachments_of(tx: Tx, message_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """AttachmentOut-shaped dicts of each message, in the order they were attached."""
+    files: dict[int, list[dict[str, Any]]] = {}
+    if message_ids:
+        conn = await tx.session.connection()
+        for a in await conn.execute(
+            _ATTACHMENTS_OF.where(in_ids(Attachment.message_id, "ids", dialect=tx.dialect)),
+            {"ids": message_ids},
+        ):
+            files.setdefault(a.message_id, []).append(AttachmentOut.from_model(a).model_dump())
+    return files
+
+
+def _shaped(
+    rows: list[Row[Any]],
+    *,
+    channels: Channels,
+    contact: Row[Any],
+    users: dict[int, User],
+    files: dict[int, list[dict[str, Any]]],
+) -> list[dict[str, Any]]:
+    """Each message as a dict of MessageOut's fields, in its order, for the page to be
+    serialised once: validating 200 MessageOut models cost 2-3 ms a page, and the values
+    come from our own columns (tests/conversations check the page against the model)."""
     senders: dict[tuple[Any, ...], dict[str, Any]] = {}
     items = []
     for m in rows:
@@ -136,7 +153,7 @@ async def list_messages(
         sender = senders.get(key)
         if sender is None:
             sender = senders[key] = sender_of(
-                m, contact=thread, user=users.get(m.user_id or 0)
+                m, contact=contact, user=users.get(m.user_id or 0)
             ).model_dump()
         v = _FIELD_VALUES(m)
         values = (*v[:_SENDER_AT], sender, *v[_SENDER_AT:_FILES_AT], files.get(m.id, []))
@@ -147,7 +164,7 @@ async def list_messages(
         if names.recipient:
             item[names.recipient] = m.contact_endpoint_id
         items.append(item)
-    return items, older
+    return items
 
 
 _ATTACHMENTS_OF = Attachment.__table__.select().order_by(Attachment.id)

@@ -162,23 +162,31 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
     if message is None:
         return None
     if keyword == "stop" or (keyword == "start" and sender.sms_opt_out):
-        # Rare, so the contact is loaded whole: its update event carries everything.
-        phone = await tx.session.get(ContactPhone, sender.phone_id)
-        assert phone is not None  # found or created in this transaction
-        if keyword == "stop":
-            _opt_out(phone, number_e164=number.e164)
-        else:
-            phone.sms_opt_out = False
-            phone.sms_opt_out_at = None
-            phone.sms_opt_out_number = None
-        contact = await contacts_service.get_contact(
-            tx, account_id=number.account_id, contact_id=sender.contact_id
-        )
-        await tx.session.flush()
-        contacts_service.emit_contact_updated(tx, contact)
+        await _apply_keyword(tx, number=number, sender=sender, keyword=keyword)
     return Received(
         message=message, keyword=keyword, attachment_ids=[a.id for a in message.attachments]
     )
+
+
+async def _apply_keyword(
+    tx: Tx, *, number: NumberRef, sender: contacts_service.Sender, keyword: str
+) -> None:
+    """STOP opts the phone out (of this number, or of all: the account's scope); START
+    opts it back in."""
+    # Rare, so the contact is loaded whole: its update event carries everything.
+    phone = await tx.session.get(ContactPhone, sender.phone_id)
+    assert phone is not None  # found or created in this transaction
+    if keyword == "stop":
+        _opt_out(phone, number_e164=number.e164)
+    else:
+        phone.sms_opt_out = False
+        phone.sms_opt_out_at = None
+        phone.sms_opt_out_number = None
+    contact = await contacts_service.get_contact(
+        tx, account_id=number.account_id, contact_id=sender.contact_id
+    )
+    await tx.session.flush()
+    contacts_service.emit_contact_updated(tx, contact)
 
 
 def _opt_out(phone: ContactPhone, *, number_e164: str | None) -> None:
