@@ -179,11 +179,6 @@ def sender_of_row(row: Sequence[Any], *, account_id: int, e164: str) -> Sender:
     )
 
 
-async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:
-    contact = await find_by_phone(tx, account_id=account_id, e164=e164)
-    return contact if contact is not None else await _create_by_phone(tx, account_id, e164)
-
-
 async def create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:
     """A new contact for a number no contact has (the caller just looked). Should another
     transaction add the number meanwhile, the unique index refuses this one."""

@@ -244,9 +244,3 @@ class OutboxWorker:
         channel = self.rt.channels.get(message.channel)
         if channel is not None:
             await channel.failed(tx, message=message, error_code=error.code)
-
-
-async def pending_count(rt: Runtime) -> int:
-    async with transaction(rt.db, rt.hub, write=False) as tx:
-        rows = await tx.session.scalars(select(OutboxItem.id).where(OutboxItem.state != "done"))
-        return len(list(rows))
