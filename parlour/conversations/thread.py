@@ -3,11 +3,13 @@ status and assignee, and the panel fields its newest message sets."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Row, func, null, or_, select
+from sqlalchemy import Row, bindparam, func, null, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -22,6 +24,7 @@ from parlour.conversations.schemas import (
     OLDER_RECIPIENT_FIELDS,
     OLDER_SENDER_FIELDS,
     AttachmentOut,
+    EndpointNames,
     MessageOut,
     sender_of,
 )
@@ -97,16 +100,10 @@ async def list_messages(
     ).first()
     if contact is None:
         raise NotFound("No such conversation.", details={"conversation_id": conversation_id})
-    stmt = select(*_THREAD_COLUMNS).where(
-        Message.conversation_id == conversation_id, Message.account_id == account_id
-    )
+    params: dict[str, Any] = {"thread": conversation_id, "account": account_id, "n": limit + 1}
     if before:
-        at, mid = time_id_cursor(before)
-        stmt = stmt.where(Message.created_at <= at, or_(Message.created_at < at, Message.id < mid))
-    result = await conn.execute(
-        stmt.order_by(Message.created_at.desc(), Message.id.desc()).limit(limit + 1)
-    )
-    rows = list(result)
+        params["at"], params["before_id"] = time_id_cursor(before)
+    rows = list(await conn.execute(_PAGE_BEFORE if before else _PAGE, params))
     older = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -147,6 +144,7 @@ def _shaped(
     serialised once: validating 200 MessageOut models cost 2-3 ms a page, and the values
     come from our own columns (tests/conversations check the page against the model)."""
     senders: dict[tuple[Any, ...], dict[str, Any]] = {}
+    values_of = _field_values(channels)
     items = []
     for m in rows:
         key = _SENDER_KEY(m)
@@ -155,15 +153,9 @@ def _shaped(
             sender = senders[key] = sender_of(
                 m, contact=contact, user=users.get(m.user_id or 0)
             ).model_dump()
-        v = _FIELD_VALUES(m)
+        v = values_of.get(m[_CHANNEL_AT], _NO_NAMES_VALUES)(m)
         values = (*v[:_SENDER_AT], sender, *v[_SENDER_AT:_FILES_AT], files.get(m.id, []))
-        item = dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True))
-        names = channels.endpoint_names(m.channel)
-        if names.sender:
-            item[names.sender] = m.endpoint_id
-        if names.recipient:
-            item[names.recipient] = m.contact_endpoint_id
-        items.append(item)
+        items.append(dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True)))
     return items
 
 
@@ -176,20 +168,32 @@ _MESSAGE_FIELDS = tuple(MessageOut.model_fields)
 _THREAD_COLUMNS = [
     *(c for c in Message.__table__.c if c.key != "meta"),
     Message.meta["client_id"].as_string().label("client_id"),
-    Message.endpoint_id.label("sender_id"),
-    Message.contact_endpoint_id.label("recipient_id"),
-    # The endpoints' older names: empty here, the channel's own pair filled in per row.
-    *(null().label(f) for f in OLDER_SENDER_FIELDS + OLDER_RECIPIENT_FIELDS),
+    # What the endpoint fields of the other channels read: nothing.
+    null().label("no_endpoint"),
 ]
+_NEWEST_FIRST = (Message.created_at.desc(), Message.id.desc())
+# Built once: constructing a statement of 25 columns and its cache key cost about as much
+# as the shaping of its rows.
+_PAGE = (
+    select(*_THREAD_COLUMNS)
+    .where(
+        Message.conversation_id == bindparam("thread"),
+        Message.account_id == bindparam("account"),
+    )
+    .order_by(*_NEWEST_FIRST)
+    .limit(bindparam("n"))
+)
+_PAGE_BEFORE = _PAGE.where(
+    Message.created_at <= bindparam("at"),
+    or_(Message.created_at < bindparam("at"), Message.id < bindparam("before_id")),
+)
 # A message's MessageOut fields are read off its row by position, the sender and the
 # attachments put in at their places: a dict of the row's columns for each message, then
 # one of the fields, cost 1.4 ms a page (0.7 now).
-_THREAD_KEYS = tuple(select(*_THREAD_COLUMNS).selected_columns.keys())
+_THREAD_KEYS = tuple(_PAGE.selected_columns.keys())
+_CHANNEL_AT = _THREAD_KEYS.index("channel")
 _SENDER_AT = _MESSAGE_FIELDS.index("sender")
 _FILES_AT = _MESSAGE_FIELDS.index("attachments") - 1  # among the column fields
-_FIELD_VALUES = itemgetter(
-    *(_THREAD_KEYS.index(f) for f in _MESSAGE_FIELDS if f not in ("sender", "attachments"))
-)
 _SENDER_KEY = itemgetter(
     *(
         _THREAD_KEYS.index(c)
@@ -197,6 +201,37 @@ _SENDER_KEY = itemgetter(
     )
 )
 assert _SENDER_AT <= _FILES_AT, "the sender comes before the attachments in MessageOut"
+
+
+def _values_getter(names: EndpointNames) -> Callable[[Row[Any]], tuple[Any, ...]]:
+    """Reads a message's MessageOut column fields off its row, in order: the endpoint
+    fields ``names`` gives (a channel's) from the generic endpoint columns, the other
+    channels' from the empty one."""
+    source = {
+        "sender_id": "endpoint_id",
+        "recipient_id": "contact_endpoint_id",
+        **dict.fromkeys(OLDER_SENDER_FIELDS + OLDER_RECIPIENT_FIELDS, "no_endpoint"),
+    }
+    if names.sender:
+        source[names.sender] = "endpoint_id"
+    if names.recipient:
+        source[names.recipient] = "contact_endpoint_id"
+    return itemgetter(
+        *(
+            _THREAD_KEYS.index(source.get(f, f))
+            for f in _MESSAGE_FIELDS
+            if f not in ("sender", "attachments")
+        )
+    )
+
+
+_NO_NAMES_VALUES = _values_getter(EndpointNames())
+
+
+@cache
+def _field_values(channels: Channels) -> dict[str, Callable[[Row[Any]], tuple[Any, ...]]]:
+    """Each served channel's reader of a row's fields (see ``_values_getter``)."""
+    return {c.name: _values_getter(c.endpoint_names) for c in channels}
 
 
 async def mark_read(tx: Tx, *, account_id: int, conversation_id: int, user_id: int) -> datetime:
