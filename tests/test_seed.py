@@ -20,7 +20,7 @@ from parlour.conversations.models import Conversation, Message
 from parlour.conversations.thread import preview_of
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
-from parlour.seed import ADMIN_PASSWORD, admin_email, seed
+from parlour.sample.seed import ADMIN_PASSWORD, admin_email, seed
 from tests.conftest import run_tx
 
 CONTACTS = 200
