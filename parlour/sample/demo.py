@@ -1,9 +1,15 @@
-"""`parlour demo`: a small company's inbox, full enough to show every feature."""
+"""`parlour demo`: Northwind Coffee, a small company's inbox, full enough to show every feature.
+
+The browser tests (tests/web/) and docs/screenshots rely on it: the two users and their
+login, the cast in ``PEOPLE`` order (each one's phone number and email address follow from
+their place), the opted-out contact, the two contacts without a conversation, and the kind
+of thread each contact has (demo_threads.py).
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from parlour.accounts import service as accounts_service
 from parlour.channels.email.models import Mailbox
@@ -11,18 +17,17 @@ from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.webchat.models import Widget
 from parlour.config import Settings
 from parlour.contacts import service as contacts_service
-from parlour.contacts.models import ContactPhone
+from parlour.contacts.models import Contact
 from parlour.contacts.normalize import fold
 from parlour.contacts.schemas import ContactIn, EmailIn, PhoneIn
 from parlour.conversations import thread as conversations_thread
-from parlour.conversations.models import Conversation, Message
 from parlour.db.base import utcnow
 from parlour.db.engine import make_database
 from parlour.db.migrate import migrate
 from parlour.db.tx import Tx, transaction
 from parlour.realtime.memory import MemoryHub
 from parlour.sample.avatars import identicon_png
-from parlour.tasks.models import Task
+from parlour.sample.demo_threads import Shop, ThreadWriter, write_thread
 
 PEOPLE = [
     ("Zoë Ólafsdóttir", "Reykjavik Roasters"),
@@ -63,48 +68,9 @@ PEOPLE = [
     ("Ingrid Berg", ""),
 ]
 
-SMS_IN = [
-    "Hi! Do you have the Ethiopian beans in stock this week?",
-    "Can I move my delivery to Friday?",
-    "Thanks, got it 👍",
-    "What time do you open on Sundays?",
-    "Is the espresso machine repair done yet?",
-    "Could you text me the invoice total?",
-]
-SMS_OUT = [
-    "Yes, we have them! Want me to set a bag aside for you?",
-    "Done, your delivery is now on Friday between 9 and 11.",
-    "We open at 8am on Sundays. See you then!",
-    "It's ready for pick-up any time after 2pm.",
-]
-CHAT_IN = [
-    "Hello, I'm looking at the subscription page: can I pause it for a month?",
-    "Do you ship to Canada?",
-    "Is there a discount for offices?",
-]
-CHAT_OUT = [
-    "Absolutely, you can pause from your account page or I can do it for you now.",
-    "We do! Shipping to Canada takes 3 to 5 business days.",
-    "Yes: 10% off for 5+ bags a month. Shall I send you the details by email?",
-]
-EMAIL_THREADS = [
-    (
-        "Wholesale order for next month",
-        "Hello,\n\nWe'd like to order 20 kg of the house blend for March. Can you confirm the "
-        "price and the delivery date?\n\nBest regards",
-        "Thanks for your order! 20 kg of the house blend is confirmed for March 3rd. "
-        "The invoice will follow.",
-    ),
-    (
-        "Question about my invoice #1042",
-        "Hi, the invoice shows two deliveries but I only received one. Could you check?",
-        "You're right, sorry about that: a corrected invoice is attached to your account.",
-    ),
-]
-BOT_TEXT = (
-    "Welcome to Northwind Coffee! ☕ Reply to this number any time: a real person reads "
-    "every message."
-)
+# Contacts with no conversation yet: "new conversation" finds them.
+STRANGERS = (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002"))
+OPTED_OUT = 6  # Liam O'Connor no longer takes texts from the main line.
 
 
 async def create_demo(settings: Settings, *, password: str) -> None:
@@ -120,6 +86,35 @@ async def create_demo(settings: Settings, *, password: str) -> None:
 
 async def _fill(tx: Tx, settings: Settings, password: str) -> None:
     rng = random.Random(7)
+    shop = await _northwind(tx, password)
+    now = utcnow()
+    for i, (name, company) in enumerate(PEOPLE):
+        contact = await _contact(tx, settings, shop, i, name=name, company=company)
+        if i == OPTED_OUT:
+            _opt_out(contact, shop, at=now - timedelta(days=2))
+        start = now - timedelta(hours=2 + i * 5 + rng.randint(0, 4))
+        conv = await conversations_thread.get_or_open(
+            tx, account_id=shop.account_id, contact_id=contact.id
+        )
+        await write_thread(ThreadWriter(tx, shop, conv, contact, start=start, rng=rng), i)
+        if i % 3 == 0:
+            conv.assignee_id = shop.agent_id if i % 2 else shop.admin_id
+        if i >= len(PEOPLE) - 3:
+            conv.status = "closed"
+        await tx.session.flush()
+        await conversations_thread.recompute_thread(tx, conv)
+    for name, phone in STRANGERS:
+        await contacts_service.create_contact(
+            tx,
+            account_id=shop.account_id,
+            data=ContactIn(name=name, phones=[PhoneIn(number=phone, label="mobile")]),
+            region=settings.default_region,
+        )
+    await tx.session.flush()
+
+
+async def _northwind(tx: Tx, password: str) -> Shop:
+    """The account, an admin and an agent with their avatars, two numbers, a mailbox, a widget."""
     account = await accounts_service.get_or_create_account(tx, name="Northwind Coffee")
     admin = await accounts_service.create_user(
         tx,
@@ -139,7 +134,6 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
     )
     for user in (admin, agent):
         await accounts_service.set_avatar(tx, user=user, data=identicon_png(user.email))
-
     main_line = PhoneNumber(
         account_id=account.id,
         e164="+14155550100",
@@ -173,208 +167,32 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
     )
     tx.session.add_all([main_line, ads_line, mailbox, widget])
     await tx.session.flush()
+    return Shop(account.id, admin.id, agent.id, main_line, mailbox, widget)
 
-    now = utcnow()
-    for i, (name, company) in enumerate(PEOPLE):
-        slug = "".join(ch for ch in fold(name.split()[0]) if ch.isalnum())
-        phone = f"+1415555{1000 + i * 7:04d}"
-        contact = await contacts_service.create_contact(
-            tx,
-            account_id=account.id,
-            data=ContactIn(
-                name=name,
-                company=company,
-                phones=[PhoneIn(number=phone, label="mobile")],
-                emails=[EmailIn(address=f"{slug}{i}@example.com", label="work")],
-                tags=(["vip"] if i % 5 == 0 else []) + (["wholesale"] if company else []),
-            ),
-            region=settings.default_region,
-            author_id=admin.id,
-        )
-        if i == 6:
-            contact.phones[0].sms_opt_out = True
-            contact.phones[0].sms_opt_out_at = now - timedelta(days=2)
-            contact.phones[0].sms_opt_out_number = main_line.e164
-        start = now - timedelta(hours=2 + i * 5 + rng.randint(0, 4))
-        conv = await conversations_thread.get_or_open(
-            tx, account_id=account.id, contact_id=contact.id
-        )
-        at = start
-        cphone = contact.phones[0]
-        cemail = contact.emails[0]
 
-        def msg(conv: Conversation = conv, **kw: object) -> Message:
-            nonlocal at
-            at = at + timedelta(minutes=rng.randint(2, 40))
-            base: dict[str, object] = dict(
-                account_id=account.id,
-                conversation_id=conv.id,
-                body="",
-                meta={},
-                created_at=at,
-                updated_at=at,
-                attachments=[],
-            )
-            base.update(kw)
-            m = Message(**base)
-            tx.session.add(m)
-            return m
+async def _contact(
+    tx: Tx, settings: Settings, shop: Shop, i: int, *, name: str, company: str
+) -> Contact:
+    """The ``i``-th of the cast, with a mobile number and a work address drawn from ``i``."""
+    handle = "".join(ch for ch in fold(name.split()[0]) if ch.isalnum())
+    return await contacts_service.create_contact(
+        tx,
+        account_id=shop.account_id,
+        data=ContactIn(
+            name=name,
+            company=company,
+            phones=[PhoneIn(number=f"+1415555{1000 + i * 7:04d}", label="mobile")],
+            emails=[EmailIn(address=f"{handle}{i}@example.com", label="work")],
+            tags=(["vip"] if i % 5 == 0 else []) + (["wholesale"] if company else []),
+        ),
+        region=settings.default_region,
+        author_id=shop.admin_id,
+    )
 
-        def sms_in(body: str, cphone: ContactPhone = cphone) -> None:
-            msg(
-                direction="in",
-                channel="sms",
-                sender_type="contact",
-                body=body,
-                from_address=cphone.e164,
-                to_address=main_line.e164,
-                endpoint_id=main_line.id,
-                contact_endpoint_id=cphone.id,
-                status="received",
-            )
 
-        def sms_out(
-            body: str,
-            cphone: ContactPhone = cphone,
-            *,
-            user_id: int | None,
-            bot: bool = False,
-            status: str = "delivered",
-        ) -> Message:
-            return msg(
-                direction="out",
-                channel="sms",
-                sender_type="bot" if bot else "user",
-                user_id=user_id,
-                workflow_name="Welcome series" if bot else None,
-                workflow_id=1 if bot else None,
-                body=body,
-                from_address=main_line.e164,
-                to_address=cphone.e164,
-                endpoint_id=main_line.id,
-                contact_endpoint_id=cphone.id,
-                status=status,
-            )
-
-        kind = i % 4
-        if kind == 0:  # SMS, with a bot welcome
-            sms_out(BOT_TEXT, user_id=None, bot=True)
-            sms_in(SMS_IN[i % len(SMS_IN)])
-            sms_out(SMS_OUT[i % len(SMS_OUT)], user_id=agent.id)
-            if i % 8 == 0:
-                sms_in("Perfect, thank you!")
-        elif kind == 1:  # web chat then SMS: one thread, two channels
-            msg(
-                direction="in",
-                channel="webchat",
-                sender_type="contact",
-                body=CHAT_IN[i % len(CHAT_IN)],
-                endpoint_id=widget.id,
-                status="received",
-            )
-            msg(
-                direction="out",
-                channel="webchat",
-                sender_type="user",
-                user_id=admin.id,
-                body=CHAT_OUT[i % len(CHAT_OUT)],
-                endpoint_id=widget.id,
-                status="read",
-            )
-            sms_in("Following up by text: " + SMS_IN[(i + 1) % len(SMS_IN)].lower())
-        elif kind == 2:  # email
-            subject, question, answer = EMAIL_THREADS[i % len(EMAIL_THREADS)]
-            msg(
-                direction="in",
-                channel="email",
-                sender_type="contact",
-                subject=subject,
-                body=question,
-                html="<p>" + question.replace("\n\n", "</p><p>") + "</p>",
-                from_address=cemail.address,
-                to_address=mailbox.address,
-                endpoint_id=mailbox.id,
-                contact_endpoint_id=cemail.id,
-                status="received",
-            )
-            reply = msg(
-                direction="out",
-                channel="email",
-                sender_type="user",
-                user_id=agent.id,
-                subject="Re: " + subject,
-                body=answer,
-                html=f"<p>{answer}</p>",
-                from_address=mailbox.address,
-                to_address=cemail.address,
-                endpoint_id=mailbox.id,
-                contact_endpoint_id=cemail.id,
-                status="delivered",
-            )
-            await tx.session.flush()
-            tx.session.add(
-                Task(
-                    account_id=account.id,
-                    kind="email",
-                    owner_id=agent.id,
-                    title=f"Email to {cemail.address}: Re: {subject}",
-                    status="completed",
-                    message_id=reply.id,
-                    created_at=reply.created_at,
-                    completed_at=at,
-                )
-            )
-        else:  # all three channels, one failed SMS
-            msg(
-                direction="in",
-                channel="webchat",
-                sender_type="contact",
-                body="Hi, is anyone there?",
-                endpoint_id=widget.id,
-                status="received",
-            )
-            msg(
-                direction="out",
-                channel="webchat",
-                sender_type="bot",
-                workflow_id=2,
-                workflow_name="Chat auto-reply",
-                body="Thanks! We usually answer within minutes.",
-                endpoint_id=widget.id,
-                status="read",
-            )
-            failed = sms_out(
-                "Hi! Following up on your chat: shall I call you?",
-                user_id=admin.id,
-                status="failed",
-            )
-            failed.error_code = "30003"
-            failed.error_message = "The phone could not be reached (switched off or no signal)."
-            msg(
-                direction="in",
-                channel="email",
-                sender_type="contact",
-                subject="Sorry, my phone is off",
-                body="Please email me instead. Thanks!",
-                from_address=cemail.address,
-                to_address=mailbox.address,
-                endpoint_id=mailbox.id,
-                contact_endpoint_id=cemail.id,
-                status="received",
-            )
-        if i % 3 == 0:
-            conv.assignee_id = agent.id if i % 2 else admin.id
-        if i >= len(PEOPLE) - 3:
-            conv.status = "closed"
-        await tx.session.flush()
-        await conversations_thread.recompute_thread(tx, conv)
-
-    # A few contacts with no conversation yet: "new conversation" finds them.
-    for name, phone in (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002")):
-        await contacts_service.create_contact(
-            tx,
-            account_id=account.id,
-            data=ContactIn(name=name, phones=[PhoneIn(number=phone, label="mobile")]),
-            region=settings.default_region,
-        )
-    await tx.session.flush()
+def _opt_out(contact: Contact, shop: Shop, *, at: datetime) -> None:
+    """The contact replied STOP to the main line."""
+    phone = contact.phones[0]
+    phone.sms_opt_out = True
+    phone.sms_opt_out_at = at
+    phone.sms_opt_out_number = shop.main_line.e164
