@@ -1,9 +1,9 @@
 """`parlour demo`: Northwind Coffee, a small company's inbox, full enough to show every feature.
 
 The browser tests (tests/web/) and docs/screenshots rely on it: the two users and their
-login, the cast in ``PEOPLE`` order (each one's phone number and email address follow from
-their place), the opted-out contact, the two contacts without a conversation, and the kind
-of thread each contact has (demo_threads.py).
+login, the cast in ``words.CAST`` order (each one's phone number and email address follow
+from their place), the opted-out contact, the two contacts without a conversation, and the
+kind of thread each contact has (demo_threads.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from parlour.channels.webchat.models import Widget
 from parlour.config import Settings
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact
-from parlour.contacts.normalize import fold
 from parlour.contacts.schemas import ContactIn, EmailIn, PhoneIn
 from parlour.conversations import thread as conversations_thread
 from parlour.db.base import utcnow
@@ -26,47 +25,9 @@ from parlour.db.engine import make_database
 from parlour.db.migrate import migrate
 from parlour.db.tx import Tx, transaction
 from parlour.realtime.memory import MemoryHub
+from parlour.sample import words
 from parlour.sample.avatars import identicon_png
 from parlour.sample.demo_threads import Shop, ThreadWriter, write_thread
-
-PEOPLE = [
-    ("Zoë Ólafsdóttir", "Reykjavik Roasters"),
-    ("José Álvarez", "Álvarez & Hijos"),
-    ("Björn Lindqvist", ""),
-    ("Amélie Dubois", "Café Lumière"),
-    ("Kenji Watanabe", ""),
-    ("Priya Raman", "Raman Foods"),
-    ("Liam O'Connor", ""),
-    ("Chiara Bianchi", "Bianchi Bakery"),
-    ("Noah Williams", ""),
-    ("Fatima Haddad", "Haddad Imports"),
-    ("Mateo Rossi", ""),
-    ("Sofia Kowalska", "Kowalska Design"),
-    ("Ethan Brown", ""),
-    ("Aisha Bello", ""),
-    ("Lucas Martin", "Martin Bikes"),
-    ("Hannah Schmidt", ""),
-    ("Omar Farouk", ""),
-    ("Emma Johansson", "Nordic Tea Co."),
-    ("Diego Fernández", ""),
-    ("Mia Novak", ""),
-    ("Ravi Shankar", "Shankar Spices"),
-    ("Olivia Smith", ""),
-    ("Yuki Tanaka", ""),
-    ("Grace Kim", "Kim & Park"),
-    ("Jonas Weber", ""),
-    ("Léa Moreau", ""),
-    ("Samuel Okafor", "Okafor Logistics"),
-    ("Isabella Costa", ""),
-    ("Felix Bauer", ""),
-    ("Nora Andersen", ""),
-    ("Arjun Mehta", "Mehta Studio"),
-    ("Chloé Laurent", ""),
-    ("Tomás Silva", ""),
-    ("Elena Petrova", "Petrova Gallery"),
-    ("Adam Nowak", ""),
-    ("Ingrid Berg", ""),
-]
 
 # Contacts with no conversation yet: "new conversation" finds them.
 STRANGERS = (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002"))
@@ -88,8 +49,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
     rng = random.Random(7)
     shop = await _northwind(tx, password)
     now = utcnow()
-    for i, (name, company) in enumerate(PEOPLE):
-        contact = await _contact(tx, settings, shop, i, name=name, company=company)
+    for i, person in enumerate(words.CAST):
+        contact = await _contact(tx, settings, shop, i, person)
         if i == OPTED_OUT:
             _opt_out(contact, shop, at=now - timedelta(days=2))
         start = now - timedelta(hours=2 + i * 5 + rng.randint(0, 4))
@@ -99,7 +60,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
         await write_thread(ThreadWriter(tx, shop, conv, contact, start=start, rng=rng), i)
         if i % 3 == 0:
             conv.assignee_id = shop.agent_id if i % 2 else shop.admin_id
-        if i >= len(PEOPLE) - 3:
+        if i >= len(words.CAST) - 3:
             conv.status = "closed"
         await tx.session.flush()
         await conversations_thread.recompute_thread(tx, conv)
@@ -170,20 +131,17 @@ async def _northwind(tx: Tx, password: str) -> Shop:
     return Shop(account.id, admin.id, agent.id, main_line, mailbox, widget)
 
 
-async def _contact(
-    tx: Tx, settings: Settings, shop: Shop, i: int, *, name: str, company: str
-) -> Contact:
+async def _contact(tx: Tx, settings: Settings, shop: Shop, i: int, person: words.Person) -> Contact:
     """The ``i``-th of the cast, with a mobile number and a work address drawn from ``i``."""
-    handle = "".join(ch for ch in fold(name.split()[0]) if ch.isalnum())
     return await contacts_service.create_contact(
         tx,
         account_id=shop.account_id,
         data=ContactIn(
-            name=name,
-            company=company,
+            name=person.name,
+            company=person.company,
             phones=[PhoneIn(number=f"+1415555{1000 + i * 7:04d}", label="mobile")],
-            emails=[EmailIn(address=f"{handle}{i}@example.com", label="work")],
-            tags=(["vip"] if i % 5 == 0 else []) + (["wholesale"] if company else []),
+            emails=[EmailIn(address=f"{words.handle(person.first)}{i}@example.com", label="work")],
+            tags=(["vip"] if i % 5 == 0 else []) + (["wholesale"] if person.company else []),
         ),
         region=settings.default_region,
         author_id=shop.admin_id,

@@ -19,50 +19,8 @@ from parlour.channels.webchat.models import Widget
 from parlour.contacts.models import Contact
 from parlour.conversations.models import Conversation, Message
 from parlour.db.tx import Tx
+from parlour.sample import words
 from parlour.tasks.models import Task
-
-SMS_IN = [
-    "Hi! Do you have the Ethiopian beans in stock this week?",
-    "Can I move my delivery to Friday?",
-    "Thanks, got it 👍",
-    "What time do you open on Sundays?",
-    "Is the espresso machine repair done yet?",
-    "Could you text me the invoice total?",
-]
-SMS_OUT = [
-    "Yes, we have them! Want me to set a bag aside for you?",
-    "Done, your delivery is now on Friday between 9 and 11.",
-    "We open at 8am on Sundays. See you then!",
-    "It's ready for pick-up any time after 2pm.",
-]
-CHAT_IN = [
-    "Hello, I'm looking at the subscription page: can I pause it for a month?",
-    "Do you ship to Canada?",
-    "Is there a discount for offices?",
-]
-CHAT_OUT = [
-    "Absolutely, you can pause from your account page or I can do it for you now.",
-    "We do! Shipping to Canada takes 3 to 5 business days.",
-    "Yes: 10% off for 5+ bags a month. Shall I send you the details by email?",
-]
-EMAIL_THREADS = [
-    (
-        "Wholesale order for next month",
-        "Hello,\n\nWe'd like to order 20 kg of the house blend for March. Can you confirm the "
-        "price and the delivery date?\n\nBest regards",
-        "Thanks for your order! 20 kg of the house blend is confirmed for March 3rd. "
-        "The invoice will follow.",
-    ),
-    (
-        "Question about my invoice #1042",
-        "Hi, the invoice shows two deliveries but I only received one. Could you check?",
-        "You're right, sorry about that: a corrected invoice is attached to your account.",
-    ),
-]
-BOT_TEXT = (
-    "Welcome to Northwind Coffee! ☕ Reply to this number any time: a real person reads "
-    "every message."
-)
 
 
 class Workflow(NamedTuple):
@@ -72,7 +30,7 @@ class Workflow(NamedTuple):
     name: str
 
 
-WELCOME = Workflow(1, "Welcome series")
+WELCOME = Workflow(1, words.WELCOME_WORKFLOW)
 CHAT_AUTO_REPLY = Workflow(2, "Chat auto-reply")
 
 
@@ -209,29 +167,41 @@ class ThreadWriter:
 
 
 async def write_thread(w: ThreadWriter, i: int) -> None:
-    """The ``i``-th contact's messages: the ``i % 4``-th kind of thread."""
-    await KINDS[i % len(KINDS)](w, i)
+    """The ``i``-th contact's messages: a thread of the ``i % 4``-th kind."""
+    kind = KINDS[i % len(KINDS)]
+    # The n-th thread of a kind takes the n-th exchange (emails excepted, see below).
+    await kind(w, i // len(KINDS))
 
 
-async def _sms_with_welcome(w: ThreadWriter, i: int) -> None:
-    w.sms_out(BOT_TEXT, by=WELCOME)
-    w.sms_in(SMS_IN[i % len(SMS_IN)])
-    w.sms_out(SMS_OUT[i % len(SMS_OUT)], by=w.shop.agent_id)
-    if i % 8 == 0:
+async def _sms_with_welcome(w: ThreadWriter, n: int) -> None:
+    """The bot's welcome, a question and the agent's answer; every other time, thanks."""
+    w.sms_out(words.BOT_SMS[0], by=WELCOME)
+    ask, answer = words.SMS_EXCHANGES[n % len(words.SMS_EXCHANGES)]
+    w.sms_in(ask)
+    w.sms_out(answer, by=w.shop.agent_id)
+    if n % 2 == 0:
         w.sms_in("Perfect, thank you!")
 
 
-async def _chat_then_sms(w: ThreadWriter, i: int) -> None:
-    w.chat_in(CHAT_IN[i % len(CHAT_IN)])
-    w.chat_out(CHAT_OUT[i % len(CHAT_OUT)], by=w.shop.admin_id)
-    w.sms_in("Following up by text: " + SMS_IN[(i + 1) % len(SMS_IN)].lower())
+async def _chat_then_sms(w: ThreadWriter, n: int) -> None:
+    """A web chat the admin answers, then the contact's next question by SMS."""
+    ask, answer = words.CHAT_EXCHANGES[n % len(words.CHAT_EXCHANGES)]
+    w.chat_in(ask)
+    w.chat_out(answer, by=w.shop.admin_id)
+    then = words.SMS_EXCHANGES[n % len(words.SMS_EXCHANGES)].ask
+    w.sms_in("Following up by text: " + then[0].lower() + then[1:])
 
 
-async def _email_with_task(w: ThreadWriter, i: int) -> None:
-    """The contact's email and the agent's reply, sent as a completed Email Task."""
-    subject, question, answer = EMAIL_THREADS[i % len(EMAIL_THREADS)]
-    html = "<p>" + question.replace("\n\n", "</p><p>") + "</p>"
-    w.email_in(subject, question, html=html)
+async def _email_with_task(w: ThreadWriter, n: int) -> None:
+    """The contact's email and the agent's reply, sent as a completed Email Task.
+
+    Always the wholesale order, as before: tests/web/test_inbox.py's keyboard test clicks
+    the middle of Yuki Tanaka's thread, where the shorter invoice emails would put an
+    email's iframe, and key presses in an iframe never reach the app's shortcuts.
+    """
+    subject, ask, answer = words.EMAIL_EXCHANGES[0]
+    html = "<p>" + ask.replace("\n\n", "</p><p>") + "</p>"
+    w.email_in(subject, ask, html=html)
     reply = w.email_out("Re: " + subject, answer, html=f"<p>{answer}</p>", by=w.shop.agent_id)
     await w.tx.session.flush()
     w.tx.session.add(
@@ -248,15 +218,14 @@ async def _email_with_task(w: ThreadWriter, i: int) -> None:
     )
 
 
-async def _three_channels(w: ThreadWriter, i: int) -> None:
+async def _three_channels(w: ThreadWriter, n: int) -> None:
     """A chat the bot answers, our SMS that fails, and the contact's email instead."""
     w.chat_in("Hi, is anyone there?")
     w.chat_out("Thanks! We usually answer within minutes.", by=CHAT_AUTO_REPLY)
     failed = w.sms_out(
         "Hi! Following up on your chat: shall I call you?", by=w.shop.admin_id, status="failed"
     )
-    failed.error_code = "30003"
-    failed.error_message = "The phone could not be reached (switched off or no signal)."
+    failed.error_code, failed.error_message = words.SMS_ERRORS[0]
     w.email_in("Sorry, my phone is off", "Please email me instead. Thanks!")
 
 

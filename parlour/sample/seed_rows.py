@@ -10,129 +10,23 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from parlour.contacts.normalize import fold, search_text
+from parlour.contacts.normalize import search_text
 from parlour.conversations.models import Message
 from parlour.conversations.thread import preview_of
+from parlour.sample import words
 from parlour.sample.seed_company import Company
 
-FIRST_NAMES = (
-    "Zoë", "José", "Björn", "Amélie", "Kenji", "Priya", "Liam", "Chiara", "Noah", "Fatima",
-    "Mateo", "Sofia", "Ethan", "Aisha", "Lucas", "Hannah", "Omar", "Emma", "Diego", "Mia",
-    "Ravi", "Olivia", "Yuki", "Grace", "Jonas", "Léa", "Samuel", "Isabella", "Felix", "Nora",
-    "Arjun", "Chloé", "Tomás", "Elena", "Adam", "Ingrid", "Søren", "Małgorzata", "Renée",
-    "Zoltán", "Ayşe", "Thanh", "François", "Inés", "Jürgen", "Ana", "Wei", "Olga", "Kwame",
-    "Sven", "María", "Joël", "Anaïs", "Ciarán", "Dagný", "Nguyễn", "Raúl", "Andrés", "Mónica",
-    "Pål", "Ümit", "Hélène", "James", "Mary", "Robert", "Patricia", "Michael", "Jennifer",
-    "David", "Linda", "William", "Elizabeth", "Daniel", "Susan", "Matthew", "Jessica",
-    "Anthony", "Sarah", "Mark", "Karen", "Steven", "Nancy", "Paul", "Lisa", "Andrew", "Betty",
-)  # fmt: skip
-LAST_NAMES = (
-    "Ólafsdóttir", "Álvarez", "Lindqvist", "Dubois", "Watanabe", "Raman", "O'Connor",
-    "Bianchi", "Williams", "Haddad", "Rossi", "Kowalska", "Brown", "Bello", "Martin",
-    "Schmidt", "Farouk", "Johansson", "Fernández", "Novak", "Shankar", "Smith", "Tanaka",
-    "Kim", "Weber", "Moreau", "Okafor", "Costa", "Bauer", "Andersen", "Mehta", "Laurent",
-    "Silva", "Petrova", "Nowak", "Berg", "Müller", "Gonçalves", "Øvrebø", "Núñez", "Żukowski",
-    "Dvořák", "Šimić", "Öztürk", "Lefèvre", "Brontë", "García", "Hernández", "López",
-    "González", "Pérez", "Sánchez", "Ramírez", "Jiménez", "Johnson", "Jones", "Miller",
-    "Davis", "Wilson", "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "White", "Harris",
-    "Thompson", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright",
-    "Scott", "Nguyen", "Hill", "Green", "Adams", "Nelson", "Baker", "Hall", "Campbell",
-)  # fmt: skip
-COMPANIES = (
-    "Reykjavik Roasters", "Álvarez & Hijos", "Café Lumière", "Raman Foods", "Bianchi Bakery",
-    "Haddad Imports", "Kowalska Design", "Martin Bikes", "Nordic Tea Co.", "Shankar Spices",
-    "Kim & Park", "Okafor Logistics", "Petrova Gallery", "Mehta Studio", "Bäckerei Müller",
-    "Crème de la Crème", "Acme Plumbing", "Blue Fern Florist", "Golden Gate Dental",
-    "Mission Yoga", "Harbor Freight Lines", "Sunset Realty", "Pacific Vet Clinic",
-    "Oakland Auto Body", "Bay Area Movers", "Ñandú Tours", "Fjörð Outdoor", "Zürich Watches",
-)  # fmt: skip
-EMAIL_DOMAINS = ("gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me", "fastmail.com")
 # San Francisco, Peninsula and East Bay area codes: every exchange 200-999 is valid in them.
 AREA_CODES = ("415", "650", "510")
 # An odd multiplier not divisible by 5, hence coprime with 8_000_000: spreads consecutive
 # contacts over the 8M seven-digit subscriber numbers of an area code without repeats.
 _SUBSCRIBER_STRIDE = 2_718_281
 
-SMS_IN = (
-    "Hi! Do you have the Ethiopian beans in stock this week?",
-    "Can I move my delivery to Friday?",
-    "Thanks, got it 👍",
-    "What time do you open on Sundays?",
-    "Is the repair done yet?",
-    "Could you text me the invoice total?",
-    "Running 10 min late, sorry!",
-    "Yes please",
-    "Perfect, see you tomorrow.",
-    "Can you call me back when you have a minute?",
-    "Is parking available near the shop?",
-    "No more promos please, but keep the order updates coming 🙂",
-)
-SMS_OUT = (
-    "Yes, we have them! Want me to set a bag aside for you?",
-    "Done, your delivery is now on Friday between 9 and 11.",
-    "We open at 8am on Sundays. See you then!",
-    "It's ready for pick-up any time after 2pm.",
-    "No problem at all, thanks for letting us know.",
-    "Your total is $42.50. You can pay on pick-up.",
-    "Sure, I'll call you in about 15 minutes.",
-    "There's free parking behind the building.",
-)
-BOT_OUT = (
-    "Welcome! Reply to this number any time: a real person reads every message.",
-    "Reminder: your appointment is tomorrow at 10:00. Reply C to confirm.",
-    "Thanks for your message! We're closed right now and will reply first thing tomorrow.",
-)
-CHAT_IN = (
-    "Hello, I'm looking at the subscription page: can I pause it for a month?",
-    "Do you ship to Canada?",
-    "Is there a discount for offices?",
-    "My order number is 10442, where is it?",
-    "Can I change the grind to espresso?",
-    "ok thanks!",
-)
-CHAT_OUT = (
-    "Absolutely, you can pause from your account page or I can do it for you now.",
-    "We do! Shipping to Canada takes 3 to 5 business days.",
-    "Yes: 10% off for 5+ bags a month. Shall I send you the details by email?",
-    "It left our warehouse this morning, you'll get a tracking link shortly.",
-    "Done! The next bag will be ground for espresso.",
-)
-EMAIL_SUBJECTS = (
-    "Wholesale order for next month",
-    "Question about my invoice #1042",
-    "Catering for our office party",
-    "Partnership enquiry",
-    "Damaged package",
-    "Gift cards for the team",
-    "Réservation pour samedi",
-)
-EMAIL_IN = (
-    "Hello,\n\nWe'd like to order 20 kg of the house blend. Can you confirm the price and "
-    "the delivery date?\n\nBest regards",
-    "Hi, the invoice shows two deliveries but I only received one. Could you check?",
-    "Thanks for the quick answer. One more question: do you also deliver on Saturdays?",
-    "Please find attached the photos of the damaged box.",
-    "Great, that works for us. Talk soon!",
-)
-EMAIL_OUT = (
-    "Thanks for your order! It is confirmed for the 3rd. The invoice will follow.",
-    "You're right, sorry about that: a corrected invoice is attached to your account.",
-    "Yes, Saturday deliveries are possible between 9am and noon.",
-    "I'm so sorry about that. A replacement is on its way today, no charge.",
-)
-WORKFLOW_NAME = "Welcome SMS"
-SMS_ERRORS = (
-    ("30003", "Unreachable destination handset."),
-    ("30005", "Unknown destination handset."),
-    ("30007", "Message filtered by the carrier."),
-)
 CHANNELS = ("sms", "webchat", "email")
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 def contact_phone(index: int) -> str:
@@ -212,11 +106,11 @@ class Generator:
     def contact(self, index: int) -> tuple[dict[str, Any], str, str]:
         """The contact row (without id), its phone and its email address."""
         rng = self.rng
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        first, last = rng.choice(words.FIRST_NAMES), rng.choice(words.LAST_NAMES)
         name = f"{first} {last}"
-        company = rng.choice(COMPANIES) if rng.random() < 0.3 else ""
-        local = _NOT_SLUG.sub("", fold(first)) + "." + _NOT_SLUG.sub("", fold(last))
-        email = f"{local}{index}@{rng.choice(EMAIL_DOMAINS)}"
+        company = rng.choice(words.COMPANIES) if rng.random() < 0.3 else ""
+        local = f"{words.handle(first)}.{words.handle(last)}"
+        email = f"{local}{index}@{rng.choice(words.EMAIL_DOMAINS)}"
         phone = contact_phone(index)
         created = self.now - timedelta(days=rng.uniform(400, 800))
         row = {
@@ -235,7 +129,7 @@ class Generator:
         """``n`` messages mostly on one channel, switching direction like a conversation."""
         rng = self.rng
         primary = rng.choices(CHANNELS, weights=(55, 25, 20))[0]
-        subject = rng.choice(EMAIL_SUBJECTS)
+        subject = rng.choice(words.EMAIL_SUBJECTS)
         emails = 0
         direction = "in" if rng.random() < 0.7 else "out"
         messages: list[dict[str, Any]] = []
@@ -304,7 +198,7 @@ class Generator:
             bot = channel == "sms" and self.rng.random() < 0.12
             row["sender_type"] = "bot" if bot else "user"
             row["user_id"] = None if bot else self.company.admin_id
-            row["workflow_name"] = WORKFLOW_NAME if bot else None
+            row["workflow_name"] = words.WELCOME_WORKFLOW if bot else None
             row["status"] = "delivered"
             row["updated_at"] = at + timedelta(seconds=self.rng.uniform(1, 20))
         return row
@@ -312,22 +206,25 @@ class Generator:
     def _sms(self, row: dict[str, Any], *, phone_id: int, phone: str) -> None:
         """An SMS's body, numbers and provider id; now and then a failed delivery."""
         rng, co = self.rng, self.company
-        if row["direction"] == "out":
-            row["body"] = rng.choice(BOT_OUT if row["sender_type"] == "bot" else SMS_OUT)
+        out = row["direction"] == "out"
+        if out:
+            bot = row["sender_type"] == "bot"
+            row["body"] = rng.choice(words.BOT_SMS if bot else words.SMS_OUT)
         else:
-            row["body"] = rng.choice(SMS_IN)
+            row["body"] = rng.choice(words.SMS_IN)
         row["endpoint_id"] = co.phone_number_id
         row["contact_endpoint_id"] = phone_id
         row["provider_message_id"] = f"SM{self.run}{self.message_seq:010d}"
-        if row["direction"] == "out" and rng.random() < 0.03:
+        if out and rng.random() < 0.03:
             row["status"] = "failed"
-            row["error_code"], row["error_message"] = rng.choice(SMS_ERRORS)
+            row["error_code"], row["error_message"] = rng.choice(words.SMS_ERRORS)
         _addresses(row, ours=co.phone_e164, theirs=phone)
 
     def _email(self, row: dict[str, Any], subject: str, email_id: int, email: str) -> None:
         """An email's body, subject, addresses and Message-ID."""
         co = self.company
-        row["body"] = self.rng.choice(EMAIL_OUT if row["direction"] == "out" else EMAIL_IN)
+        out = row["direction"] == "out"
+        row["body"] = self.rng.choice(words.EMAIL_OUT if out else words.EMAIL_IN)
         row["subject"] = subject
         row["endpoint_id"] = co.mailbox_id
         row["contact_endpoint_id"] = email_id
@@ -338,7 +235,7 @@ class Generator:
         """A web-chat message's body and widget; most of our replies have been read."""
         rng = self.rng
         out = row["direction"] == "out"
-        row["body"] = rng.choice(CHAT_OUT if out else CHAT_IN)
+        row["body"] = rng.choice(words.CHAT_OUT if out else words.CHAT_IN)
         row["endpoint_id"] = self.company.widget_id
         if out and rng.random() < 0.6:
             row["status"] = "read"
