@@ -46,7 +46,7 @@ LOGS = Path(os.environ.get("BENCH_LOGS", "/tmp/parlour-bench-logs"))
 SEED_ADMIN = "seed-admin@seed.example"
 DEMO_ADMIN = "admin@example.com"
 
-# Search fragments as an agent would type them. Names come from parlour/seed.py's lists.
+# Search fragments as an agent would type them. Names come from parlour/sample/words.py's lists.
 NAME_FRAGMENTS = ["martin", "johans", "okafor", "priya", "william", "costa", "ingrid", "kenji"]
 # Typed without accents, matching accented names: Álvarez, Ólafsdóttir, Amélie, Chloé, ...
 FOLDED_FRAGMENTS = ["alvarez", "olafsd", "amelie", "chloe", "fernandez", "muller", "zoe", "lea"]

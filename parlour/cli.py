@@ -127,7 +127,7 @@ def demo(
     no_serve: Annotated[bool, typer.Option(help="Create the data, then exit.")] = False,
 ) -> None:
     """Create a fresh SQLite database with demo data, print the login, and serve it."""
-    from parlour.demo import create_demo
+    from parlour.sample.demo import create_demo
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -155,7 +155,7 @@ def seed(
 ) -> None:
     """Bulk-insert a large synthetic data set, for benchmarks."""
     from parlour.db.migrate import migrate as run_migrate
-    from parlour.seed import seed as run_seed
+    from parlour.sample.seed import seed as run_seed
 
     settings = _settings()
     asyncio.run(run_migrate(settings.database_url))

@@ -20,7 +20,8 @@ from parlour.conversations.models import Conversation, Message
 from parlour.conversations.thread import preview_of
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
-from parlour.seed import ADMIN_PASSWORD, admin_email, seed
+from parlour.sample.seed import seed
+from parlour.sample.seed_company import ADMIN_PASSWORD, admin_email
 from tests.conftest import run_tx
 
 CONTACTS = 200

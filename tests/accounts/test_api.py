@@ -83,7 +83,7 @@ async def test_only_admins_manage_users_and_numbers(
 
 
 async def test_avatar_upload_accepts_images_only(client: httpx.AsyncClient, tenant: Tenant) -> None:
-    from parlour.demo import identicon_png
+    from parlour.sample.avatars import identicon_png
 
     svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
     bad = await client.put(

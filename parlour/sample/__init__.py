@@ -1,0 +1,1 @@
+"""Sample data: `parlour demo`'s small hand-made inbox and `parlour seed`'s large synthetic one."""
