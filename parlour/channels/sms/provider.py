@@ -8,6 +8,10 @@ from typing import Protocol, runtime_checkable
 
 from parlour.channels.delivery import ProviderReceipt
 
+# An MMS carries at most ten media items: a webhook naming more is refused (Twilio) or
+# keeps the first ten (Telnyx).
+MAX_MEDIA = 10
+
 
 @dataclass(frozen=True)
 class SmsCredentials:
