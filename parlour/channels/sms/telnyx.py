@@ -28,9 +28,14 @@ from parlour.channels.delivery import (
 )
 from parlour.channels.sms import errors
 from parlour.channels.sms.inbound import InboundSms, MediaRef
-from parlour.channels.sms.provider import MAX_MEDIA, OutgoingSms, SmsCredentials
+from parlour.channels.sms.provider import (
+    MAX_MEDIA,
+    Media,
+    OutgoingSms,
+    SmsCredentials,
+    WebhookUrls,
+)
 from parlour.channels.sms.statuses import TELNYX_STATUS, ReportedStatus
-from parlour.channels.sms.twilio import Media
 
 WEBHOOK_PATH = "/webhooks/telnyx"
 SIGNATURE_HEADER = "telnyx-signature-ed25519"
@@ -88,6 +93,9 @@ class TelnyxSms:
     def webhook_url(self, message_id: int | None = None) -> str:
         query = f"?{urlencode({'message_id': message_id})}" if message_id else ""
         return f"{self.public_url}{WEBHOOK_PATH}{query}"
+
+    def webhook_urls(self) -> WebhookUrls:
+        return WebhookUrls(inbound=self.webhook_url())
 
     def _headers(self, creds: SmsCredentials | None) -> dict[str, str]:
         if creds is None or not creds.api_key:

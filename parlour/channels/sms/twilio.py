@@ -14,7 +14,6 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -39,7 +38,14 @@ from parlour.channels.delivery import (
 from parlour.channels.sms import errors
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.keywords import from_twilio_opt_out_type
-from parlour.channels.sms.provider import MAX_MEDIA, OutgoingSms, SmsCredentials
+from parlour.channels.sms.provider import (
+    MAX_MEDIA,
+    Media,
+    OutgoingSms,
+    ProviderNumber,
+    SmsCredentials,
+    WebhookUrls,
+)
 from parlour.channels.sms.statuses import TWILIO_STATUS, ReportedStatus
 
 STATUS_PATH = "/webhooks/twilio/status"
@@ -87,21 +93,6 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
         await self._http.aclose()
 
 
-@dataclass(frozen=True)
-class TwilioNumber:
-    sid: str
-    e164: str
-    friendly_name: str
-    sms: bool
-    mms: bool
-
-
-@dataclass(frozen=True)
-class Media:
-    data: bytes
-    content_type: str
-
-
 def signature_valid(*, auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
     """Twilio's own validator; it also tries the URL with and without the port, because
     Twilio signs ``https://host/...`` and ``https://host:443/...`` inconsistently."""
@@ -131,6 +122,9 @@ class TwilioSms:
 
     def inbound_url(self) -> str:
         return f"{self.public_url}{INBOUND_PATH}"
+
+    def webhook_urls(self) -> WebhookUrls:
+        return WebhookUrls(inbound=self.inbound_url(), status=f"{self.public_url}{STATUS_PATH}")
 
     @asynccontextmanager
     async def _client(self, creds: SmsCredentials | None) -> AsyncIterator[Client]:
@@ -205,11 +199,11 @@ class TwilioSms:
         async with self._client(creds) as client:
             await client.incoming_phone_numbers.list_async(limit=1)
 
-    async def list_numbers(self, creds: SmsCredentials) -> list[TwilioNumber]:
+    async def list_numbers(self, creds: SmsCredentials) -> list[ProviderNumber]:
         async with self._client(creds) as client:
             found = await client.incoming_phone_numbers.list_async(limit=1000)
         return [
-            TwilioNumber(
+            ProviderNumber(
                 sid=str(n.sid),
                 e164=str(n.phone_number),
                 friendly_name=str(n.friendly_name or ""),

@@ -21,6 +21,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from parlour.channels.sms import connections, inbound, media, telnyx, twilio
 from parlour.channels.sms.inbound import InboundSms, SidMismatch
 from parlour.channels.sms.provider import SmsCredentials
+from parlour.channels.sms.providers import account_api, sms_providers
 from parlour.channels.sms.statuses import ReportedStatus
 from parlour.conversations.models import Message
 from parlour.db.deps import TxDep
@@ -155,7 +156,7 @@ async def twilio_inbound(request: Request) -> Response:
     if received and received.attachment_ids:
         media.schedule(
             rt,
-            request.app.state.providers.sms["twilio"],
+            account_api(sms_providers(request), "twilio"),
             provider="twilio",
             account_id=account_id,
             attachment_ids=received.attachment_ids,
@@ -255,7 +256,7 @@ async def telnyx_webhook(
     if received and received.attachment_ids:
         media.schedule(
             rt,
-            request.app.state.providers.sms["telnyx"],
+            account_api(sms_providers(request), "telnyx"),
             provider="telnyx",
             account_id=number.account_id,
             attachment_ids=received.attachment_ids,
