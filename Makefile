@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY_DIRS := $(wildcard parlour tests bench)
 
-.PHONY: setup demo serve test lint typecheck pytest web chromium clean
+.PHONY: setup demo serve test lint typecheck pytest web chromium api-types clean
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==0.13.9"
@@ -25,6 +25,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 		( (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		  echo "Chromium could not be installed: browser tests will be skipped." )
+
+# The web app's API types, from the server's OpenAPI document (no server runs): rerun
+# after changing a schema or a route, and commit web/src/api/openapi.{json,d.ts}.
+api-types:
+	$(UV) run python -m tests.web.api_types
 
 lint: setup
 	$(UV) run ruff check $(PY_DIRS)

@@ -19,9 +19,11 @@ from typing import Any
 from sqlalchemy import event, select, text
 
 from parlour.accounts.models import User
+from parlour.channels.registry import make_channels, make_providers
 from parlour.config import Settings
 from parlour.contacts import service as contacts_service
-from parlour.conversations import service as conversations_service
+from parlour.conversations import panel as conversations_panel
+from parlour.conversations import thread as conversations_thread
 from parlour.conversations.views import BUILTIN_VIEWS
 from parlour.db.engine import Database, make_database
 from parlour.db.tx import transaction
@@ -81,6 +83,7 @@ async def main(args: argparse.Namespace) -> None:
     global db_settings
     db_settings = Settings(database_url=args.database_url, _env_file=None)  # type: ignore[call-arg]
     db = make_database(db_settings)
+    channels = make_channels(db_settings, make_providers(db_settings))
     rec = Recorder()
     event.listen(db.reader.sync_engine, "before_cursor_execute", rec)
     try:
@@ -102,7 +105,7 @@ async def main(args: argparse.Namespace) -> None:
         async def panel(tx: Any, q: str | None = None, pages: int = 1) -> None:
             cursor = None
             for _ in range(pages):
-                _, cursor = await conversations_service.list_panel(
+                _, cursor = await conversations_panel.list_panel(
                     tx,
                     account_id=account_id,
                     user_id=user_id,
@@ -115,7 +118,7 @@ async def main(args: argparse.Namespace) -> None:
         async def deep_page(tx: Any) -> None:
             cursor = None
             for _ in range(args.depth):
-                _, cursor = await conversations_service.list_panel(
+                _, cursor = await conversations_panel.list_panel(
                     tx,
                     account_id=account_id,
                     user_id=user_id,
@@ -131,8 +134,13 @@ async def main(args: argparse.Namespace) -> None:
             )
 
         async def thread(tx: Any) -> None:
-            await conversations_service.list_messages(
-                tx, account_id=account_id, conversation_id=thread_id, before=None, limit=200
+            await conversations_thread.list_messages(
+                tx,
+                channels=channels,
+                account_id=account_id,
+                conversation_id=thread_id,
+                before=None,
+                limit=200,
             )
 
         cases: list[tuple[str, Any]] = [

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from parlour import __version__
 from parlour.accounts import api as accounts_api
 from parlour.channels.email import api as email_api
-from parlour.channels.registry import Providers, make_providers
+from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
 from parlour.channels.sms import media as sms_media
 from parlour.channels.sms import webhooks as sms_webhooks
@@ -30,14 +30,15 @@ from parlour.channels.webchat import api as webchat_api
 from parlour.config import Settings
 from parlour.contacts import api as contacts_api
 from parlour.conversations import api as conversations_api
+from parlour.conversations.channel import Channels
 from parlour.db.engine import make_database
 from parlour.errors import ParlourError
-from parlour.files import api as files_api
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
+from parlour.types import CHANNEL_NAME_PATTERN
 
 log = logging.getLogger(__name__)
 
@@ -165,26 +166,52 @@ def _api_router() -> APIRouter:
         contacts_api.router,
         conversations_api.router,
         conversations_api.views,
+        conversations_api.contact_threads,
+        conversations_api.attachment_files,
         sms_api.router,
         sms_api.sms,
         email_api.router,
         webchat_api.router,
         tasks_api.router,
-        files_api.router,
         realtime_api.router,
     ):
         api.include_router(module_router)
     return api
 
 
-def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
-    settings = settings or Settings()
-    providers = providers or make_providers(settings)
+def _list_channels_in_openapi(app: FastAPI, channels: Channels) -> None:
+    """The OpenAPI document names the channels this server serves wherever a channel's
+    name goes (the schemas only know its pattern: the registry decides which exist)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            _add_enum(build(), CHANNEL_NAME_PATTERN, channels.names)
+        return app.openapi_schema or {}
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _add_enum(node: Any, pattern: str, names: list[str]) -> None:
+    if isinstance(node, dict):
+        if node.get("pattern") == pattern:
+            node["enum"] = names
+        for value in node.values():
+            _add_enum(value, pattern, names)
+    elif isinstance(node, list):
+        for value in node:
+            _add_enum(value, pattern, names)
+
+
+def _lifespan(
+    settings: Settings, providers: Providers, channels: Channels
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """What a serving process starts and stops: the database, the hub, the worker."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = make_database(settings, serving=True)
-        rt = Runtime(settings=settings, db=db, hub=make_hub(settings))
+        rt = Runtime(settings=settings, db=db, hub=make_hub(settings), channels=channels)
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
@@ -193,9 +220,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         checkpoints = asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")
         worker_task = None
         if settings.run_worker:
-            worker_task = asyncio.create_task(
-                OutboxWorker(rt, providers).run(stop), name="outbox-worker"
-            )
+            worker_task = asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker")
             await sms_media.resume_pending(rt, providers.sms)
         try:
             yield
@@ -210,6 +235,15 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
             await rt.hub.stop()
             await rt.db.dispose()
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
+    settings = settings or Settings()
+    providers = providers or make_providers(settings)
+    channels = make_channels(settings, providers)
+    lifespan = _lifespan(settings, providers, channels)
+
     app = FastAPI(
         title="Parlour",
         version=__version__,
@@ -220,6 +254,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         generate_unique_id_function=_route_id,
     )
     _install_error_handlers(app)
+    _list_channels_in_openapi(app, channels)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
 

@@ -89,7 +89,7 @@ def serve(
 @app.command()
 def worker() -> None:
     """Deliver queued messages (for setups with several processes)."""
-    from parlour.channels.registry import make_providers
+    from parlour.channels.registry import make_channels, make_providers
     from parlour.channels.sms.media import resume_pending as resume_media
     from parlour.db.engine import make_database
     from parlour.outbox.worker import OutboxWorker
@@ -100,13 +100,18 @@ def worker() -> None:
     _logging(settings)
 
     async def run() -> None:
-        rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
-        await rt.hub.start()
         providers = make_providers(settings)
+        rt = Runtime(
+            settings=settings,
+            db=make_database(settings),
+            hub=make_hub(settings),
+            channels=make_channels(settings, providers),
+        )
+        await rt.hub.start()
         # MMS downloads a stopped process left unfinished (web processes start them).
         await resume_media(rt, providers.sms)
         try:
-            await OutboxWorker(rt, providers).run(asyncio.Event())
+            await OutboxWorker(rt).run(asyncio.Event())
         finally:
             await rt.hub.stop()
             await rt.db.dispose()

@@ -17,7 +17,7 @@ from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactPhone
 from parlour.contacts.normalize import fold
 from parlour.contacts.schemas import ContactIn, EmailIn, PhoneIn
-from parlour.conversations import service as conversations_service
+from parlour.conversations import thread as conversations_thread
 from parlour.conversations.models import Conversation, Message
 from parlour.db.base import utcnow
 from parlour.db.engine import make_database
@@ -232,7 +232,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
             contact.phones[0].sms_opt_out_at = now - timedelta(days=2)
             contact.phones[0].sms_opt_out_number = main_line.e164
         start = now - timedelta(hours=2 + i * 5 + rng.randint(0, 4))
-        conv = await conversations_service.get_or_open(
+        conv = await conversations_thread.get_or_open(
             tx, account_id=account.id, contact_id=contact.id
         )
         at = start
@@ -264,8 +264,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 body=body,
                 from_address=cphone.e164,
                 to_address=main_line.e164,
-                phone_number_id=main_line.id,
-                contact_phone_id=cphone.id,
+                endpoint_id=main_line.id,
+                contact_endpoint_id=cphone.id,
                 status="received",
             )
 
@@ -287,8 +287,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 body=body,
                 from_address=main_line.e164,
                 to_address=cphone.e164,
-                phone_number_id=main_line.id,
-                contact_phone_id=cphone.id,
+                endpoint_id=main_line.id,
+                contact_endpoint_id=cphone.id,
                 status=status,
             )
 
@@ -305,7 +305,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 channel="webchat",
                 sender_type="contact",
                 body=CHAT_IN[i % len(CHAT_IN)],
-                widget_id=widget.id,
+                endpoint_id=widget.id,
                 status="received",
             )
             msg(
@@ -314,7 +314,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 sender_type="user",
                 user_id=admin.id,
                 body=CHAT_OUT[i % len(CHAT_OUT)],
-                widget_id=widget.id,
+                endpoint_id=widget.id,
                 status="read",
             )
             sms_in("Following up by text: " + SMS_IN[(i + 1) % len(SMS_IN)].lower())
@@ -329,8 +329,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 html="<p>" + question.replace("\n\n", "</p><p>") + "</p>",
                 from_address=cemail.address,
                 to_address=mailbox.address,
-                mailbox_id=mailbox.id,
-                contact_email_id=cemail.id,
+                endpoint_id=mailbox.id,
+                contact_endpoint_id=cemail.id,
                 status="received",
             )
             reply = msg(
@@ -343,8 +343,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 html=f"<p>{answer}</p>",
                 from_address=mailbox.address,
                 to_address=cemail.address,
-                mailbox_id=mailbox.id,
-                contact_email_id=cemail.id,
+                endpoint_id=mailbox.id,
+                contact_endpoint_id=cemail.id,
                 status="delivered",
             )
             await tx.session.flush()
@@ -366,7 +366,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 channel="webchat",
                 sender_type="contact",
                 body="Hi, is anyone there?",
-                widget_id=widget.id,
+                endpoint_id=widget.id,
                 status="received",
             )
             msg(
@@ -376,7 +376,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 workflow_id=2,
                 workflow_name="Chat auto-reply",
                 body="Thanks! We usually answer within minutes.",
-                widget_id=widget.id,
+                endpoint_id=widget.id,
                 status="read",
             )
             failed = sms_out(
@@ -394,8 +394,8 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
                 body="Please email me instead. Thanks!",
                 from_address=cemail.address,
                 to_address=mailbox.address,
-                mailbox_id=mailbox.id,
-                contact_email_id=cemail.id,
+                endpoint_id=mailbox.id,
+                contact_endpoint_id=cemail.id,
                 status="received",
             )
         if i % 3 == 0:
@@ -403,7 +403,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
         if i >= len(PEOPLE) - 3:
             conv.status = "closed"
         await tx.session.flush()
-        await conversations_service.recompute_thread(tx, conv)
+        await conversations_thread.recompute_thread(tx, conv)
 
     # A few contacts with no conversation yet: "new conversation" finds them.
     for name, phone in (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002")):

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Annotated
 
+from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from parlour.accounts.throttle import LoginThrottle
 from parlour.config import Settings
+from parlour.conversations.channel import Channels
 from parlour.db.engine import Database
 from parlour.realtime.hub import Hub
 
@@ -18,6 +21,8 @@ class Runtime:
     settings: Settings
     db: Database
     hub: Hub
+    # The channels served, by stored name (parlour/channels/registry.py).
+    channels: Channels
     # Set after a commit that queued outbound messages, so the in-process worker sends at
     # once instead of at its next poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
@@ -27,3 +32,10 @@ class Runtime:
 def runtime_of(conn: HTTPConnection) -> Runtime:
     rt: Runtime = conn.app.state.runtime
     return rt
+
+
+def channels_of(conn: HTTPConnection) -> Channels:
+    return runtime_of(conn).channels
+
+
+ChannelsDep = Annotated[Channels, Depends(channels_of)]

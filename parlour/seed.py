@@ -32,7 +32,7 @@ from parlour.config import Settings
 from parlour.contacts.models import Contact, ContactEmail, ContactPhone
 from parlour.contacts.normalize import fold, search_text
 from parlour.conversations.models import Conversation, Message, ReadMarker
-from parlour.conversations.service import preview_of
+from parlour.conversations.thread import preview_of
 from parlour.db.engine import make_database
 
 ADMIN_PASSWORD = "seed-password"
@@ -228,9 +228,7 @@ EMPTY_PANEL: dict[str, Any] = {
     "last_message_preview": "",
     "last_message_channel": None,
     "last_message_direction": None,
-    "has_sms": False,
-    "has_webchat": False,
-    "has_email": False,
+    "channels": "",
 }
 
 
@@ -308,11 +306,8 @@ class Generator:
             "body": "",
             "subject": None,
             "html": None,
-            "phone_number_id": None,
-            "mailbox_id": None,
-            "widget_id": None,
-            "contact_phone_id": None,
-            "contact_email_id": None,
+            "endpoint_id": None,
+            "contact_endpoint_id": None,
             "from_address": None,
             "to_address": None,
             "provider_message_id": None,
@@ -353,8 +348,8 @@ class Generator:
                 last_in = at
             if channel == "sms":
                 row["body"] = rng.choice((BOT_OUT if bot else SMS_OUT) if out else SMS_IN)
-                row["phone_number_id"] = co.phone_number_id
-                row["contact_phone_id"] = phone_id
+                row["endpoint_id"] = co.phone_number_id
+                row["contact_endpoint_id"] = phone_id
                 ours, theirs = co.phone_e164, phone
                 row["provider_message_id"] = f"SM{self.run}{self.message_seq:010d}"
                 if out and rng.random() < 0.03:
@@ -364,13 +359,13 @@ class Generator:
                 row["body"] = rng.choice(EMAIL_OUT if out else EMAIL_IN)
                 row["subject"] = f"Re: {subject}" if emails else subject
                 emails += 1
-                row["mailbox_id"] = co.mailbox_id
-                row["contact_email_id"] = email_id
+                row["endpoint_id"] = co.mailbox_id
+                row["contact_endpoint_id"] = email_id
                 ours, theirs = co.mailbox_address, email
                 row["provider_message_id"] = f"<{self.run}.{self.message_seq}@seed.example>"
             else:
                 row["body"] = rng.choice(CHAT_OUT if out else CHAT_IN)
-                row["widget_id"] = co.widget_id
+                row["endpoint_id"] = co.widget_id
                 if out and rng.random() < 0.6:
                     row["status"] = "read"
             if channel != "webchat":
@@ -386,9 +381,7 @@ class Generator:
             "last_message_preview": self._preview(last["channel"], last["subject"], last["body"]),
             "last_message_channel": last["channel"],
             "last_message_direction": last["direction"],
-            "has_sms": "sms" in used,
-            "has_webchat": "webchat" in used,
-            "has_email": "email" in used,
+            "channels": " ".join(sorted(used)),
         }
         return thread
 

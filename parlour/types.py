@@ -31,3 +31,8 @@ LongText = Annotated[str, StringConstraints(max_length=20_000), AfterValidator(_
 Label = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=40), AfterValidator(_no_nul)
 ]
+# A channel's stored name ("sms", ...). Which names exist is the registry's business
+# (parlour/channels/registry.py): services refuse an unknown one with ``unknown_channel``,
+# and the OpenAPI document lists the registry's names (app.py).
+CHANNEL_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,9}$"
+ChannelName = Annotated[str, StringConstraints(pattern=CHANNEL_NAME_PATTERN)]

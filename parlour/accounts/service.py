@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, select
 
 from parlour.accounts.models import Account, ApiToken, LoginSession, Role, User
 from parlour.accounts.passwords import hash_password, new_token, token_hash, verify_password
@@ -208,7 +208,3 @@ async def revoke_api_token(tx: Tx, *, user: User, token_id: int) -> None:
     )
     if result.rowcount == 0:
         raise NotFound("No such token.")
-
-
-async def count_users(tx: Tx) -> int:
-    return int(await tx.session.scalar(select(func.count(User.id))) or 0)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response, UploadFile
 
 from parlour.accounts.deps import CurrentUser
-from parlour.contacts import merge, service
+from parlour.contacts import service
 from parlour.contacts.schemas import (
     ContactDetailOut,
     ContactIn,
@@ -22,15 +22,15 @@ from parlour.contacts.schemas import (
     PhoneIn,
     PhonePatch,
 )
-from parlour.conversations import service as conversations_service
-from parlour.conversations.schemas import ChannelOptions, ConversationOut
+from parlour.conversations import merge as conversations_merge
+from parlour.conversations import thread as conversations_thread
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.files import service as files_service
 from parlour.files.api import blob_response, read_upload
 from parlour.http import json_response
 from parlour.runtime import runtime_of
-from parlour.types import MAX_ID, PathId
+from parlour.types import PathId
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -39,10 +39,16 @@ def region(request: Request) -> str:
     return runtime_of(request).settings.default_region
 
 
+def _served(request: Request, channel: str | None) -> None:
+    """A preferred channel must be one this server serves (422 ``unknown_channel``)."""
+    if channel is not None:
+        runtime_of(request).channels[channel]
+
+
 async def detail(tx: Tx, contact_id: int, account_id: int) -> ContactDetailOut:
     contact = await service.get_contact(tx, account_id=account_id, contact_id=contact_id)
     notes = await service.list_notes(tx, account_id=account_id, contact_id=contact.id)
-    conv_id = await conversations_service.conversation_id_of(
+    conv_id = await conversations_thread.conversation_id_of(
         tx, account_id=account_id, contact_id=contact.id
     )
     return ContactDetailOut(
@@ -95,6 +101,7 @@ async def lookup(
 async def create_contact(
     body: ContactIn, request: Request, user: CurrentUser, tx: TxDep
 ) -> ContactDetailOut:
+    _served(request, body.preferred_channel)
     contact = await service.create_contact(
         tx, account_id=user.account_id, data=body, region=region(request), author_id=user.id
     )
@@ -111,6 +118,7 @@ async def get_contact(contact_id: PathId, user: CurrentUser, tx: TxDep) -> Conta
 async def update_contact(
     contact_id: PathId, body: ContactPatch, request: Request, user: CurrentUser, tx: TxDep
 ) -> ContactDetailOut:
+    _served(request, body.preferred_channel)
     await service.update_contact(
         tx, account_id=user.account_id, contact_id=contact_id, patch=body, region=region(request)
     )
@@ -211,33 +219,12 @@ async def delete_note(contact_id: PathId, note_id: PathId, user: CurrentUser, tx
 async def merge_contacts(
     contact_id: PathId, body: MergeIn, user: CurrentUser, tx: TxDep
 ) -> ContactDetailOut:
-    await merge.merge_contacts(
+    # The threads are merged too: conversations does both halves, threads first.
+    await conversations_merge.merge_contacts(
         tx, account_id=user.account_id, keep_id=contact_id, other_id=body.other_contact_id
     )
     await tx.commit()
     return await detail(tx, contact_id, user.account_id)
-
-
-@router.post("/{contact_id}/conversation")
-async def open_conversation(contact_id: PathId, user: CurrentUser, tx: TxDep) -> ConversationOut:
-    """The contact's thread, created if needed: how a new conversation starts."""
-    conv = await conversations_service.get_or_open(
-        tx, account_id=user.account_id, contact_id=contact_id
-    )
-    await tx.commit()
-    return await conversations_service.conversation_out(tx, conv, user_id=user.id)
-
-
-@router.get("/{contact_id}/channels")
-async def contact_channels(
-    contact_id: PathId,
-    user: CurrentUser,
-    tx: TxDep,
-    phone_number_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
-) -> ChannelOptions:
-    return await conversations_service.channel_options(
-        tx, account_id=user.account_id, contact_id=contact_id, phone_number_id=phone_number_id
-    )
 
 
 @router.get("/{contact_id}/avatar", response_class=Response)

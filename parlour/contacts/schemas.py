@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone
-from parlour.types import Id, Label, LongText, ShortText
+from parlour.types import ChannelName, Id, Label, LongText, ShortText
 
-Channel = Literal["sms", "webchat", "email"]
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
 RawPhone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
 RawEmail = Annotated[
@@ -45,7 +44,7 @@ class ContactIn(Strict):
     phones: list[PhoneIn] = Field(default_factory=list, max_length=20)
     emails: list[EmailIn] = Field(default_factory=list, max_length=20)
     tags: list[Tag] = Field(default_factory=list, max_length=50)
-    preferred_channel: Channel | None = None
+    preferred_channel: ChannelName | None = None
     note: LongText | None = None
 
 
@@ -58,7 +57,7 @@ class ContactPatch(Strict):
     phones: list[PhoneIn] | None = Field(default=None, max_length=20)
     emails: list[EmailIn] | None = Field(default=None, max_length=20)
     tags: list[Tag] | None = Field(default=None, max_length=50)
-    preferred_channel: Channel | None = None
+    preferred_channel: ChannelName | None = None
 
 
 class PhonePatch(Strict):
@@ -116,7 +115,7 @@ class ContactOut(BaseModel):
     company: str
     avatar_url: str | None
     initials: str
-    preferred_channel: Channel | None
+    preferred_channel: ChannelName | None
     phones: list[PhoneOut]
     emails: list[EmailOut]
     tags: list[str]

@@ -41,7 +41,7 @@ from parlour.db.base import utcnow
 from parlour.db.ids import in_ids
 from parlour.db.tx import Tx
 from parlour.errors import Conflict, InvalidInput, NotFound
-from parlour.pagination import decode_cursor, encode_cursor
+from parlour.pagination import encode_cursor, text_id_cursor
 from parlour.realtime.events import Event
 
 
@@ -177,11 +177,6 @@ def sender_of_row(row: Sequence[Any], *, account_id: int, e164: str) -> Sender:
         phone_id=phone_id,
         sms_opt_out=bool(opt_out),
     )
-
-
-async def find_or_create_by_phone(tx: Tx, *, account_id: int, e164: str) -> Contact:
-    contact = await find_by_phone(tx, account_id=account_id, e164=e164)
-    return contact if contact is not None else await _create_by_phone(tx, account_id, e164)
 
 
 async def create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sender:
@@ -359,52 +354,9 @@ async def update_contact(
 ) -> Contact:
     contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
     if patch.phones is not None:
-        phones = _normalise_phones(patch.phones, region)
-        await _check_phones_free(
-            tx, account_id=account_id, e164s=[e for _, e in phones], contact_id=contact.id
-        )
-        by_id = {p.id: p for p in contact.phones}
-        by_number = {p.e164: p for p in contact.phones}
-        new_list: list[ContactPhone] = []
-        for i, (item, e164) in enumerate(phones):
-            if item.id is not None:
-                phone = by_id.get(item.id)
-                if phone is None:
-                    raise InvalidInput(
-                        "That phone is not this contact's.",
-                        code="unknown_phone",
-                        details={"field": f"phones.{i}.id"},
-                    )
-                phone.e164 = e164
-            else:
-                # Re-adding a number the contact already has keeps its row (and opt-out).
-                phone = by_number.get(e164) or ContactPhone(account_id=account_id, e164=e164)
-            _apply_phone_flags(phone, item)
-            new_list.append(phone)
-        contact.phones = new_list
+        contact.phones = await _replaced_phones(tx, contact, patch.phones, region=region)
     if patch.emails is not None:
-        emails = _normalise_emails(patch.emails)
-        await _check_emails_free(
-            tx, account_id=account_id, addresses=[a for _, a in emails], contact_id=contact.id
-        )
-        eby_id = {e.id: e for e in contact.emails}
-        eby_addr = {e.address: e for e in contact.emails}
-        new_emails: list[ContactEmail] = []
-        for i, (eitem, addr) in enumerate(emails):
-            if eitem.id is not None:
-                email = eby_id.get(eitem.id)
-                if email is None:
-                    raise InvalidInput(
-                        "That email is not this contact's.",
-                        code="unknown_email",
-                        details={"field": f"emails.{i}.id"},
-                    )
-                email.address = addr
-            else:
-                email = eby_addr.get(addr) or ContactEmail(account_id=account_id, address=addr)
-            _apply_email_flags(email, eitem)
-            new_emails.append(email)
-        contact.emails = new_emails
+        contact.emails = await _replaced_emails(tx, contact, patch.emails)
     if patch.name is not None:
         contact.name = patch.name
     if patch.company is not None:
@@ -417,6 +369,63 @@ async def update_contact(
     await tx.session.flush()
     emit_contact_updated(tx, contact)
     return contact
+
+
+async def _replaced_phones(
+    tx: Tx, contact: Contact, items: list[PhoneIn], *, region: str
+) -> list[ContactPhone]:
+    """The contact's phones as ``items`` list them: rows kept by id, or by number."""
+    phones = _normalise_phones(items, region)
+    await _check_phones_free(
+        tx, account_id=contact.account_id, e164s=[e for _, e in phones], contact_id=contact.id
+    )
+    by_id = {p.id: p for p in contact.phones}
+    by_number = {p.e164: p for p in contact.phones}
+    new_list: list[ContactPhone] = []
+    for i, (item, e164) in enumerate(phones):
+        if item.id is not None:
+            phone = by_id.get(item.id)
+            if phone is None:
+                raise InvalidInput(
+                    "That phone is not this contact's.",
+                    code="unknown_phone",
+                    details={"field": f"phones.{i}.id"},
+                )
+            phone.e164 = e164
+        else:
+            # Re-adding a number the contact already has keeps its row (and opt-out).
+            phone = by_number.get(e164) or ContactPhone(account_id=contact.account_id, e164=e164)
+        _apply_phone_flags(phone, item)
+        new_list.append(phone)
+    return new_list
+
+
+async def _replaced_emails(tx: Tx, contact: Contact, items: list[EmailIn]) -> list[ContactEmail]:
+    """The contact's emails as ``items`` list them: rows kept by id, or by address."""
+    emails = _normalise_emails(items)
+    await _check_emails_free(
+        tx, account_id=contact.account_id, addresses=[a for _, a in emails], contact_id=contact.id
+    )
+    by_id = {e.id: e for e in contact.emails}
+    by_address = {e.address: e for e in contact.emails}
+    new_emails: list[ContactEmail] = []
+    for i, (item, address) in enumerate(emails):
+        if item.id is not None:
+            email = by_id.get(item.id)
+            if email is None:
+                raise InvalidInput(
+                    "That email is not this contact's.",
+                    code="unknown_email",
+                    details={"field": f"emails.{i}.id"},
+                )
+            email.address = address
+        else:
+            email = by_address.get(address) or ContactEmail(
+                account_id=contact.account_id, address=address
+            )
+        _apply_email_flags(email, item)
+        new_emails.append(email)
+    return new_emails
 
 
 async def add_phone(
@@ -548,10 +557,7 @@ async def search_contacts(
     ContactOut-shaped dicts, and the next page's cursor."""
     start: tuple[str, int] | None = None
     if cursor:
-        name, cid = decode_cursor(cursor, 2)
-        if not isinstance(name, str) or not isinstance(cid, int):
-            raise InvalidInput("This cursor is not valid.", code="invalid_cursor")
-        start = (name, cid)
+        start = text_id_cursor(cursor)
 
     def after(name_col: Any, id_col: Any) -> list[ColumnElement[bool]]:
         if start is None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response, UploadFile
 from sqlalchemy import select
 
 from parlour.accounts.deps import CurrentUser
 from parlour.accounts.models import User
-from parlour.conversations import service
+from parlour.conversations import attachments, outbound, panel, thread
+from parlour.conversations.channel import Author, Channels
+from parlour.conversations.events import conversation_out
 from parlour.conversations.models import SavedView
 from parlour.conversations.schemas import (
+    AttachmentOut,
     ChannelOptions,
     ConversationOut,
     ConversationPage,
@@ -23,20 +26,25 @@ from parlour.conversations.schemas import (
     ViewIn,
     ViewOut,
 )
-from parlour.conversations.views import BUILTIN_VIEWS
+from parlour.conversations.views import builtin_views
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound
+from parlour.files.api import as_download, blob_response, read_upload
 from parlour.http import json_response
+from parlour.runtime import ChannelsDep, runtime_of
 from parlour.types import MAX_ID, PathId
 
 router = APIRouter(prefix="/conversations", tags=["conversations"])
 views = APIRouter(prefix="/views", tags=["views"])
+# A contact's thread and what may be sent to them, under the contact's URL.
+contact_threads = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
-async def view_filters(tx: Tx, *, user: User, view: str) -> ViewFilters:
-    if view in BUILTIN_VIEWS:
-        return BUILTIN_VIEWS[view][1]
+async def view_filters(tx: Tx, *, user: User, view: str, channels: Channels) -> ViewFilters:
+    builtin = builtin_views(channels)
+    if view in builtin:
+        return builtin[view][1]
     saved = None
     if view.isdigit() and len(view) < 19:
         saved = await tx.session.scalar(
@@ -55,14 +63,15 @@ async def view_filters(tx: Tx, *, user: User, view: str) -> ViewFilters:
 async def list_conversations(
     user: CurrentUser,
     tx: TxDep,
+    channels: ChannelsDep,
     view: Annotated[str, Query(max_length=40)] = "all",
     q: Annotated[str | None, Query(max_length=200)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
     """The contacts panel: contacts in a conversation, newest activity first."""
-    filters = await view_filters(tx, user=user, view=view)
-    items, next_cursor = await service.list_panel(
+    filters = await view_filters(tx, user=user, view=view, channels=channels)
+    items, next_cursor = await panel.list_panel(
         tx,
         account_id=user.account_id,
         user_id=user.id,
@@ -78,17 +87,17 @@ async def list_conversations(
 async def get_conversation(
     conversation_id: PathId, user: CurrentUser, tx: TxDep
 ) -> ConversationOut:
-    conv = await service.get_conversation(
+    conv = await thread.get_conversation(
         tx, account_id=user.account_id, conversation_id=conversation_id
     )
-    return await service.conversation_out(tx, conv, user_id=user.id)
+    return await conversation_out(tx, conv, user_id=user.id)
 
 
 @router.patch("/{conversation_id}")
 async def update_conversation(
     conversation_id: PathId, body: ConversationPatch, user: CurrentUser, tx: TxDep
 ) -> ConversationOut:
-    conv = await service.update_conversation(
+    conv = await thread.update_conversation(
         tx,
         account_id=user.account_id,
         conversation_id=conversation_id,
@@ -97,14 +106,14 @@ async def update_conversation(
         assignee_given="assignee_id" in body.model_fields_set,
     )
     await tx.commit()
-    return await service.conversation_out(tx, conv, user_id=user.id)
+    return await conversation_out(tx, conv, user_id=user.id)
 
 
 @router.post(
     "/{conversation_id}/read", status_code=204, response_class=Response, response_model=None
 )
 async def mark_read(conversation_id: PathId, user: CurrentUser, tx: TxDep) -> None:
-    await service.mark_read(
+    await thread.mark_read(
         tx, account_id=user.account_id, conversation_id=conversation_id, user_id=user.id
     )
     await tx.commit()
@@ -115,11 +124,17 @@ async def list_messages(
     conversation_id: PathId,
     user: CurrentUser,
     tx: TxDep,
+    channels: ChannelsDep,
     before: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    items, older = await service.list_messages(
-        tx, account_id=user.account_id, conversation_id=conversation_id, before=before, limit=limit
+    items, older = await thread.list_messages(
+        tx,
+        channels=channels,
+        account_id=user.account_id,
+        conversation_id=conversation_id,
+        before=before,
+        limit=limit,
     )
     # Serialised here: FastAPI would validate the whole page again before dumping it.
     return json_response({"items": items, "older_cursor": older})
@@ -127,28 +142,42 @@ async def list_messages(
 
 @router.post("/{conversation_id}/messages", status_code=201)
 async def send_message(
-    conversation_id: PathId, body: MessageIn, user: CurrentUser, tx: TxDep
+    conversation_id: PathId, body: MessageIn, user: CurrentUser, tx: TxDep, channels: ChannelsDep
 ) -> MessageOut:
-    message = await service.send_message(
+    channel = channels[body.channel]
+    sent = await outbound.send_message(
         tx,
+        channel=channel,
         account_id=user.account_id,
         conversation_id=conversation_id,
-        author=service.Author.user(user),
-        draft=body,
+        author=Author.user(user),
+        draft=outbound.draft_of(body, channel),
     )
     await tx.commit()
-    return await service.message_out(tx, message)
+    return sent
 
 
 @router.post("/{conversation_id}/messages/{message_id}/retry")
 async def retry_message(
-    conversation_id: PathId, message_id: PathId, user: CurrentUser, tx: TxDep
+    conversation_id: PathId,
+    message_id: PathId,
+    user: CurrentUser,
+    tx: TxDep,
+    channels: ChannelsDep,
 ) -> MessageOut:
-    message = await service.retry_message(
-        tx, account_id=user.account_id, conversation_id=conversation_id, message_id=message_id
+    retried = await outbound.retry_message(
+        tx,
+        channels=channels,
+        account_id=user.account_id,
+        conversation_id=conversation_id,
+        message_id=message_id,
     )
     await tx.commit()
-    return await service.message_out(tx, message)
+    return retried
+
+
+# The composer's choices. ``phone_number_id`` is ``sender_id``'s older name.
+SenderQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 
 
 @router.get("/{conversation_id}/channels")
@@ -156,22 +185,54 @@ async def channels(
     conversation_id: PathId,
     user: CurrentUser,
     tx: TxDep,
-    phone_number_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    channels: ChannelsDep,
+    sender_id: SenderQuery = None,
+    phone_number_id: SenderQuery = None,
 ) -> ChannelOptions:
-    """What the composer may use; ``phone_number_id`` judges opt-outs against that number."""
-    conv = await service.get_conversation(
+    """What the composer may use; ``sender_id`` judges opt-outs against that number."""
+    conv = await thread.get_conversation(
         tx, account_id=user.account_id, conversation_id=conversation_id
     )
-    return await service.channel_options(
-        tx, account_id=user.account_id, contact_id=conv.contact_id, phone_number_id=phone_number_id
+    return await outbound.channel_options(
+        tx,
+        channels=channels,
+        account_id=user.account_id,
+        contact_id=conv.contact_id,
+        sender_id=sender_id or phone_number_id,
+    )
+
+
+@contact_threads.post("/{contact_id}/conversation")
+async def open_conversation(contact_id: PathId, user: CurrentUser, tx: TxDep) -> ConversationOut:
+    """The contact's thread, created if needed: how a new conversation starts."""
+    conv = await thread.get_or_open(tx, account_id=user.account_id, contact_id=contact_id)
+    await tx.commit()
+    return await conversation_out(tx, conv, user_id=user.id)
+
+
+@contact_threads.get("/{contact_id}/channels")
+async def contact_channels(
+    contact_id: PathId,
+    user: CurrentUser,
+    tx: TxDep,
+    channels: ChannelsDep,
+    sender_id: SenderQuery = None,
+    phone_number_id: SenderQuery = None,
+) -> ChannelOptions:
+    return await outbound.channel_options(
+        tx,
+        channels=channels,
+        account_id=user.account_id,
+        contact_id=contact_id,
+        sender_id=sender_id or phone_number_id,
     )
 
 
 @views.get("")
-async def list_views(user: CurrentUser, tx: TxDep) -> list[ViewOut]:
+async def list_views(user: CurrentUser, tx: TxDep, channels: ChannelsDep) -> list[ViewOut]:
     out = []
-    for view_id, (name, filters) in BUILTIN_VIEWS.items():
-        count = await service.count_view(
+    for view_id, (name, filters) in builtin_views(channels).items():
+        count = await panel.count_view(
             tx, account_id=user.account_id, user_id=user.id, filters=filters
         )
         out.append(ViewOut(id=view_id, name=name, builtin=True, filters=filters, count=count))
@@ -185,7 +246,7 @@ async def list_views(user: CurrentUser, tx: TxDep) -> list[ViewOut]:
     )
     for v in saved:
         filters = ViewFilters.model_validate(v.filters)
-        count = await service.count_view(
+        count = await panel.count_view(
             tx, account_id=user.account_id, user_id=user.id, filters=filters
         )
         out.append(ViewOut(id=str(v.id), name=v.name, builtin=False, filters=filters, count=count))
@@ -193,7 +254,9 @@ async def list_views(user: CurrentUser, tx: TxDep) -> list[ViewOut]:
 
 
 @views.post("", status_code=201)
-async def create_view(body: ViewIn, user: CurrentUser, tx: TxDep) -> ViewOut:
+async def create_view(body: ViewIn, user: CurrentUser, tx: TxDep, channels: ChannelsDep) -> ViewOut:
+    if body.filters.channel is not None:
+        channels[body.filters.channel]  # refuses a channel this server does not serve
     view = SavedView(
         account_id=user.account_id,
         user_id=user.id,
@@ -218,3 +281,34 @@ async def delete_view(view_id: PathId, user: CurrentUser, tx: TxDep) -> None:
         raise NotFound("No such view.")
     await tx.session.delete(view)
     await tx.commit()
+
+
+# Files sent with messages: uploaded first, then named in ``attachment_ids`` when sending.
+attachment_files = APIRouter(tags=["files"])
+
+
+@attachment_files.post("/attachments", status_code=201)
+async def upload_attachment(
+    file: UploadFile, request: Request, user: CurrentUser, tx: TxDep
+) -> AttachmentOut:
+    """Upload a file to send with a message (``attachment_ids`` when sending)."""
+    data = await read_upload(file, limit=runtime_of(request).settings.max_upload_bytes)
+    att = await attachments.upload(
+        tx,
+        account_id=user.account_id,
+        user_id=user.id,
+        filename=file.filename or "file",
+        content_type=file.content_type or "",
+        data=data,
+    )
+    await tx.commit()
+    return AttachmentOut.from_model(att)
+
+
+@attachment_files.get("/attachments/{attachment_id}", response_class=Response)
+async def get_attachment(attachment_id: PathId, user: CurrentUser, tx: TxDep) -> Response:
+    att = await attachments.get_attachment(
+        tx, account_id=user.account_id, attachment_id=attachment_id
+    )
+    blob = await blob_response(tx, account_id=user.account_id, blob_id=att.blob_id)
+    return as_download(blob, att.filename)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from parlour.conversations.models import Attachment, Message
 from parlour.db.tx import Tx
-from parlour.errors import InvalidInput
+from parlour.errors import InvalidInput, NotFound
 from parlour.files import service as files_service
 
 MAX_PER_MESSAGE = 10
@@ -37,6 +37,17 @@ async def upload(
     )
     tx.session.add(att)
     await tx.session.flush()
+    return att
+
+
+async def get_attachment(tx: Tx, *, account_id: int, attachment_id: int) -> Attachment:
+    att = await tx.session.scalar(
+        select(Attachment).where(
+            Attachment.id == attachment_id, Attachment.account_id == account_id
+        )
+    )
+    if att is None:
+        raise NotFound("No such attachment.")
     return att
 
 

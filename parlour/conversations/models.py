@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
-    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -19,8 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from parlour.db.base import Base, BigId, UtcDateTime, utcnow
 
-Channel = Literal["sms", "webchat", "email"]
-CHANNELS: tuple[Channel, ...] = ("sms", "webchat", "email")
 Direction = Literal["in", "out"]
 SenderType = Literal["contact", "user", "bot"]
 MessageStatus = Literal["queued", "sending", "sent", "delivered", "failed", "received", "read"]
@@ -64,9 +61,9 @@ class Conversation(Base):
     last_message_preview: Mapped[str] = mapped_column(String(200), default="")
     last_message_channel: Mapped[str | None] = mapped_column(String(10))
     last_message_direction: Mapped[str | None] = mapped_column(String(3))
-    has_sms: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_webchat: Mapped[bool] = mapped_column(Boolean, default=False)
-    has_email: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The names of the channels the thread has used, sorted and space-separated: the
+    # per-channel views filter on it, and a new channel needs no column of its own.
+    channels: Mapped[str] = mapped_column(String(200), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # The contact's search head (see Contact.search_head), copied by database triggers
     # (migration 0006), never written here; deferred, since only searches read it.
@@ -115,19 +112,11 @@ class Message(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str | None] = mapped_column(String(998))
     html: Mapped[str | None] = mapped_column(Text)
-    # The company side: which of our numbers, mailboxes or widgets carried it.
-    phone_number_id: Mapped[int | None] = mapped_column(
-        ForeignKey("phone_numbers.id", ondelete="SET NULL")
-    )
-    mailbox_id: Mapped[int | None] = mapped_column(ForeignKey("mailboxes.id", ondelete="SET NULL"))
-    widget_id: Mapped[int | None] = mapped_column(ForeignKey("widgets.id", ondelete="SET NULL"))
-    # The contact side.
-    contact_phone_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contact_phones.id", ondelete="SET NULL")
-    )
-    contact_email_id: Mapped[int | None] = mapped_column(
-        ForeignKey("contact_emails.id", ondelete="SET NULL")
-    )
+    # The company side (which of our numbers, mailboxes or widgets carried it) and the
+    # contact side (which of their phones or emails): ids whose table the message's
+    # channel knows. No foreign keys: the channel finds a deleted endpoint gone.
+    endpoint_id: Mapped[int | None] = mapped_column(BigId)
+    contact_endpoint_id: Mapped[int | None] = mapped_column(BigId)
     # The exact addresses used, kept even if the endpoints above are later edited away.
     from_address: Mapped[str | None] = mapped_column(String(320))
     to_address: Mapped[str | None] = mapped_column(String(320))

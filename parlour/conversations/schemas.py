@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -10,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from parlour.accounts.models import User
 from parlour.contacts.models import Contact
 from parlour.contacts.schemas import initials
-from parlour.conversations.models import Attachment, Channel, Conversation, Message
-from parlour.types import Id, LongText
+from parlour.conversations.models import Attachment, Conversation, Message
+from parlour.types import ChannelName, Id, LongText
 
 MAX_BODY = 20_000
 
@@ -21,16 +22,20 @@ class Strict(BaseModel):
 
 
 class MessageIn(Strict):
-    channel: Channel
+    channel: ChannelName
     body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = ""
     # Email only.
     subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=998)] | None = None
     html: LongText | None = None
-    # The company side; omitted means the account's default for the channel.
+    # The company side (a number, a mailbox, a widget); omitted means the channel's
+    # default. ``phone_number_id``, ``mailbox_id`` and ``widget_id`` are its older names.
+    sender_id: Id | None = None
+    # The contact side (a phone, an email); omitted means the contact's first usable one.
+    # ``contact_phone_id`` and ``contact_email_id`` are its older names.
+    recipient_id: Id | None = None
     phone_number_id: Id | None = None
     mailbox_id: Id | None = None
     widget_id: Id | None = None
-    # The contact side; omitted means the contact's first usable phone or email.
     contact_phone_id: Id | None = None
     contact_email_id: Id | None = None
     # Uploaded first with POST /attachments (email and web chat).
@@ -75,13 +80,16 @@ class MessageOut(BaseModel):
     id: int
     conversation_id: int
     direction: Literal["in", "out"]
-    channel: Channel
+    channel: ChannelName
     sender: SenderOut
     body: str
     subject: str | None
     html: str | None
     from_address: str | None
     to_address: str | None
+    # The endpoints used (see MessageIn), under their generic and their older names.
+    sender_id: int | None
+    recipient_id: int | None
     phone_number_id: int | None
     mailbox_id: int | None
     widget_id: int | None
@@ -97,10 +105,16 @@ class MessageOut(BaseModel):
 
     @classmethod
     def from_model(
-        cls, m: Message, *, contact: Contact | Any | None = None, user: User | None = None
+        cls,
+        m: Message,
+        *,
+        names: EndpointNames,
+        contact: Contact | Any | None = None,
+        user: User | None = None,
     ) -> MessageOut:
-        """``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``. (A page of a thread
-        is built from rows instead: conversations.service.list_messages.)"""
+        """``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``; ``names``: the
+        older names of the message's channel's endpoints. (A page of a thread is built from
+        rows instead: conversations.thread.list_messages.)"""
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
@@ -112,11 +126,9 @@ class MessageOut(BaseModel):
             html=m.html,
             from_address=m.from_address,
             to_address=m.to_address,
-            phone_number_id=m.phone_number_id,
-            mailbox_id=m.mailbox_id,
-            widget_id=m.widget_id,
-            contact_phone_id=m.contact_phone_id,
-            contact_email_id=m.contact_email_id,
+            sender_id=m.endpoint_id,
+            recipient_id=m.contact_endpoint_id,
+            **endpoint_fields(names, m.endpoint_id, m.contact_endpoint_id),
             status=m.status,
             error_code=m.error_code,
             error_message=m.error_message,
@@ -125,6 +137,32 @@ class MessageOut(BaseModel):
             created_at=m.created_at,
             updated_at=m.updated_at,
         )
+
+
+@dataclass(frozen=True)
+class EndpointNames:
+    """What the API called a channel's endpoints before they were generic (``sender_id``,
+    ``recipient_id``): kept for existing clients. A new channel has none."""
+
+    sender: str | None = None
+    recipient: str | None = None
+
+
+# The older endpoint fields of MessageIn and MessageOut: frozen, no channel adds one.
+OLDER_SENDER_FIELDS = ("phone_number_id", "mailbox_id", "widget_id")
+OLDER_RECIPIENT_FIELDS = ("contact_phone_id", "contact_email_id")
+
+
+def endpoint_fields(
+    names: EndpointNames, sender_id: int | None, recipient_id: int | None
+) -> dict[str, int | None]:
+    """MessageOut's older endpoint fields: the channel's own set, the others None."""
+    out: dict[str, int | None] = dict.fromkeys(OLDER_SENDER_FIELDS + OLDER_RECIPIENT_FIELDS)
+    if names.sender:
+        out[names.sender] = sender_id
+    if names.recipient:
+        out[names.recipient] = recipient_id
+    return out
 
 
 def sender_of(m: Any, *, contact: Contact | Any | None, user: User | None) -> SenderOut:
@@ -200,9 +238,9 @@ class ConversationOut(BaseModel):
     assignee_id: int | None
     last_message_at: datetime | None
     last_message_preview: str
-    last_message_channel: Channel | None
+    last_message_channel: ChannelName | None
     last_message_direction: Literal["in", "out"] | None
-    channels: list[Channel]
+    channels: list[ChannelName]
     # For the user asking; events carry 0 and clients keep their own count.
     unread_count: int
 
@@ -237,15 +275,7 @@ def panel_item(conv: Conversation | Any, contact: dict[str, Any], *, unread: int
         "last_message_preview": conv.last_message_preview,
         "last_message_channel": conv.last_message_channel,
         "last_message_direction": conv.last_message_direction,
-        "channels": [
-            ch
-            for ch, on in (
-                ("sms", conv.has_sms),
-                ("webchat", conv.has_webchat),
-                ("email", conv.has_email),
-            )
-            if on
-        ],
+        "channels": conv.channels.split(),
         "unread_count": unread,
     }
 
@@ -272,7 +302,7 @@ class EndpointOption(BaseModel):
 
 
 class ChannelOption(BaseModel):
-    channel: Channel
+    channel: ChannelName
     available: bool
     reason: str | None
     reason_code: str | None
@@ -281,6 +311,12 @@ class ChannelOption(BaseModel):
     recipients: list[EndpointOption]
     default_sender_id: int | None
     default_recipient_id: int | None
+    # For the send path, not the API. ``addressed``: a message goes from one address to
+    # another (a number, an email address), both recorded; web chat is not (a visitor's
+    # window has no endpoint to choose). ``recipient_problem``: the option is unavailable
+    # only because of the contact's endpoints, so a chosen one is judged on its own.
+    addressed: bool = Field(default=True, exclude=True)
+    recipient_problem: bool = Field(default=False, exclude=True)
 
 
 class ChannelOptions(BaseModel):
@@ -292,7 +328,7 @@ class ChannelOptions(BaseModel):
 class ViewFilters(Strict):
     status: Literal["open", "closed", "any"] = "open"
     assignee: Literal["me", "none", "any"] | Id = "any"
-    channel: Channel | None = None
+    channel: ChannelName | None = None
     unread: bool = False
     tag: Annotated[str, StringConstraints(strip_whitespace=True, max_length=50)] | None = None
 

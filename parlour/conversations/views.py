@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, and_, func, literal, select
 
@@ -11,16 +13,30 @@ from parlour.conversations.models import Conversation, ReadMarker
 from parlour.conversations.schemas import ViewFilters
 from parlour.db.base import UtcDateTime
 
-BUILTIN_VIEWS: dict[str, tuple[str, ViewFilters]] = {
+if TYPE_CHECKING:
+    # Only named: the channel module imports the schemas these views use.
+    from parlour.conversations.channel import Channels
+
+_BEFORE_CHANNELS: dict[str, tuple[str, ViewFilters]] = {
     "all": ("All", ViewFilters(status="open")),
     "mine": ("Mine", ViewFilters(status="open", assignee="me")),
     "unassigned": ("Unassigned", ViewFilters(status="open", assignee="none")),
     "unread": ("Unread", ViewFilters(status="open", unread=True)),
-    "sms": ("SMS", ViewFilters(status="open", channel="sms")),
-    "webchat": ("Web Chat", ViewFilters(status="open", channel="webchat")),
-    "email": ("Email", ViewFilters(status="open", channel="email")),
+}
+_AFTER_CHANNELS: dict[str, tuple[str, ViewFilters]] = {
     "closed": ("Closed", ViewFilters(status="closed")),
 }
+
+
+@cache
+def builtin_views(channels: Channels) -> dict[str, tuple[str, ViewFilters]]:
+    """The views every user has, by id: one per channel (named by it) among them."""
+    return {
+        **_BEFORE_CHANNELS,
+        **{c.name: (c.label, ViewFilters(status="open", channel=c.name)) for c in channels},
+        **_AFTER_CHANNELS,
+    }
+
 
 _EPOCH = literal(datetime(1970, 1, 1, tzinfo=UTC), UtcDateTime())
 
@@ -38,6 +54,11 @@ def unread_condition(user_id: int) -> ColumnElement[bool]:
     )
 
 
+def used_channel(name: str) -> ColumnElement[bool]:
+    """True for threads that have used channel ``name`` (``channels`` is space-separated)."""
+    return (literal(" ") + Conversation.channels + " ").contains(f" {name} ", autoescape=True)
+
+
 def conditions(filters: ViewFilters, *, user_id: int) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if filters.status != "any":
@@ -48,12 +69,8 @@ def conditions(filters: ViewFilters, *, user_id: int) -> list[ColumnElement[bool
         conds.append(Conversation.assignee_id.is_(None))
     elif isinstance(filters.assignee, int):
         conds.append(Conversation.assignee_id == filters.assignee)
-    if filters.channel == "sms":
-        conds.append(Conversation.has_sms.is_(True))
-    elif filters.channel == "webchat":
-        conds.append(Conversation.has_webchat.is_(True))
-    elif filters.channel == "email":
-        conds.append(Conversation.has_email.is_(True))
+    if filters.channel:
+        conds.append(used_channel(filters.channel))
     if filters.unread:
         conds.append(unread_condition(user_id))
     if filters.tag:

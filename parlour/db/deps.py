@@ -16,7 +16,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def get_tx(request: Request) -> AsyncIterator[Tx]:
     rt = runtime_of(request)
     async with transaction(rt.db, rt.hub, write=request.method not in SAFE_METHODS) as tx:
-        tx.after_commit(rt.outbox_wakeup.set)
+        tx.wake_outbox = rt.outbox_wakeup.set
         yield tx
 
 

@@ -28,6 +28,10 @@ class Tx:
         self.db = db
         self._events: list[Event] = []
         self._after_commit: list[Callable[[], Any]] = []
+        # Called after a commit that queued outbound messages (outbox.service.enqueue), so
+        # the in-process worker sends at once; only then, since on SQLite each wake-up
+        # takes the single writer's turn.
+        self.wake_outbox: Callable[[], Any] | None = None
 
     @property
     def dialect(self) -> str:

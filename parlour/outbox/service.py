@@ -29,6 +29,7 @@ async def enqueue(tx: Tx, *, message: Message) -> OutboxItem:
     )
     tx.session.add(item)
     await tx.session.flush()
+    _wake_after_commit(tx)
     return item
 
 
@@ -42,6 +43,12 @@ async def requeue(tx: Tx, *, message: Message) -> None:
     item.next_attempt_at = utcnow()
     item.lease_until = None
     item.last_error = None
+    _wake_after_commit(tx)
+
+
+def _wake_after_commit(tx: Tx) -> None:
+    if tx.wake_outbox is not None:
+        tx.after_commit(tx.wake_outbox)
 
 
 async def claim(tx: Tx, *, limit: int) -> list[tuple[OutboxItem, bool]]:

@@ -7,7 +7,6 @@ Two implementations share this shape: :mod:`parlour.realtime.memory` (one proces
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol
 
@@ -29,11 +28,6 @@ class Hub(Protocol):
     async def publish(self, event: Event) -> None: ...
 
     def subscribe(self, topic: str) -> AbstractAsyncContextManager[Subscription]: ...
-
-
-async def iterate(sub: Subscription) -> AsyncIterator[Event]:
-    while True:
-        yield await sub.queue.get()
 
 
 def make_hub(settings: Settings) -> Hub:

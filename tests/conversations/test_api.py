@@ -7,9 +7,12 @@ from typing import Any
 import httpx
 
 from parlour.channels.registry import Providers
+from parlour.channels.sms import ENDPOINT_NAMES as SMS_NAMES
 from parlour.channels.sms.console import ConsoleSms
 from parlour.contacts import service as contacts_service
-from parlour.conversations import service as conversations_service
+from parlour.conversations import inbound as conversations_inbound
+from parlour.conversations import outbound
+from parlour.conversations.channel import Author, Draft
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
 from tests.conftest import Tenant, run_tx, search_pages, wait_for
@@ -36,12 +39,13 @@ async def inbound_sms(rt: Runtime, tenant: Tenant, contact_id: int, body: str) -
         contact = await contacts_service.get_contact(
             tx, account_id=tenant.account_id, contact_id=contact_id
         )
-        await conversations_service.receive_inbound(
+        await conversations_inbound.receive_inbound(
             tx,
             sender=contacts_service.Sender.of(contact),
-            inbound=conversations_service.Inbound(
+            inbound=conversations_inbound.Inbound(
                 channel="sms", body=body, from_address="+16505550199", to_address="+1650"
             ),
+            names=SMS_NAMES,
         )
 
     await run_tx(rt, go)
@@ -292,16 +296,16 @@ async def test_bot_messages_show_the_workflow_and_thread_pages_backwards(
 ) -> None:
     c = await new_contact(client, tenant, name="Botty", phones=[{"number": "+16505550182"}])
     conv_id = await open_thread(client, tenant, c["id"])
-    from parlour.conversations.schemas import MessageIn
 
     async def bot_send(tx: Tx) -> None:
         for i in range(7):
-            await conversations_service.send_message(
+            await outbound.send_message(
                 tx,
+                channel=runtime.channels["sms"],
                 account_id=tenant.account_id,
                 conversation_id=conv_id,
-                author=conversations_service.Author.bot(workflow_name="Welcome series"),
-                draft=MessageIn(channel="sms", body=f"m{i}"),
+                author=Author.bot(workflow_name="Welcome series"),
+                draft=Draft(body=f"m{i}"),
             )
 
     await run_tx(runtime, bot_send)
@@ -456,7 +460,7 @@ async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
 ) -> None:
     # Pages are shaped as dicts and serialised once, not built as models (for speed): each
     # must still be exactly what the documented model gives, field for field.
-    from parlour.conversations.schemas import ConversationPage, MessageIn, MessagePage
+    from parlour.conversations.schemas import ConversationPage, MessagePage
 
     c = await new_contact(
         client,
@@ -486,12 +490,13 @@ async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
     assert sent.status_code == 201, sent.text
 
     async def bot_send(tx: Tx) -> None:
-        await conversations_service.send_message(
+        await outbound.send_message(
             tx,
+            channel=runtime.channels["sms"],
             account_id=tenant.account_id,
             conversation_id=conv_id,
-            author=conversations_service.Author.bot(workflow_name="Welcome"),
-            draft=MessageIn(channel="sms", body="from the bot"),
+            author=Author.bot(workflow_name="Welcome"),
+            draft=Draft(body="from the bot"),
         )
 
     await run_tx(runtime, bot_send)

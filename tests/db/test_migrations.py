@@ -10,8 +10,8 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from parlour.db.models import Base
 from parlour.db.schema_filter import include_object
+from parlour.tables import Base
 
 
 def _diff(conn: Connection) -> list[Any]:

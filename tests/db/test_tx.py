@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from parlour.contacts import service as contacts_service
-from parlour.conversations import service as conversations_service
+from parlour.conversations import thread as conversations_thread
 from parlour.conversations.models import Conversation
 from parlour.db.tx import Tx, transaction
 from parlour.realtime.events import Event
@@ -27,11 +27,11 @@ async def test_a_commit_with_pending_changes_does_not_deadlock_a_concurrent_webh
     rt = runtime
 
     async def open_thread(tx: Tx) -> int:
-        contact = await contacts_service.find_or_create_by_phone(
+        sender = await contacts_service.create_sender_by_phone(
             tx, account_id=tenant.account_id, e164="+16505550199"
         )
-        conv = await conversations_service.get_or_open(
-            tx, account_id=tenant.account_id, contact_id=contact.id
+        conv = await conversations_thread.get_or_open(
+            tx, account_id=tenant.account_id, contact_id=sender.contact_id
         )
         return conv.id
 

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from parlour.channels.delivery import PermanentFailure, ProviderReceipt, TransientFailure
 from parlour.channels.registry import Providers
 from parlour.channels.sms.provider import OutgoingSms
 from parlour.outbox import service as outbox_service
+from parlour.outbox.delivery import PermanentFailure, ProviderReceipt, TransientFailure
 from tests.conftest import Tenant, wait_for
 
 

@@ -64,7 +64,7 @@ function Authenticated() {
     void inbox.start();
     inbox.onRedirect((id) => navigate(`/conversations/${id}`));
     const stopTitle = effect(() => {
-      const n = inbox.unreadTotal.value;
+      const n = inbox.panel.unreadTotal.value;
       document.title = n > 0 ? `(${n}) Parlour` : "Parlour";
     });
     return () => {
@@ -92,7 +92,7 @@ function Shell() {
   const conversationId = route.name === "inbox" ? route.conversationId : null;
 
   useEffect(() => {
-    if (route.name === "inbox" && inbox.live.value.openId !== conversationId) void inbox.open(conversationId);
+    if (route.name === "inbox" && inbox.live.value.openId !== conversationId) void inbox.thread.open(conversationId);
   }, [conversationId, route.name]);
 
   // Keyboard: N new conversation, / search, J/K next/previous thread.
@@ -111,7 +111,7 @@ function Shell() {
         e.preventDefault();
         setNewConv(true);
       } else if ((e.key === "j" || e.key === "k") && !t.closest(".conv-list")) {
-        const items = inbox.panelItems.value;
+        const items = inbox.panel.items.value;
         if (!items.length) return;
         const i = items.findIndex((c) => c.id === inbox.live.value.openId);
         const next = e.key === "j" ? Math.min(items.length - 1, i + 1) : Math.max(0, i - 1);
@@ -123,8 +123,8 @@ function Shell() {
   }, []);
 
   const user = s.user.value!;
-  const conn = inbox.connection.value;
-  const toast = inbox.toast.value;
+  const conn = inbox.connection.status.value;
+  const toast = inbox.toast.current.value;
   return (
     <div class={`app${conversationId !== null ? " has-thread" : ""}${route.name === "settings" || route.name === "tasks" ? " on-settings" : ""}`}>
       <a class="skip-link" href="#main-thread">
@@ -136,7 +136,7 @@ function Shell() {
         </a>
         <a class="rail-link" href="/" onClick={linkClick} aria-label="Inbox" aria-current={route.name === "inbox" ? "page" : undefined} title="Inbox">
           <InboxIcon size={20} />
-          {inbox.unreadTotal.value > 0 ? <span class="rail-dot" aria-hidden="true" /> : null}
+          {inbox.panel.unreadTotal.value > 0 ? <span class="rail-dot" aria-hidden="true" /> : null}
         </a>
         <a class="rail-link" href="/tasks" onClick={linkClick} aria-label="Tasks" aria-current={route.name === "tasks" ? "page" : undefined} title="Tasks">
           <CheckIcon size={20} />
@@ -147,11 +147,11 @@ function Shell() {
         <span class="spacer" />
         <button
           type="button"
-          class={`rail-link${inbox.notify.value ? " is-on" : ""}`}
-          aria-pressed={inbox.notify.value}
+          class={`rail-link${inbox.notifications.enabled.value ? " is-on" : ""}`}
+          aria-pressed={inbox.notifications.enabled.value}
           aria-label="Desktop notifications"
-          title={inbox.notify.value ? "Desktop notifications are on" : "Turn on desktop notifications"}
-          onClick={() => void inbox.setNotify(!inbox.notify.value)}
+          title={inbox.notifications.enabled.value ? "Desktop notifications are on" : "Turn on desktop notifications"}
+          onClick={() => void inbox.notifications.setEnabled(!inbox.notifications.enabled.value)}
         >
           <BellIcon size={19} />
         </button>
@@ -166,7 +166,7 @@ function Shell() {
         <div class={`conn-banner${conn === "connecting" ? " is-quiet" : ""}`} role="status">
           {conn === "reconnecting" ? "Reconnecting…" : "Connecting…"}
           {conn === "reconnecting" ? (
-            <button type="button" class="link-btn" onClick={inbox.reconnectNow}>
+            <button type="button" class="link-btn" onClick={inbox.connection.reconnectNow}>
               Retry now
             </button>
           ) : null}

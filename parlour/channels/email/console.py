@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from parlour.channels.delivery import ProviderReceipt
 from parlour.channels.email.provider import OutgoingEmail
+from parlour.outbox.delivery import ProviderReceipt
 
 log = logging.getLogger("parlour.email.console")
 

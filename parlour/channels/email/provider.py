@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from parlour.channels.delivery import ProviderReceipt
+from parlour.outbox.delivery import ProviderReceipt
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from parlour.accounts.deps import AdminUser, CurrentUser, require_admin, user_of_request
 from parlour.accounts.models import User
-from parlour.channels.delivery import DeliveryError, PermanentFailure
 from parlour.channels.sms import connections, segments, service
 from parlour.channels.sms.models import SmsProviderAccount
 from parlour.channels.sms.provider import SmsCredentials
@@ -30,6 +29,7 @@ from parlour.channels.sms.telnyx import public_key_valid
 from parlour.db.deps import TxDep
 from parlour.db.tx import transaction
 from parlour.errors import InvalidInput, ParlourError
+from parlour.outbox.delivery import DeliveryError, PermanentFailure
 from parlour.runtime import Runtime, runtime_of
 from parlour.types import PathId
 

@@ -96,10 +96,10 @@ def connect(
     verify: Annotated[bool, typer.Option(help="Check the credentials with Twilio.")] = True,
 ) -> None:
     """Store (encrypted) an account's Twilio credentials."""
-    from parlour.channels.delivery import DeliveryError
     from parlour.channels.sms import connections
     from parlour.channels.sms.providers import account_api, make_sms_providers
     from parlour.db.tx import transaction
+    from parlour.outbox.delivery import DeliveryError
 
     settings = Settings()
     creds = _credentials(account_sid, auth_token, api_key_sid, api_key_secret)
@@ -137,11 +137,11 @@ async def _import(  # type: ignore[no-untyped-def]
     configure_webhooks: bool,
 ) -> tuple[list[str], list[str]]:
     """Imports the numbers; the numbers added, and those already there."""
-    from parlour.channels.delivery import DeliveryError
     from parlour.channels.sms import connections, service
     from parlour.channels.sms.providers import make_sms_providers, number_lister
     from parlour.db.tx import transaction
     from parlour.errors import ParlourError
+    from parlour.outbox.delivery import DeliveryError
 
     twilio = number_lister(make_sms_providers(settings), "twilio")
     account_id = await _account_id(db, hub, account)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from parlour.channels.delivery import ProviderReceipt
 from parlour.channels.sms.provider import OutgoingSms
+from parlour.outbox.delivery import ProviderReceipt
 
 log = logging.getLogger("parlour.sms.console")
 

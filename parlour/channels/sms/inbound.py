@@ -11,14 +11,15 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parlour.channels.sms import connections, errors
+from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections, errors
 from parlour.channels.sms.keywords import Keyword, keyword_of
 from parlour.channels.sms.models import PhoneNumber, SmsProviderAccount
 from parlour.channels.sms.provider import SmsCredentials
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactPhone
 from parlour.contacts.normalize import to_e164
-from parlour.conversations import service as conversations_service
+from parlour.conversations import inbound as conversations_inbound
+from parlour.conversations import outbound
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
@@ -119,35 +120,35 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
             code="invalid_webhook",
             details={"field": "From"},
         )
-    found = await conversations_service.sender_and_thread_by_phone(
+    found = await conversations_inbound.sender_and_thread_by_phone(
         tx,
         account_id=number.account_id,
         e164=from_e164,
-        channel="sms",
+        channel=NAME,
         provider_message_id=sms.provider_message_id,
     )
     if found is None:  # a number never seen: a new contact, with no thread yet
         sender = await contacts_service.create_sender_by_phone(
             tx, account_id=number.account_id, e164=from_e164
         )
-        known = conversations_service.ThreadLookup(thread=None, already_received=None)
+        known = conversations_inbound.ThreadLookup(thread=None, already_received=None)
     else:
         sender, known = found
     keyword = sms.keyword or keyword_of(sms.body)
-    message = await conversations_service.receive_inbound(
+    message = await conversations_inbound.receive_inbound(
         tx,
         sender=sender,
-        inbound=conversations_service.Inbound(
-            channel="sms",
+        inbound=conversations_inbound.Inbound(
+            channel=NAME,
             body=sms.body,
             from_address=from_e164,
             to_address=number.e164,
             provider_message_id=sms.provider_message_id,
-            phone_number_id=number.id,
-            contact_phone_id=sender.phone_id,
+            endpoint_id=number.id,
+            contact_endpoint_id=sender.phone_id,
             meta={"sms_keyword": keyword} if keyword else {},
             attachments=tuple(
-                conversations_service.InboundAttachment(
+                conversations_inbound.InboundAttachment(
                     filename=f"media-{i + 1}{_extension(ref.content_type)}",
                     content_type=ref.content_type[:100],
                     remote_url=ref.url[:1000],
@@ -155,28 +156,37 @@ async def receive(tx: Tx, *, number: NumberRef, sms: InboundSms, region: str) ->
                 for i, ref in enumerate(sms.media)
             ),
         ),
+        names=ENDPOINT_NAMES,
         known=known,
     )
     if message is None:
         return None
     if keyword == "stop" or (keyword == "start" and sender.sms_opt_out):
-        # Rare, so the contact is loaded whole: its update event carries everything.
-        phone = await tx.session.get(ContactPhone, sender.phone_id)
-        assert phone is not None  # found or created in this transaction
-        if keyword == "stop":
-            _opt_out(phone, number_e164=number.e164)
-        else:
-            phone.sms_opt_out = False
-            phone.sms_opt_out_at = None
-            phone.sms_opt_out_number = None
-        contact = await contacts_service.get_contact(
-            tx, account_id=number.account_id, contact_id=sender.contact_id
-        )
-        await tx.session.flush()
-        contacts_service.emit_contact_updated(tx, contact)
+        await _apply_keyword(tx, number=number, sender=sender, keyword=keyword)
     return Received(
         message=message, keyword=keyword, attachment_ids=[a.id for a in message.attachments]
     )
+
+
+async def _apply_keyword(
+    tx: Tx, *, number: NumberRef, sender: contacts_service.Sender, keyword: str
+) -> None:
+    """STOP opts the phone out (of this number, or of all: the account's scope); START
+    opts it back in."""
+    # Rare, so the contact is loaded whole: its update event carries everything.
+    phone = await tx.session.get(ContactPhone, sender.phone_id)
+    assert phone is not None  # found or created in this transaction
+    if keyword == "stop":
+        _opt_out(phone, number_e164=number.e164)
+    else:
+        phone.sms_opt_out = False
+        phone.sms_opt_out_at = None
+        phone.sms_opt_out_number = None
+    contact = await contacts_service.get_contact(
+        tx, account_id=number.account_id, contact_id=sender.contact_id
+    )
+    await tx.session.flush()
+    contacts_service.emit_contact_updated(tx, contact)
 
 
 def _opt_out(phone: ContactPhone, *, number_e164: str | None) -> None:
@@ -257,9 +267,10 @@ async def apply_status(tx: Tx, *, message: Message, update: StatusUpdate) -> boo
     if update.status == "failed":
         error_code = update.error_code or "undelivered"
         error_message = errors.describe(update.provider, update.error_code, update.error_text)
-    await conversations_service.set_status(
+    await outbound.set_status(
         tx,
         message=message,
+        names=ENDPOINT_NAMES,
         status=update.status,
         provider_message_id=update.provider_message_id,
         error_code=error_code,
@@ -273,11 +284,11 @@ async def apply_status(tx: Tx, *, message: Message, update: StatusUpdate) -> boo
 async def record_provider_opt_out(tx: Tx, *, message: Message, code: str | None) -> None:
     """The provider refused because the contact opted out (Twilio 21610): Parlour records
     it too, so the composer stops offering SMS to them."""
-    if code not in errors.OPT_OUT_CODES or message.contact_phone_id is None:
+    if code not in errors.OPT_OUT_CODES or message.contact_endpoint_id is None:
         return
     phone = await tx.session.scalar(
         select(ContactPhone).where(
-            ContactPhone.id == message.contact_phone_id,
+            ContactPhone.id == message.contact_endpoint_id,
             ContactPhone.account_id == message.account_id,
         )
     )

@@ -15,15 +15,15 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from parlour.channels.delivery import PermanentFailure, TransientFailure
-from parlour.channels.sms import connections
+from parlour.channels.sms import ENDPOINT_NAMES, connections
 from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.sms.provider import Media, SmsAccountApi
-from parlour.conversations import service as conversations_service
+from parlour.conversations.events import emit_message_event
 from parlour.conversations.models import Attachment, Message
 from parlour.db.base import utcnow
 from parlour.db.tx import transaction
 from parlour.files import service as files_service
+from parlour.outbox.delivery import PermanentFailure, TransientFailure
 from parlour.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ async def resume_pending(
             await tx.session.execute(
                 select(Attachment.id, Attachment.account_id, PhoneNumber.provider)
                 .join(Message, Message.id == Attachment.message_id)
-                .join(PhoneNumber, PhoneNumber.id == Message.phone_number_id)
+                .join(PhoneNumber, PhoneNumber.id == Message.endpoint_id)
                 .where(
                     Attachment.blob_id.is_(None),
                     Attachment.remote_url.is_not(None),
@@ -161,6 +161,6 @@ async def _store(rt: Runtime, *, account_id: int, attachment_id: int, media: Med
         message = await tx.session.get(Message, attachment.message_id)
         if message is not None:
             await tx.session.refresh(message, ["attachments"])
-            await conversations_service.emit_message_event(tx, "message.updated", message)
+            await emit_message_event(tx, "message.updated", message, names=ENDPOINT_NAMES)
         await tx.commit()
     return True

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from parlour.channels.delivery import ProviderReceipt
+from parlour.outbox.delivery import ProviderReceipt
 
 # An MMS carries at most ten media items: a webhook naming more is refused (Twilio) or
 # keeps the first ten (Telnyx).

@@ -20,12 +20,6 @@ import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from parlour.channels.delivery import (
-    DeliveryError,
-    PermanentFailure,
-    ProviderReceipt,
-    TransientFailure,
-)
 from parlour.channels.sms import errors
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.provider import (
@@ -36,6 +30,12 @@ from parlour.channels.sms.provider import (
     WebhookUrls,
 )
 from parlour.channels.sms.statuses import TELNYX_STATUS, ReportedStatus
+from parlour.outbox.delivery import (
+    DeliveryError,
+    PermanentFailure,
+    ProviderReceipt,
+    TransientFailure,
+)
 
 WEBHOOK_PATH = "/webhooks/telnyx"
 SIGNATURE_HEADER = "telnyx-signature-ed25519"

@@ -29,12 +29,6 @@ from twilio.http.response import Response as TwilioResponse
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from parlour.channels.delivery import (
-    DeliveryError,
-    PermanentFailure,
-    ProviderReceipt,
-    TransientFailure,
-)
 from parlour.channels.sms import errors
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.keywords import from_twilio_opt_out_type
@@ -47,6 +41,12 @@ from parlour.channels.sms.provider import (
     WebhookUrls,
 )
 from parlour.channels.sms.statuses import TWILIO_STATUS, ReportedStatus
+from parlour.outbox.delivery import (
+    DeliveryError,
+    PermanentFailure,
+    ProviderReceipt,
+    TransientFailure,
+)
 
 STATUS_PATH = "/webhooks/twilio/status"
 CLOCK_SKEW = timedelta(seconds=10)

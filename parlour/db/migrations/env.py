@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from parlour.db.models import Base
 from parlour.db.schema_filter import include_object
+from parlour.tables import Base
 
 
 def run() -> None:

@@ -17,6 +17,7 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from parlour.channels.registry import make_channels, make_providers
 from parlour.config import Settings
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
@@ -126,7 +127,12 @@ async def prepare(
     server: Server, fake: FakeTwilio, database_url: str
 ) -> tuple[dict[str, str], int, int]:
     settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
-    rt = Runtime(settings=settings, db=make_database(settings), hub=make_hub(settings))
+    rt = Runtime(
+        settings=settings,
+        db=make_database(settings),
+        hub=make_hub(settings),
+        channels=make_channels(settings, make_providers(settings)),
+    )
     try:
         tenant = await make_tenant(rt, with_channels=False)
     finally:

@@ -43,7 +43,6 @@ async def die_while_sending(
 ) -> None:
     """Leaves the outbox row as a worker killed mid-send leaves it: "sending", its lease
     run out, nothing recorded — after (or before) Twilio accepted the message."""
-    worker = OutboxWorker(rt, providers)
     async with transaction(rt.db, rt.hub) as tx:
         await tx.session.execute(
             update(OutboxItem)
@@ -55,8 +54,9 @@ async def die_while_sending(
         async with transaction(rt.db, rt.hub, write=False) as tx:
             message = await tx.session.get(Message, message_id)
             assert message is not None
-            _, call, _ = await worker._prepare(tx, message)
-        await call(f"msg-{message_id}")
+            # The provider call the worker would make (the same channel, the same values).
+            out = await rt.channels[message.channel].outgoing(tx, message=message)
+        await out.send(f"msg-{message_id}")
 
 
 async def provider_id(rt: Runtime, message_id: int) -> tuple[str, str | None]:
@@ -83,7 +83,7 @@ async def test_accepted_by_twilio_but_not_recorded_is_found_not_resent(
     msg_id = (await send(client, tenant, conv_id, twilio.number_id, "Once only")).json()["id"]
     await die_while_sending(runtime, providers, msg_id, reached_twilio=True)
 
-    await OutboxWorker(runtime, providers).run_once()
+    await OutboxWorker(runtime).run_once()
     [at_twilio] = fake_twilio.sent_to(phone)
     assert await provider_id(runtime, msg_id) == ("sent", at_twilio.sid)
 
@@ -101,7 +101,7 @@ async def test_a_send_that_never_reached_twilio_goes_out_once(
     msg_id = (await send(client, tenant, conv_id, twilio.number_id, "Lost?")).json()["id"]
     await die_while_sending(runtime, providers, msg_id, reached_twilio=False)
 
-    await OutboxWorker(runtime, providers).run_once()
+    await OutboxWorker(runtime).run_once()
     [at_twilio] = fake_twilio.sent_to(phone)
     assert at_twilio.body == "Lost?"
     assert await provider_id(runtime, msg_id) == ("sent", at_twilio.sid)
@@ -123,7 +123,7 @@ async def test_a_status_callback_that_arrived_first_settles_it_without_asking(
     assert await pump_callbacks(client, fake_twilio) == [204, 204]
     fake_twilio.requests.clear()
 
-    await OutboxWorker(runtime, providers).run_once()
+    await OutboxWorker(runtime).run_once()
     [at_twilio] = fake_twilio.sent_to(phone)
     assert await provider_id(runtime, msg_id) == ("delivered", at_twilio.sid)
     assert fake_twilio.requests == []  # nothing sent, nothing even looked up
@@ -140,12 +140,12 @@ async def test_an_earlier_identical_text_is_not_mistaken_for_the_lost_one(
     phone = new_number()
     conv_id, _ = await start_thread(client, tenant, phone)
     first = (await send(client, tenant, conv_id, twilio.number_id, "OK")).json()["id"]
-    await OutboxWorker(runtime, providers).run_once()
+    await OutboxWorker(runtime).run_once()
     assert (await provider_id(runtime, first))[0] == "sent"
 
     second = (await send(client, tenant, conv_id, twilio.number_id, "OK")).json()["id"]
     await die_while_sending(runtime, providers, second, reached_twilio=False)
-    await OutboxWorker(runtime, providers).run_once()
+    await OutboxWorker(runtime).run_once()
     texts = fake_twilio.sent_to(phone)
     assert [m.body for m in texts] == ["OK", "OK"]
     assert [await provider_id(runtime, m) for m in (first, second)] == [

@@ -1,7 +1,12 @@
 // A small fetch wrapper: JSON in and out, the session cookie, the CSRF header on every
 // non-GET request, and errors turned into ApiError with the server's stable `code`.
 
-import type { ApiErrorBody } from "./types";
+/** The body of every error answer: a stable code, a message, and what it is about. */
+export interface ApiErrorBody {
+  code: string;
+  message: string;
+  details?: unknown;
+}
 
 export class ApiError extends Error {
   readonly status: number;

@@ -3,35 +3,51 @@
 import { http } from "./client";
 import type {
   AccountOut,
-  TaskOut,
-  ImportNumbersOut,
-  ProviderConnectionOut,
-  ProviderNumberOut,
+  AccountPatch,
+  AttachmentOut,
   ChannelOptions,
+  ConnectionOut,
   ContactDetailOut,
   ContactIn,
   ContactOut,
+  ContactPage,
   ContactPatch,
   ConversationOut,
+  ConversationPage,
+  ConversationPatch,
   EmailOut,
+  EmailPatch,
+  ImportNumbersOut,
+  MailboxIn,
   MailboxOut,
+  MailboxPatch,
   MessageIn,
   MessageOut,
   MessagePage,
+  NewTokenOut,
   NoteOut,
-  Page,
+  PhoneNumberIn,
   PhoneNumberOut,
+  PhoneNumberPatch,
   PhoneOut,
+  PhonePatch,
+  ProviderNumberOut,
   SessionOut,
+  TaskOut,
+  TelnyxConnectIn,
   TokenOut,
+  TwilioConnectIn,
+  UserIn,
   UserOut,
+  UserPatch,
   ViewFilters,
   ViewOut,
+  WidgetIn,
   WidgetOut,
-  AttachmentOut,
-} from "./types";
+  WidgetPatch,
+} from "./schemas";
 
-export * from "./types";
+export type * from "./schemas";
 export { ApiError, fieldErrorsOf, setCsrfToken, setUnauthorizedHandler } from "./client";
 
 export const api = {
@@ -43,14 +59,14 @@ export const api = {
   },
   account: {
     get: () => http.get<AccountOut>("/account"),
-    update: (body: Partial<{ name: string; sms_opt_out_scope: "account" | "number" }>) =>
+    update: (body: AccountPatch) =>
       http.patch<AccountOut>("/account", body),
   },
   users: {
     list: () => http.get<UserOut[]>("/users"),
-    create: (body: { email: string; name: string; password: string; role: string }) =>
+    create: (body: UserIn) =>
       http.post<UserOut>("/users", body),
-    update: (id: number, body: Partial<{ name: string; role: string; active: boolean; password: string }>) =>
+    update: (id: number, body: UserPatch) =>
       http.patch<UserOut>(`/users/${id}`, body),
     uploadAvatar: (file: File) => {
       const form = new FormData();
@@ -60,18 +76,18 @@ export const api = {
   },
   tokens: {
     list: () => http.get<TokenOut[]>("/tokens"),
-    create: (name: string) => http.post<TokenOut>("/tokens", { name }),
+    create: (name: string) => http.post<NewTokenOut>("/tokens", { name }),
     remove: (id: number) => http.del(`/tokens/${id}`),
   },
   contacts: {
     search: (q: string, cursor?: string | null, limit = 20, signal?: AbortSignal) =>
-      http.get<Page<ContactOut>>("/contacts", { q, cursor, limit }, signal),
+      http.get<ContactPage>("/contacts", { q, cursor, limit }, signal),
     create: (body: ContactIn) => http.post<ContactOut>("/contacts", body),
     get: (id: number) => http.get<ContactDetailOut>(`/contacts/${id}`),
     update: (id: number, body: ContactPatch) => http.patch<ContactOut>(`/contacts/${id}`, body),
-    updatePhone: (id: number, phoneId: number, body: { label?: string; sms_opt_out?: boolean }) =>
+    updatePhone: (id: number, phoneId: number, body: PhonePatch) =>
       http.patch<PhoneOut>(`/contacts/${id}/phones/${phoneId}`, body),
-    updateEmail: (id: number, emailId: number, body: { label?: string; bounced?: boolean }) =>
+    updateEmail: (id: number, emailId: number, body: EmailPatch) =>
       http.patch<EmailOut>(`/contacts/${id}/emails/${emailId}`, body),
     uploadAvatar: (id: number, file: File) => {
       const form = new FormData();
@@ -85,9 +101,9 @@ export const api = {
   },
   conversations: {
     list: (query: { view?: string; q?: string; cursor?: string | null; limit?: number }, signal?: AbortSignal) =>
-      http.get<Page<ConversationOut>>("/conversations", query, signal),
+      http.get<ConversationPage>("/conversations", query, signal),
     get: (id: number) => http.get<ConversationOut>(`/conversations/${id}`),
-    update: (id: number, body: { status?: "open" | "closed"; assignee_id?: number | null }) =>
+    update: (id: number, body: ConversationPatch) =>
       http.patch<ConversationOut>(`/conversations/${id}`, body),
     read: (id: number) => http.post<unknown>(`/conversations/${id}/read`),
     messages: (id: number, before?: string | null, limit = 50) =>
@@ -111,18 +127,18 @@ export const api = {
   },
   phoneNumbers: {
     list: () => http.get<PhoneNumberOut[]>("/phone-numbers"),
-    create: (body: { number: string; label: string; provider: string; sms_enabled: boolean }) =>
+    create: (body: PhoneNumberIn) =>
       http.post<PhoneNumberOut>("/phone-numbers", body),
-    update: (id: number, body: Partial<{ label: string; sms_enabled: boolean; provider: string }>) =>
+    update: (id: number, body: PhoneNumberPatch) =>
       http.patch<PhoneNumberOut>(`/phone-numbers/${id}`, body),
     remove: (id: number) => http.del(`/phone-numbers/${id}`),
   },
   sms: {
-    providers: () => http.get<ProviderConnectionOut[]>("/sms/providers"),
-    connectTwilio: (body: { account_sid: string; auth_token: string; api_key_sid?: string | null; api_key_secret?: string | null; verify: boolean }) =>
-      http.put<ProviderConnectionOut>("/sms/providers/twilio", body),
-    connectTelnyx: (body: { api_key: string; public_key: string; verify: boolean }) =>
-      http.put<ProviderConnectionOut>("/sms/providers/telnyx", body),
+    providers: () => http.get<ConnectionOut[]>("/sms/providers"),
+    connectTwilio: (body: TwilioConnectIn) =>
+      http.put<ConnectionOut>("/sms/providers/twilio", body),
+    connectTelnyx: (body: TelnyxConnectIn) =>
+      http.put<ConnectionOut>("/sms/providers/telnyx", body),
     disconnect: (provider: string) => http.del(`/sms/providers/${provider}`),
     twilioNumbers: () => http.get<ProviderNumberOut[]>("/sms/providers/twilio/numbers"),
     importTwilio: (numbers: string[] | null, configure_webhooks: boolean) =>
@@ -133,16 +149,16 @@ export const api = {
   },
   mailboxes: {
     list: () => http.get<MailboxOut[]>("/mailboxes"),
-    create: (body: { address: string; name: string; provider: string; enabled: boolean }) =>
+    create: (body: MailboxIn) =>
       http.post<MailboxOut>("/mailboxes", body),
-    update: (id: number, body: Partial<{ name: string; enabled: boolean; provider: string }>) =>
+    update: (id: number, body: MailboxPatch) =>
       http.patch<MailboxOut>(`/mailboxes/${id}`, body),
     remove: (id: number) => http.del(`/mailboxes/${id}`),
   },
   widgets: {
     list: () => http.get<WidgetOut[]>("/widgets"),
-    create: (body: Partial<WidgetOut>) => http.post<WidgetOut>("/widgets", body),
-    update: (id: number, body: Partial<Omit<WidgetOut, "id" | "public_token" | "embed_snippet">>) =>
+    create: (body: WidgetIn) => http.post<WidgetOut>("/widgets", body),
+    update: (id: number, body: WidgetPatch) =>
       http.patch<WidgetOut>(`/widgets/${id}`, body),
     remove: (id: number) => http.del(`/widgets/${id}`),
   },

@@ -1,6 +1,6 @@
 // Formatting for people: relative times, phone numbers, sizes, channel names.
 
-import type { Channel } from "../api/types";
+import type { Channel } from "../api/schemas";
 import { toMillis } from "../realtime/applyEvent";
 
 export const CHANNEL_NAMES: Record<Channel, string> = {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ConversationOut, LiveEvent } from "../api/types";
+import type { ConversationOut } from "../api/schemas";
+import type { LiveEvent } from "./events";
 import {
   applyEvent,
   bumpUnread,

@@ -3,14 +3,8 @@
 // Invariant (STYLE.md §10): a state fetched at time T, with every event after T applied,
 // equals a fresh fetch. The tests in applyEvent.test.ts check it per event type.
 
-import type {
-  ContactBrief,
-  ContactOut,
-  ConversationOut,
-  LiveEvent,
-  MessageOut,
-  ViewFilters,
-} from "../api/types";
+import type { ContactBrief, ContactOut, ConversationOut, MessageOut, ViewFilters } from "../api/schemas";
+import type { LiveEvent } from "./events";
 
 export interface PanelQuery {
   /** Filters of the selected view (from GET /views). */

@@ -1,6 +1,7 @@
 // Builders for tests: realistic API objects with overridable fields.
 
-import type { ContactOut, ConversationOut, LiveEvent, MessageOut } from "../api/types";
+import type { ContactOut, ConversationOut, MessageOut } from "../api/schemas";
+import type { LiveEvent } from "./events";
 
 export function conversation(id: number, over: Partial<ConversationOut> = {}): ConversationOut {
   return {
@@ -30,6 +31,8 @@ export function message(id: number, conversationId: number, over: Partial<Messag
     html: null,
     from_address: "+15550100",
     to_address: "+15550199",
+    sender_id: 1,
+    recipient_id: 1,
     phone_number_id: 1,
     mailbox_id: null,
     widget_id: null,

@@ -1,7 +1,7 @@
 // The agent's live connection: /api/v1/ws?since=<seq>, reconnecting with capped,
 // jittered back-off. After every reconnect the caller refetches what it shows.
 
-import type { HelloFrame, LiveEvent } from "../api/types";
+import type { HelloFrame, LiveEvent } from "./events";
 
 export type SocketStatus = "connecting" | "live" | "reconnecting" | "closed";
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type Channel, type ContactDetailOut, type EmailOut, type PhoneOut } from "../../api";
 import { CHANNEL_NAMES, formatPhone, fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { CloseIcon, EmailIcon, PhoneIcon } from "../common/Icons";
 
@@ -35,8 +35,8 @@ export function CommunicationOptions({ contact, onClose, onEditContact }: Props)
     try {
       await fn();
       const fresh = await api.contacts.get(contact.id);
-      inbox.openContact.value = fresh;
-      inbox.contactChanged(fresh);
+      inbox.contact.details.value = fresh;
+      inbox.contact.changed(fresh);
     } catch (err) {
       setError(errorText(err));
     } finally {

@@ -2,9 +2,10 @@
 // attachments. The HTML it produces is sanitised again by the server before it is stored.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type AttachmentOut, type ChannelOption, type MessageIn } from "../../api";
+import { api, ApiError, type AttachmentOut, type ChannelOption } from "../../api";
 import { fileSize } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
+import type { Draft } from "../../stores/sending";
 import { Modal } from "../common/Modal";
 import { BoldIcon, ItalicIcon, LinkIcon, ListIcon, PaperclipIcon, SendIcon, TrashIcon, UnderlineIcon } from "../common/Icons";
 import { endpointLabel } from "../Thread/ContactBar";
@@ -17,7 +18,7 @@ export interface EmailComposerProps {
   option: ChannelOption | undefined;
   senderId: number | null;
   recipientId: number | null;
-  onSend: (draft: Omit<MessageIn, "client_id">) => Promise<void>;
+  onSend: (draft: Draft) => Promise<void>;
   onClose: () => void;
 }
 
@@ -119,7 +120,7 @@ export function EmailComposer(p: EmailComposerProps) {
     setError(null);
     try {
       const ids = uploads.filter((u) => u.state === "done" && u.attachment).map((u) => u.attachment!.id);
-      const draft: Omit<MessageIn, "client_id"> = {
+      const draft: Draft = {
         channel: "email",
         body,
         subject: subject.trim() || null,

@@ -4,9 +4,10 @@
 
 import type { ComponentType } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, type AttachmentOut, type Channel, type ChannelOption, type ChannelOptions, type MessageIn } from "../../api";
+import { api, type AttachmentOut, type Channel, type ChannelOption, type ChannelOptions } from "../../api";
 import { CHANNEL_NAMES, formatPhone } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
+import type { Draft } from "../../stores/sending";
 import { useInbox } from "../../stores/context";
 import { ChannelIcon, CloseIcon, EmailIcon, PaperclipIcon, SendIcon } from "../common/Icons";
 import { countSms, emailDrafts, isSendShortcut, optionFor } from "./logic";
@@ -75,9 +76,9 @@ export function Composer(p: Props) {
 
   // "New conversation" asks for focus.
   useEffect(() => {
-    if (inbox.composerFocus.value === 0) return;
+    if (inbox.thread.composerFocus.value === 0) return;
     requestAnimationFrame(() => (ref.current ?? emailBtn.current)?.focus());
-  }, [inbox.composerFocus.value, p.conversationId]);
+  }, [inbox.thread.composerFocus.value, p.conversationId]);
 
   useEffect(() => {
     const el = ref.current;
@@ -102,8 +103,8 @@ export function Composer(p: Props) {
     if (c === "email") openEmail();
   }
 
-  function draftFor(body: string): Omit<MessageIn, "client_id"> {
-    const d: Omit<MessageIn, "client_id"> = { channel: p.channel, body };
+  function draftFor(body: string): Draft {
+    const d: Draft = { channel: p.channel, body };
     if (p.channel === "sms") {
       if (p.senderId != null) d.phone_number_id = p.senderId;
       if (p.recipientId != null) d.contact_phone_id = p.recipientId;
@@ -130,7 +131,7 @@ export function Composer(p: Props) {
     if (files.length) draft.attachment_ids = files.map((f) => f.id);
     setFiles([]);
     try {
-      await inbox.send(p.conversationId, draft);
+      await inbox.sending.send(p.conversationId, draft);
     } catch (err) {
       setError(errorText(err));
     } finally {
@@ -271,7 +272,7 @@ export function Composer(p: Props) {
             senderId={p.senderId}
             recipientId={p.recipientId}
             onSend={async (draft) => {
-              await inbox.send(p.conversationId, { ...draftFor(draft.body), ...draft });
+              await inbox.sending.send(p.conversationId, { ...draftFor(draft.body), ...draft });
             }}
             onClose={() => setEmailOpen(false)}
           />

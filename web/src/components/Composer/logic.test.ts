@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ChannelOptions } from "../../api/types";
+import type { ChannelOptions } from "../../api/schemas";
 import { countSms, defaultChannel, isSendShortcut, pickEndpoint } from "./logic";
 
 describe("countSms", () => {
@@ -23,9 +23,9 @@ const options: ChannelOptions = {
   conversation_id: 1,
   contact_id: 1,
   channels: [
-    { channel: "sms", available: false, reason: "Contact opted out", senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
-    { channel: "webchat", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
-    { channel: "email", available: true, reason: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+    { channel: "sms", available: false, reason: "Contact opted out", reason_code: "contact_opted_out", senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+    { channel: "webchat", available: true, reason: null, reason_code: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
+    { channel: "email", available: true, reason: null, reason_code: null, senders: [], recipients: [], default_sender_id: null, default_recipient_id: null },
   ],
 };
 

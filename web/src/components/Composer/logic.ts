@@ -1,6 +1,6 @@
 // Pure helpers for the composer: SMS segment counting and channel choice.
 
-import type { Channel, ChannelOption, ChannelOptions } from "../../api/types";
+import type { Channel, ChannelOption, ChannelOptions } from "../../api/schemas";
 
 const GSM_BASIC =
   "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
@@ -82,12 +82,6 @@ export function isSendShortcut(e: { key: string; shiftKey: boolean; ctrlKey: boo
   if (e.key !== "Enter" || e.isComposing) return false;
   if (e.ctrlKey || e.metaKey) return true;
   return !e.shiftKey;
-}
-
-export function newClientId(): string {
-  const c = globalThis.crypto;
-  if (c && "randomUUID" in c) return c.randomUUID();
-  return `c-${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
 }
 
 /** Unsent emails per thread, kept while the app is open (the composer is a lazy chunk,

@@ -1,12 +1,12 @@
 import { useState } from "preact/hooks";
-import type { ViewFilters } from "../../api/types";
-import { errorText } from "../../stores/inbox";
+import type { ViewFilters } from "../../api/schemas";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Modal } from "../common/Modal";
 
 export function SaveViewDialog({ onClose }: { onClose: () => void }) {
   const inbox = useInbox();
-  const base = inbox.currentView.value?.filters ?? {};
+  const base = inbox.panel.currentView.value?.filters ?? {};
   const [name, setName] = useState("");
   const [status, setStatus] = useState<NonNullable<ViewFilters["status"]>>(base.status ?? "open");
   const [assignee, setAssignee] = useState<string>(String(base.assignee ?? "any"));
@@ -15,7 +15,7 @@ export function SaveViewDialog({ onClose }: { onClose: () => void }) {
   const [tag, setTag] = useState<string>(base.tag ?? "");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const saved = inbox.views.value.filter((v) => !v.builtin);
+  const saved = inbox.panel.views.value.filter((v) => !v.builtin);
 
   async function submit(e: Event) {
     e.preventDefault();
@@ -29,7 +29,7 @@ export function SaveViewDialog({ onClose }: { onClose: () => void }) {
         unread,
         tag: tag.trim() || null,
       };
-      await inbox.saveView(name.trim(), filters);
+      await inbox.panel.saveView(name.trim(), filters);
       onClose();
     } catch (err) {
       setError(errorText(err));
@@ -60,7 +60,7 @@ export function SaveViewDialog({ onClose }: { onClose: () => void }) {
               <option value="any">Anyone</option>
               <option value="me">Me</option>
               <option value="none">Unassigned</option>
-              {inbox.users.value.map((u) => (
+              {inbox.users.list.value.map((u) => (
                 <option value={String(u.id)} key={u.id}>{u.name}</option>
               ))}
             </select>
@@ -98,7 +98,7 @@ export function SaveViewDialog({ onClose }: { onClose: () => void }) {
             {saved.map((v) => (
               <li key={v.id} class="plain-row">
                 <span>{v.name}</span>
-                <button type="button" class="link-btn danger" aria-label={`Delete view ${v.name}`} onClick={() => void inbox.deleteView(v.id).catch((err) => setError(errorText(err)))}>
+                <button type="button" class="link-btn danger" aria-label={`Delete view ${v.name}`} onClick={() => void inbox.panel.deleteView(v.id).catch((err) => setError(errorText(err)))}>
                   Delete
                 </button>
               </li>

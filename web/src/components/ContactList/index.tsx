@@ -2,7 +2,7 @@
 // every contact in a conversation, newest activity first.
 
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
-import type { ConversationOut } from "../../api/types";
+import type { ConversationOut, ViewOut } from "../../api/schemas";
 import { CHANNEL_NAMES, displayName, fullTime, relativeTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox } from "../../stores/context";
@@ -18,7 +18,7 @@ interface Props {
 
 export function ContactList({ onNewConversation, onEditContact }: Props) {
   const inbox = useInbox();
-  const items = inbox.panelItems.value;
+  const items = inbox.panel.items.value;
   const openId = inbox.live.value.openId;
   const scrollRef = useRef<HTMLDivElement>(null);
   const [scrollTop, setScrollTop] = useState(0);
@@ -53,14 +53,14 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
   useEffect(() => {
     if (scrollRef.current) scrollRef.current.scrollTop = 0;
     setScrollTop(0);
-  }, [inbox.viewId.value]);
+  }, [inbox.panel.viewId.value]);
 
   function onScroll() {
     const el = scrollRef.current;
     if (!el) return;
     setScrollTop(el.scrollTop);
-    if (nearEnd(el.scrollTop, el.clientHeight, items.length * ROW_HEIGHT) && inbox.nextCursor.value) {
-      void inbox.loadPanelPage(true);
+    if (nearEnd(el.scrollTop, el.clientHeight, items.length * ROW_HEIGHT) && inbox.panel.nextCursor.value) {
+      void inbox.panel.loadPage(true);
     }
   }
 
@@ -96,8 +96,8 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
   }
 
   const { start, end } = visibleRange(scrollTop, viewport, items.length);
-  const view = inbox.currentView.value;
-  const loading = inbox.panelLoading.value;
+  const view = inbox.panel.currentView.value;
+  const loading = inbox.panel.loading.value;
 
   return (
     <section class="panel" aria-label="Contacts panel">
@@ -112,10 +112,10 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
         <div class="select-wrap view-select">
           <select
             aria-label="View"
-            value={inbox.viewId.value}
-            onChange={(e) => inbox.selectView((e.target as HTMLSelectElement).value)}
+            value={inbox.panel.viewId.value}
+            onChange={(e) => inbox.panel.selectView((e.target as HTMLSelectElement).value)}
           >
-            {groupViews(inbox.views.value).map(([group, list]) => (
+            {groupViews(inbox.panel.views.value).map(([group, list]) => (
               <optgroup label={group} key={group}>
                 {list.map((v) => (
                   <option value={v.id} key={v.id}>
@@ -138,12 +138,12 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
           type="search"
           aria-label="Search contacts in this view"
           placeholder={`Search ${view ? view.name : "contacts"}…`}
-          value={inbox.search.value}
-          onInput={(e) => inbox.setSearch((e.target as HTMLInputElement).value)}
+          value={inbox.panel.search.value}
+          onInput={(e) => inbox.panel.setSearch((e.target as HTMLInputElement).value)}
           onKeyDown={(e) => {
-            if (e.key === "Escape" && inbox.search.value) {
+            if (e.key === "Escape" && inbox.panel.search.value) {
               e.stopPropagation();
-              inbox.setSearch("");
+              inbox.panel.setSearch("");
             } else if (e.key === "ArrowDown" && items.length) {
               e.preventDefault();
               focusIndex.current = 0;
@@ -152,24 +152,24 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
             }
           }}
         />
-        {inbox.search.value ? (
-          <button type="button" class="icon-btn icon-btn-sm" aria-label="Clear search" onClick={() => inbox.setSearch("")}>
+        {inbox.panel.search.value ? (
+          <button type="button" class="icon-btn icon-btn-sm" aria-label="Clear search" onClick={() => inbox.panel.setSearch("")}>
             <CloseIcon size={14} />
           </button>
         ) : null}
       </div>
       <div class="panel-scroll" ref={scrollRef} onScroll={onScroll}>
-        {inbox.panelError.value ? (
+        {inbox.panel.error.value ? (
           <p class="panel-note panel-error" role="alert">
-            {inbox.panelError.value}{" "}
-            <button type="button" class="link-btn" onClick={() => void inbox.loadPanelPage(false)}>
+            {inbox.panel.error.value}{" "}
+            <button type="button" class="link-btn" onClick={() => void inbox.panel.loadPage(false)}>
               Try again
             </button>
           </p>
         ) : null}
-        {items.length === 0 && !loading && !inbox.panelError.value ? (
+        {items.length === 0 && !loading && !inbox.panel.error.value ? (
           <div class="panel-empty">
-            <p>{inbox.search.value ? `No one in ${view?.name ?? "this view"} matches “${inbox.search.value}”.` : "No conversations in this view."}</p>
+            <p>{inbox.panel.search.value ? `No one in ${view?.name ?? "this view"} matches “${inbox.panel.search.value}”.` : "No conversations in this view."}</p>
             <button type="button" class="btn btn-secondary btn-sm" onClick={onNewConversation}>
               Start a new conversation
             </button>
@@ -201,7 +201,7 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
   );
 }
 
-function groupViews(views: ReturnType<typeof useInbox>["views"]["value"]) {
+function groupViews(views: ViewOut[]) {
   const builtin = views.filter((v) => v.builtin);
   const saved = views.filter((v) => !v.builtin);
   const groups: [string, typeof views][] = [["Views", builtin]];
@@ -226,7 +226,7 @@ function Row({
 }) {
   const unread = conv.unread_count;
   const channel = conv.last_message_channel;
-  const users = useInbox().usersById.value;
+  const users = useInbox().users.byId.value;
   const assignee = conv.assignee_id ? users[conv.assignee_id] : undefined;
   return (
     <li

@@ -1,6 +1,6 @@
 // Pure helpers for the contacts panel.
 
-import type { ConversationOut, ViewOut } from "../../api/types";
+import type { ConversationOut, ViewOut } from "../../api/schemas";
 
 export const ROW_HEIGHT = 76;
 

@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useSession } from "../../stores/context";
 
 export function Login() {

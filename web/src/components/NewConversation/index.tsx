@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type ContactOut } from "../../api";
 import { formatPhone } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";
@@ -61,7 +61,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      const id = await inbox.startConversation(contactId);
+      const id = await inbox.thread.startConversation(contactId);
       onClose();
       navigate(`/conversations/${id}`);
     } catch (err) {

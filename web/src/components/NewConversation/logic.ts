@@ -1,6 +1,6 @@
 // What the agent typed into "new conversation": a phone, an email or a name.
 
-import type { ContactIn } from "../../api/types";
+import type { ContactIn } from "../../api/schemas";
 
 export type Typed = { kind: "phone" | "email" | "name"; value: string };
 

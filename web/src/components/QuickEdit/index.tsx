@@ -5,7 +5,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, fieldErrorsOf, type ContactDetailOut, type ContactOut } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";
@@ -64,7 +64,7 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
       setContact(fresh);
       setForm(formFrom(fresh));
       setTagInput("");
-      inbox.contactChanged(fresh);
+      inbox.contact.changed(fresh);
       setSaved(true);
     } catch (err) {
       if (err instanceof ApiError) {
@@ -96,7 +96,7 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
       const c = await api.contacts.uploadAvatar(contact.id, file);
       const withBust = { ...c, avatar_url: c.avatar_url ? `${c.avatar_url}?v=${Date.now()}` : null };
       setContact({ ...contact, ...withBust });
-      inbox.contactChanged(withBust);
+      inbox.contact.changed(withBust);
     } catch (err) {
       setFormError({ text: errorText(err) });
     }
@@ -122,13 +122,13 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
       const fresh = await api.contacts.get(contact.id);
       setContact(fresh);
       setForm(formFrom(fresh));
-      inbox.contactChanged(fresh);
+      inbox.contact.changed(fresh);
       setMerging(false);
       setMergeWith(null);
-      void inbox.loadPanelPage(false);
+      void inbox.panel.loadPage(false);
       // One thread now holds both histories: show it, refetched.
       if (fresh.conversation_id) {
-        if (inbox.live.value.openId === fresh.conversation_id) void inbox.open(fresh.conversation_id);
+        if (inbox.live.value.openId === fresh.conversation_id) void inbox.thread.open(fresh.conversation_id);
         else navigate(`/conversations/${fresh.conversation_id}`);
       }
       setSaved(true);
@@ -146,7 +146,7 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
       </span>
     ) : null;
   const described = (key: string) => (errors[key] ? `err-${key.replace(/\./g, "-")}` : undefined);
-  const usersById = inbox.usersById.value;
+  const usersById = inbox.users.byId.value;
 
   return (
     <Modal

@@ -1,6 +1,6 @@
 // Pure helpers for the quick-edit form.
 
-import type { ContactDetailOut, ContactPatch } from "../../api/types";
+import type { ContactDetailOut, ContactPatch } from "../../api/schemas";
 
 export interface PhoneRow {
   id?: number;

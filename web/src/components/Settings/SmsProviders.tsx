@@ -1,13 +1,13 @@
 // Connecting an SMS provider (Twilio or Telnyx) and importing its numbers.
 
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, fieldErrorsOf, type ProviderConnectionOut, type ProviderNumberOut } from "../../api";
+import { api, ApiError, fieldErrorsOf, type ConnectionOut, type ProviderNumberOut } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { CopyIcon } from "../common/Icons";
 
 export function SmsProviders({ admin, onImported }: { admin: boolean; onImported: () => void }) {
-  const [conns, setConns] = useState<ProviderConnectionOut[] | null>(null);
+  const [conns, setConns] = useState<ConnectionOut[] | null>(null);
   const [error, setError] = useState<string | null>(null);
 
   async function reload() {
@@ -68,7 +68,7 @@ function ProviderCard({
   children,
 }: {
   name: string;
-  conn: ProviderConnectionOut | undefined;
+  conn: ConnectionOut | undefined;
   onChanged: () => Promise<void>;
   form: (done: () => void) => preact.JSX.Element;
   children?: preact.ComponentChildren;

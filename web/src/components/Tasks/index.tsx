@@ -3,7 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, type TaskOut } from "../../api";
 import { fullTime } from "../../lib/format";
-import { errorText } from "../../stores/inbox";
+import { errorText } from "../../lib/errors";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 
@@ -27,7 +27,7 @@ export function Tasks() {
     };
   }, [owner, status]);
 
-  const users = inbox.usersById.value;
+  const users = inbox.users.byId.value;
   return (
     <main class="tasks-page" aria-labelledby="tasks-heading">
       <header class="settings-head">

@@ -1,7 +1,7 @@
 // The top contact bar: who we are talking to, where the next message goes (which phone
 // for SMS, which address for email) and the thread's status and owner.
 
-import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/types";
+import type { Channel, ChannelOption, ContactBrief, ConversationOut } from "../../api/schemas";
 import { CHANNEL_NAMES, displayName, formatPhone } from "../../lib/format";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
@@ -78,11 +78,11 @@ export function ContactBar(p: Props) {
             value={conv.assignee_id ?? ""}
             onChange={(e) => {
               const v = (e.target as HTMLSelectElement).value;
-              void inbox.updateConversation(conv.id, { assignee_id: v ? Number(v) : null });
+              void inbox.thread.updateConversation(conv.id, { assignee_id: v ? Number(v) : null });
             }}
           >
             <option value="">Unassigned</option>
-            {inbox.users.value
+            {inbox.users.list.value
               .filter((u) => u.active || u.id === conv.assignee_id)
               .map((u) => (
                 <option value={u.id} key={u.id}>
@@ -92,11 +92,11 @@ export function ContactBar(p: Props) {
           </select>
         </div>
         {conv.status === "open" ? (
-          <button type="button" class="btn btn-secondary btn-sm" aria-label="Close conversation" onClick={() => void inbox.updateConversation(conv.id, { status: "closed" })}>
+          <button type="button" class="btn btn-secondary btn-sm" aria-label="Close conversation" onClick={() => void inbox.thread.updateConversation(conv.id, { status: "closed" })}>
             Close
           </button>
         ) : (
-          <button type="button" class="btn btn-secondary btn-sm" aria-label="Reopen conversation" onClick={() => void inbox.updateConversation(conv.id, { status: "open" })}>
+          <button type="button" class="btn btn-secondary btn-sm" aria-label="Reopen conversation" onClick={() => void inbox.thread.updateConversation(conv.id, { status: "open" })}>
             Reopen
           </button>
         )}

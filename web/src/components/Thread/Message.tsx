@@ -1,5 +1,5 @@
 import { useState } from "preact/hooks";
-import type { MessageOut } from "../../api/types";
+import type { MessageOut } from "../../api/schemas";
 import { CHANNEL_NAMES, clockTime, fileSize, fullTime, statusLabel } from "../../lib/format";
 import { Avatar } from "../common/Avatar";
 import {

@@ -2,7 +2,7 @@
 // the composer, and the communication options panel.
 
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
-import type { Channel } from "../../api/types";
+import type { Channel } from "../../api/schemas";
 import { dayLabel, displayName } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { useInbox, useSession } from "../../stores/context";
@@ -22,9 +22,9 @@ interface Props {
 export function Thread({ onNewConversation, onEditContact }: Props) {
   const inbox = useInbox();
   const state = inbox.live.value;
-  const conv = inbox.openConversation.value;
-  const options = inbox.channelOptions.value;
-  const contact = inbox.openContact.value;
+  const conv = inbox.thread.conversation.value;
+  const options = inbox.contact.channelOptions.value;
+  const contact = inbox.contact.details.value;
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [channel, setChannel] = useState<Channel | null>(null);
   const [senders, setSenders] = useState<Partial<Record<Channel, number>>>({});
@@ -177,7 +177,7 @@ function MessageList() {
     if (!el) return;
     prev.current = { ...prev.current, top: el.scrollTop, height: el.scrollHeight };
     if (below && el.scrollHeight - (el.scrollTop + el.clientHeight) < 80) setBelow(0);
-    if (el.scrollTop < 200 && inbox.olderCursor.value && !inbox.olderLoading.value) void inbox.loadOlder();
+    if (el.scrollTop < 200 && inbox.thread.olderCursor.value && !inbox.thread.olderLoading.value) void inbox.thread.loadOlder();
   }
 
   function jumpToNewest() {
@@ -195,22 +195,22 @@ function MessageList() {
     ) : null}
     <div class="messages-scroll" ref={ref} onScroll={onScroll} tabIndex={-1}>
       <div class="messages-inner">
-        {inbox.olderCursor.value ? (
+        {inbox.thread.olderCursor.value ? (
           <div class="older">
-            <button type="button" class="link-btn" disabled={inbox.olderLoading.value} onClick={() => void inbox.loadOlder()}>
-              {inbox.olderLoading.value ? "Loading earlier messages…" : "Load earlier messages"}
+            <button type="button" class="link-btn" disabled={inbox.thread.olderLoading.value} onClick={() => void inbox.thread.loadOlder()}>
+              {inbox.thread.olderLoading.value ? "Loading earlier messages…" : "Load earlier messages"}
             </button>
           </div>
         ) : thread.length > 0 ? (
           <p class="thread-start">This is the start of the conversation.</p>
         ) : null}
-        {inbox.threadError.value ? (
+        {inbox.thread.error.value ? (
           <p class="panel-note panel-error" role="alert">
-            {inbox.threadError.value}
+            {inbox.thread.error.value}
           </p>
         ) : null}
-        {inbox.threadLoading.value && thread.length === 0 ? <p class="panel-note">Loading messages…</p> : null}
-        {!inbox.threadLoading.value && thread.length === 0 && !inbox.threadError.value ? (
+        {inbox.thread.loading.value && thread.length === 0 ? <p class="panel-note">Loading messages…</p> : null}
+        {!inbox.thread.loading.value && thread.length === 0 && !inbox.thread.error.value ? (
           <p class="thread-start">No messages yet. Say hello below.</p>
         ) : null}
         <ol class="messages" role="log" aria-label="Messages">
@@ -220,7 +220,7 @@ function MessageList() {
                 <span>{dayLabel(item.day)}</span>
               </li>
             ) : (
-              <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.retry} onDiscard={inbox.discard} />
+              <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.sending.retry} onDiscard={inbox.sending.discard} />
             ),
           )}
         </ol>

@@ -1,6 +1,6 @@
 // Pure helpers for the dialog window.
 
-import type { Channel, MessageOut } from "../../api/types";
+import type { Channel, MessageOut } from "../../api/schemas";
 import { toMillis } from "../../realtime/applyEvent";
 import { CHANNEL_NAMES, formatAddress } from "../../lib/format";
 

@@ -1,4 +1,6 @@
-"""Imports every table so that ``Base.metadata`` is complete (Alembic, tests)."""
+"""Every part's tables in one metadata, complete: what Alembic compares the migrations
+against. It lives beside the wiring (app.py), not in db/, since it names every part and
+every channel."""
 
 from parlour.accounts import models as accounts_models
 from parlour.channels.email import models as email_models

@@ -1,0 +1,181 @@
+"""Email as a channel: the company's mailboxes to the contact's addresses. Every email
+sent is an Email Task owned by its author, which the outbox worker executes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from parlour.accounts.models import Account
+from parlour.channels.email.models import Mailbox
+from parlour.channels.email.provider import EmailAttachment, EmailProvider, OutgoingEmail
+from parlour.contacts.models import Contact
+from parlour.conversations.channel import (
+    Author,
+    Draft,
+    LastUsed,
+    Outgoing,
+    Why,
+    endpoint,
+    option,
+    pick,
+)
+from parlour.conversations.models import Conversation, Message
+from parlour.conversations.schemas import ChannelOption, EndpointNames
+from parlour.db.tx import Tx
+from parlour.errors import InvalidInput
+from parlour.files import service as files_service
+from parlour.outbox.delivery import PermanentFailure
+from parlour.tasks import service as tasks_service
+
+NAME = "email"
+ENDPOINT_NAMES = EndpointNames(sender="mailbox_id", recipient="contact_email_id")
+
+NO_MAILBOX = Why("no_mailbox", "No mailbox is set up. Add one in Settings → Mailboxes.")
+MAILBOX_DISABLED = Why("mailbox_disabled", "This mailbox is disabled.")
+NO_CONTACT_EMAIL = Why("no_contact_email", "This contact has no email address.")
+BOUNCED = Why("email_bounced", "Mail to this address bounced.")
+
+
+class EmailChannel:
+    name = NAME
+    label = "Email"
+    endpoint_names = ENDPOINT_NAMES
+
+    def __init__(self, providers: dict[str, EmailProvider]) -> None:
+        # Keyed by the ``provider`` stored on a mailbox.
+        self.providers = providers
+
+    async def option(
+        self,
+        tx: Tx,
+        *,
+        account_id: int,
+        contact: Contact,
+        thread: Conversation | None,
+        last: LastUsed,
+        sender_id: int | None,
+    ) -> ChannelOption:
+        mailboxes = list(
+            await tx.session.scalars(
+                select(Mailbox).where(Mailbox.account_id == account_id).order_by(Mailbox.id)
+            )
+        )
+        senders = [
+            endpoint(
+                id=m.id,
+                address=m.address,
+                label=m.name,
+                unavailable=None if m.enabled else MAILBOX_DISABLED,
+            )
+            for m in mailboxes
+        ]
+        recipients = [
+            endpoint(
+                id=e.id,
+                address=e.address,
+                label=e.label,
+                unavailable=BOUNCED if e.bounced else None,
+            )
+            for e in contact.emails
+        ]
+        default_sender = pick(senders, last.sender_id)
+        default_recipient = pick(recipients, last.recipient_id)
+        why = None
+        if default_sender is None:
+            why = NO_MAILBOX
+        elif not recipients:
+            why = NO_CONTACT_EMAIL
+        elif default_recipient is None:
+            why = BOUNCED
+        return option(
+            NAME,
+            senders=senders,
+            recipients=recipients,
+            unavailable=why,
+            default_sender=default_sender,
+            default_recipient=default_recipient,
+            recipient_problem=why is BOUNCED,
+        )
+
+    async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
+        subject = draft.subject or await _reply_subject(tx, thread)
+        if not subject:
+            raise InvalidInput(
+                "An email needs a subject.", code="subject_required", details={"field": "subject"}
+            )
+        return replace(draft, subject=subject)
+
+    async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
+        await tasks_service.create_email_task(tx, message=message, owner_id=author.user_id)
+
+    async def outgoing(self, tx: Tx, *, message: Message) -> Outgoing:
+        mailbox = await tx.session.get(Mailbox, message.endpoint_id or 0)
+        if (
+            mailbox is None
+            or mailbox.account_id != message.account_id
+            or mailbox.address != message.from_address
+        ):
+            raise PermanentFailure(
+                "The mailbox this was to be sent from was deleted. "
+                "Choose another mailbox and send again.",
+                code="sender_deleted",
+            )
+        email = self.providers.get(mailbox.provider)
+        if email is None:
+            raise PermanentFailure(
+                f"Sending through '{mailbox.provider}' is not configured on this server.",
+                code="provider_not_configured",
+            )
+        account = await tx.session.get(Account, message.account_id)
+        domain = mailbox.address.split("@")[-1]
+        out = OutgoingEmail(
+            from_address=mailbox.address,
+            from_name=mailbox.name or (account.name if account else ""),
+            to=message.to_address or "",
+            subject=message.subject or "",
+            text=message.body,
+            html=message.html,
+            message_id_header=f"<parlour-{message.id}@{domain}>",
+            attachments=await _attachments(tx, message),
+        )
+        return Outgoing(
+            idempotent=email.idempotent, send=lambda key: email.send(out, idempotency_key=key)
+        )
+
+    async def failed(self, tx: Tx, *, message: Message, error_code: str) -> None:
+        return None
+
+
+async def _attachments(tx: Tx, message: Message) -> tuple[EmailAttachment, ...]:
+    return tuple(
+        [
+            EmailAttachment(
+                filename=att.filename,
+                content_type=att.content_type,
+                data=(
+                    await files_service.load(tx, account_id=message.account_id, blob_id=att.blob_id)
+                ).data,
+            )
+            for att in message.attachments
+            if att.blob_id is not None
+        ]
+    )
+
+
+async def _reply_subject(tx: Tx, thread: Conversation) -> str | None:
+    """The subject of the thread's newest email, as a reply's ("Re: ...")."""
+    last = await tx.session.scalar(
+        select(Message.subject)
+        .where(
+            Message.conversation_id == thread.id,
+            Message.channel == NAME,
+            Message.subject.is_not(None),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    if not last:
+        return None
+    return last if last.lower().startswith("re:") else f"Re: {last}"
