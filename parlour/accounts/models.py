@@ -19,7 +19,7 @@ class Account(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
-    # The last event sequence number handed out (see parlour.db.tx).
+    # The last event sequence number handed out (see parlour.realtime.log).
     event_seq: Mapped[int] = mapped_column(BigInteger, default=0)
     # Where an SMS opt-out applies: every company number (the safe default) or only the
     # number that received the STOP.

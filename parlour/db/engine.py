@@ -42,7 +42,7 @@ class Database:
     write_turns: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False)
     # Set when SQLite's write-ahead log is checkpointed in the background (see below).
     checkpoint_path: str | None = None
-    # PostgreSQL numbers events during COMMIT (parlour.db.tx): the numbers its notices
+    # PostgreSQL numbers events during COMMIT (parlour.realtime.log): the numbers its notices
     # announced, by event id, until the committing transaction takes them...
     heard_event_numbers: dict[int, int] = field(default_factory=dict, compare=False)
     # ...or, had a notice gone missing, read back, in batches.

@@ -24,7 +24,7 @@ class InOrder:
     def push(self, event: Event) -> list[Event]:
         """The events now ready to send, in order (none while a gap precedes ``event``)."""
         if not event.seq:
-            return [event]  # not numbered (see parlour.db.tx): nothing to order it by
+            return [event]  # not numbered (see parlour.realtime.log): nothing to order it by
         if event.seq < self.next_seq:
             return []  # sent already, from the replay or twice published
         self._held[event.seq] = event

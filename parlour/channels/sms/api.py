@@ -11,6 +11,7 @@ from parlour.accounts.models import User
 from parlour.channels.sms import connections, segments, service
 from parlour.channels.sms.models import SmsProviderAccount
 from parlour.channels.sms.provider import SmsCredentials
+from parlour.channels.sms.providers import account_api, number_lister, sms_providers
 from parlour.channels.sms.schemas import (
     ConnectionOut,
     ImportNumbersIn,
@@ -24,8 +25,7 @@ from parlour.channels.sms.schemas import (
     TelnyxConnectIn,
     TwilioConnectIn,
 )
-from parlour.channels.sms.telnyx import TelnyxSms, public_key_valid
-from parlour.channels.sms.twilio import TwilioSms
+from parlour.channels.sms.telnyx import public_key_valid
 from parlour.db.deps import TxDep
 from parlour.db.tx import transaction
 from parlour.errors import InvalidInput, ParlourError
@@ -110,24 +110,12 @@ def _provider_error(exc: DeliveryError, provider: str) -> ParlourError:
     )
 
 
-def _twilio(request: Request) -> TwilioSms:
-    provider: TwilioSms = request.app.state.providers.sms["twilio"]
-    return provider
-
-
-def _telnyx(request: Request) -> TelnyxSms:
-    provider: TelnyxSms = request.app.state.providers.sms["telnyx"]
-    return provider
-
-
 def _connection_out(request: Request, rt: Runtime, conn: SmsProviderAccount) -> ConnectionOut:
     readable = connections.credentials_of(conn, secret_key=rt.settings.secret_key) is not None
-    if conn.provider == "twilio":
-        inbound, status = _twilio(request).inbound_url(), _twilio(request).status_callback_url(0)
-        status = status.split("?")[0]
-    else:
-        inbound, status = _telnyx(request).webhook_url(), None
-    return ConnectionOut.from_model(conn, readable=readable, inbound_url=inbound, status_url=status)
+    urls = account_api(sms_providers(request), conn.provider).webhook_urls()
+    return ConnectionOut.from_model(
+        conn, readable=readable, inbound_url=urls.inbound, status_url=urls.status
+    )
 
 
 @sms.post("/segments")
@@ -178,7 +166,7 @@ async def connect_twilio(
     )
     if body.verify:
         try:
-            await _twilio(request).check_credentials(creds)
+            await account_api(sms_providers(request), "twilio").check_credentials(creds)
         except DeliveryError as exc:
             raise _provider_error(exc, "twilio") from exc
     return await _save(request, admin, "twilio", creds)
@@ -197,7 +185,7 @@ async def connect_telnyx(
     creds = SmsCredentials(api_key=body.api_key, public_key=body.public_key)
     if body.verify:
         try:
-            await _telnyx(request).check_credentials(creds)
+            await account_api(sms_providers(request), "telnyx").check_credentials(creds)
         except DeliveryError as exc:
             raise _provider_error(exc, "telnyx") from exc
     return await _save(request, admin, "telnyx", creds)
@@ -227,7 +215,7 @@ async def twilio_numbers(request: Request, admin: ReadingAdmin) -> list[Provider
     """The numbers on the connected Twilio account, and which Parlour already has."""
     creds = await _twilio_creds(request, admin)
     try:
-        found = await _twilio(request).list_numbers(creds)
+        found = await number_lister(sms_providers(request), "twilio").list_numbers(creds)
     except DeliveryError as exc:
         raise _provider_error(exc, "twilio") from exc
     rt = runtime_of(request)
@@ -252,7 +240,7 @@ async def import_twilio_numbers(
 ) -> ImportNumbersOut:
     """Adds the Twilio account's SMS-capable numbers (all, or those named) as company numbers."""
     rt = runtime_of(request)
-    twilio = _twilio(request)
+    twilio = number_lister(sms_providers(request), "twilio")
     creds = await _twilio_creds(request, admin)
     try:
         found = await twilio.list_numbers(creds)

@@ -1,6 +1,9 @@
-"""Provider error codes, in words a user understands, and whether a retry could help."""
+"""Provider error codes, in words a user understands, and whether a retry could help; and
+the error a provider's webhook payload gets when it does not parse."""
 
 from __future__ import annotations
+
+from parlour.errors import InvalidInput
 
 # Twilio's codes: REST errors when creating a message (2xxxx) and delivery errors reported
 # by status callbacks (3xxxx).
@@ -54,3 +57,8 @@ def describe(provider: str, code: str | None, fallback: str | None = None) -> st
     if fallback:
         return fallback
     return f"The message could not be delivered (error {code})." if code else "Delivery failed."
+
+
+def invalid_webhook(message: str, field: str) -> InvalidInput:
+    """A signed webhook whose payload Parlour cannot read: 422, ``invalid_webhook``."""
+    return InvalidInput(message, code="invalid_webhook", details={"field": field})

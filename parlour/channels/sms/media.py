@@ -12,14 +12,12 @@ import asyncio
 import logging
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Protocol
 
 from sqlalchemy import select
 
 from parlour.channels.sms import ENDPOINT_NAMES, connections
 from parlour.channels.sms.models import PhoneNumber
-from parlour.channels.sms.provider import SmsCredentials
-from parlour.channels.sms.twilio import Media
+from parlour.channels.sms.provider import Media, SmsAccountApi
 from parlour.conversations.events import emit_message_event
 from parlour.conversations.models import Attachment, Message
 from parlour.db.base import utcnow
@@ -36,13 +34,9 @@ RETRY_DELAYS = (1.0, 4.0, 15.0, 60.0)
 _running: set[asyncio.Task[bool]] = set()
 
 
-class FetchesMedia(Protocol):
-    async def fetch_media(self, creds: SmsCredentials | None, url: str) -> Media: ...
-
-
 def schedule(
     rt: Runtime,
-    fetcher: FetchesMedia,
+    fetcher: SmsAccountApi,
     *,
     provider: str,
     account_id: int,
@@ -75,7 +69,7 @@ async def stop() -> None:
 
 
 async def resume_pending(
-    rt: Runtime, providers: Mapping[str, Any], *, max_age: timedelta = timedelta(days=2)
+    rt: Runtime, providers: Mapping[str, object], *, max_age: timedelta = timedelta(days=2)
 ) -> int:
     """Restarts the downloads a stopped process left unfinished (at start-up)."""
     async with transaction(rt.db, rt.hub, write=False) as tx:
@@ -95,7 +89,7 @@ async def resume_pending(
         ).all()
     for attachment_id, account_id, provider in rows:
         fetcher = providers.get(provider)
-        if fetcher is not None and hasattr(fetcher, "fetch_media"):
+        if isinstance(fetcher, SmsAccountApi):
             schedule(
                 rt,
                 fetcher,
@@ -108,7 +102,7 @@ async def resume_pending(
 
 async def download(
     rt: Runtime,
-    fetcher: FetchesMedia,
+    fetcher: SmsAccountApi,
     *,
     provider: str,
     account_id: int,

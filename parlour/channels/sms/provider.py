@@ -1,4 +1,8 @@
-"""The shape every SMS provider has. Providers never touch the database."""
+"""The shapes an SMS provider has. Providers never touch the database.
+
+``SmsProvider`` sends (the outbox worker calls it); ``SmsAccountApi`` is what the settings
+routes, the CLI and the media downloads ask of the provider about a connected account.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,10 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from parlour.outbox.delivery import ProviderReceipt
+
+# An MMS carries at most ten media items: a webhook naming more is refused (Twilio) or
+# keeps the first ten (Telnyx).
+MAX_MEDIA = 10
 
 
 @dataclass(frozen=True)
@@ -56,3 +64,51 @@ class LooksUpSent(Protocol):
     """
 
     async def find_sent(self, msg: OutgoingSms) -> list[ProviderReceipt]: ...
+
+
+@dataclass(frozen=True)
+class Media:
+    data: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ProviderNumber:
+    """A number on the provider account, as the provider lists it."""
+
+    sid: str
+    e164: str
+    friendly_name: str
+    sms: bool
+    mms: bool
+
+
+@dataclass(frozen=True)
+class WebhookUrls:
+    """Where the provider must send its webhooks, shown when an account is connected."""
+
+    inbound: str
+    # None when the provider sends statuses to the inbound URL too (Telnyx).
+    status: str | None = None
+
+
+@runtime_checkable
+class SmsAccountApi(Protocol):
+    """A provider's calls about a connected account rather than one message."""
+
+    def webhook_urls(self) -> WebhookUrls: ...
+
+    async def check_credentials(self, creds: SmsCredentials) -> None:
+        """Raises PermanentFailure when the provider refuses these credentials."""
+
+    async def fetch_media(self, creds: SmsCredentials | None, url: str) -> Media: ...
+
+
+@runtime_checkable
+class ListsNumbers(Protocol):
+    """A provider whose numbers Parlour can list and import (Twilio)."""
+
+    async def list_numbers(self, creds: SmsCredentials) -> list[ProviderNumber]: ...
+
+    async def point_webhooks(self, creds: SmsCredentials, *, number_sid: str) -> None:
+        """Sets the number's incoming-message webhook to Parlour."""

@@ -2,14 +2,17 @@
 
 Telnyx takes an ``Idempotency-Key``, so a send retried after a crash is sent once, and it
 signs webhooks with Ed25519: the signature covers ``"{timestamp}|{raw body}"`` and is
-checked with the account's public key (Mission Control → Keys & Credentials).
+checked with the account's public key (Mission Control → Keys & Credentials). Its webhooks'
+JSON is read here into Parlour's values too.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,8 +21,15 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from parlour.channels.sms import errors
-from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
-from parlour.channels.sms.twilio import Media
+from parlour.channels.sms.inbound import InboundSms, MediaRef
+from parlour.channels.sms.provider import (
+    MAX_MEDIA,
+    Media,
+    OutgoingSms,
+    SmsCredentials,
+    WebhookUrls,
+)
+from parlour.channels.sms.statuses import TELNYX_STATUS, ReportedStatus
 from parlour.outbox.delivery import (
     DeliveryError,
     PermanentFailure,
@@ -84,6 +94,9 @@ class TelnyxSms:
         query = f"?{urlencode({'message_id': message_id})}" if message_id else ""
         return f"{self.public_url}{WEBHOOK_PATH}{query}"
 
+    def webhook_urls(self) -> WebhookUrls:
+        return WebhookUrls(inbound=self.webhook_url())
+
     def _headers(self, creds: SmsCredentials | None) -> dict[str, str]:
         if creds is None or not creds.api_key:
             raise PermanentFailure(
@@ -141,3 +154,99 @@ class TelnyxSms:
         if resp.status_code != 200:
             raise PermanentFailure(f"Media fetch answered {resp.status_code}", code="media_gone")
         return Media(resp.content, resp.headers.get("content-type", "application/octet-stream"))
+
+
+# --- webhook payloads ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A messaging webhook Parlour acts on: an inbound text, or a status of one we sent."""
+
+    kind: str  # message.received | message.sent | message.finalized
+    payload: dict[str, Any]
+    # The company's side of the message, which names the account (and its public key).
+    company_number: str
+
+    @property
+    def received(self) -> bool:
+        return self.kind == "message.received"
+
+
+def _dig(obj: Any, *path: str | int) -> Any:
+    for key in path:
+        try:
+            obj = obj[key]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return obj
+
+
+def parse_event(body: bytes) -> WebhookEvent | None:
+    """The webhook's JSON body; None for the event types that are not ours to act on.
+
+    Read before the signature is checked (the company number names the key to check it
+    with), so it only reads, and the payload itself is read after the check."""
+    try:
+        event = json.loads(body)
+    except ValueError as exc:
+        raise errors.invalid_webhook("The body is not JSON.", "body") from exc
+    kind = _dig(event, "data", "event_type")
+    payload = _dig(event, "data", "payload")
+    if not isinstance(kind, str) or not isinstance(payload, dict):
+        raise errors.invalid_webhook("data.event_type and data.payload are required.", "data")
+    if kind == "message.received":
+        company = _dig(payload, "to", 0, "phone_number")
+    elif kind in ("message.sent", "message.finalized"):
+        company = _dig(payload, "from", "phone_number")
+    else:
+        return None
+    return WebhookEvent(kind=kind, payload=payload, company_number=str(company or ""))
+
+
+def inbound_sms(payload: dict[str, Any], *, to_number: str) -> InboundSms:
+    """A ``message.received`` payload as an inbound text to the company number."""
+    sid = payload.get("id")
+    sender = _dig(payload, "from", "phone_number")
+    if not isinstance(sid, str) or not sid or len(sid) > 200:
+        raise errors.invalid_webhook("payload.id is missing.", "payload.id")
+    if not isinstance(sender, str) or not sender:
+        raise errors.invalid_webhook("payload.from.phone_number is missing.", "payload.from")
+    if "\x00" in sid + sender:
+        raise errors.invalid_webhook("The payload contains a NUL character.", "payload")
+    refs = []
+    for item in payload.get("media") or []:
+        url = _dig(item, "url")
+        ctype = str(_dig(item, "content_type") or "application/octet-stream")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise errors.invalid_webhook("A media item has no URL.", "payload.media")
+        if "\x00" in url + ctype:
+            raise errors.invalid_webhook("A media item contains a NUL character.", "payload.media")
+        refs.append(MediaRef(url=url, content_type=ctype))
+    text = payload.get("text")
+    return InboundSms(
+        provider_message_id=sid,
+        from_number=sender,
+        to_number=to_number,
+        body=(text if isinstance(text, str) else "").replace("\x00", ""),
+        media=tuple(refs[:MAX_MEDIA]),
+    )
+
+
+def status_report(payload: dict[str, Any]) -> ReportedStatus:
+    """A ``message.sent`` or ``message.finalized`` payload as the status it reports."""
+    sid = payload.get("id")
+    if not isinstance(sid, str) or not sid:
+        raise errors.invalid_webhook("payload.id is missing.", "payload.id")
+    raw_status = _dig(payload, "to", 0, "status")
+    status = TELNYX_STATUS.get(str(raw_status))
+    if status is None:
+        raise errors.invalid_webhook(f"Unknown status {raw_status!r}.", "payload.to")
+    first_error = _dig(payload, "errors", 0) or {}
+    return ReportedStatus(
+        provider="telnyx",
+        provider_message_id=sid,
+        status=status,
+        error_code=str(first_error.get("code")) if first_error.get("code") else None,
+        error_text=first_error.get("detail") or first_error.get("title"),
+    )

@@ -1,4 +1,5 @@
-"""Twilio, through its official SDK: sending, looking up what was sent, numbers, media.
+"""Twilio, through its official SDK: sending, looking up what was sent, numbers, media; and
+its webhooks' form parameters, read into Parlour's values.
 
 The SDK is pointed at ``PARLOUR_TWILIO_API_BASE`` (Twilio itself by default; a local fake
 in tests) by configuration, so the requests and answers are Twilio's real wire format.
@@ -10,12 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 from twilio.base.exceptions import (
@@ -29,7 +30,17 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from parlour.channels.sms import errors
-from parlour.channels.sms.provider import OutgoingSms, SmsCredentials
+from parlour.channels.sms.inbound import InboundSms, MediaRef
+from parlour.channels.sms.keywords import from_twilio_opt_out_type
+from parlour.channels.sms.provider import (
+    MAX_MEDIA,
+    Media,
+    OutgoingSms,
+    ProviderNumber,
+    SmsCredentials,
+    WebhookUrls,
+)
+from parlour.channels.sms.statuses import TWILIO_STATUS, ReportedStatus
 from parlour.outbox.delivery import (
     DeliveryError,
     PermanentFailure,
@@ -40,6 +51,8 @@ from parlour.outbox.delivery import (
 STATUS_PATH = "/webhooks/twilio/status"
 CLOCK_SKEW = timedelta(seconds=10)
 INBOUND_PATH = "/webhooks/twilio/sms"
+MESSAGE_SID = re.compile(r"^(SM|MM)[0-9a-fA-F]{32}$")
+MAX_FIELDS = 200  # Twilio sends about 20, plus two per media item
 
 
 class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
@@ -80,21 +93,6 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
         await self._http.aclose()
 
 
-@dataclass(frozen=True)
-class TwilioNumber:
-    sid: str
-    e164: str
-    friendly_name: str
-    sms: bool
-    mms: bool
-
-
-@dataclass(frozen=True)
-class Media:
-    data: bytes
-    content_type: str
-
-
 def signature_valid(*, auth_token: str, url: str, params: dict[str, str], signature: str) -> bool:
     """Twilio's own validator; it also tries the URL with and without the port, because
     Twilio signs ``https://host/...`` and ``https://host:443/...`` inconsistently."""
@@ -124,6 +122,9 @@ class TwilioSms:
 
     def inbound_url(self) -> str:
         return f"{self.public_url}{INBOUND_PATH}"
+
+    def webhook_urls(self) -> WebhookUrls:
+        return WebhookUrls(inbound=self.inbound_url(), status=f"{self.public_url}{STATUS_PATH}")
 
     @asynccontextmanager
     async def _client(self, creds: SmsCredentials | None) -> AsyncIterator[Client]:
@@ -198,11 +199,11 @@ class TwilioSms:
         async with self._client(creds) as client:
             await client.incoming_phone_numbers.list_async(limit=1)
 
-    async def list_numbers(self, creds: SmsCredentials) -> list[TwilioNumber]:
+    async def list_numbers(self, creds: SmsCredentials) -> list[ProviderNumber]:
         async with self._client(creds) as client:
             found = await client.incoming_phone_numbers.list_async(limit=1000)
         return [
-            TwilioNumber(
+            ProviderNumber(
                 sid=str(n.sid),
                 e164=str(n.phone_number),
                 friendly_name=str(n.friendly_name or ""),
@@ -240,3 +241,79 @@ class TwilioSms:
         if resp.status_code != 200:
             raise PermanentFailure(f"Media fetch answered {resp.status_code}", code="media_gone")
         return Media(resp.content, resp.headers.get("content-type", "application/octet-stream"))
+
+
+# --- webhook payloads ------------------------------------------------------------------
+# Called after the signature check: the webhook layer verifies, these only read.
+
+
+def form_params(body: bytes) -> dict[str, str]:
+    """A webhook's form-encoded body as Twilio's parameters (what its signature covers)."""
+    # The standard library's parser, not Starlette's form parser: it is ten times faster,
+    # and every inbound text pays for it. Form bodies are ASCII; fields decode as UTF-8.
+    try:
+        items = parse_qsl(
+            body.decode("ascii"),
+            keep_blank_values=True,
+            errors="strict",
+            max_num_fields=MAX_FIELDS,
+        )
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        raise errors.invalid_webhook("The body is not valid form encoding.", "body") from exc
+    params: dict[str, str] = {}
+    for key, value in items:
+        if key in params:
+            # Twilio never repeats a field; a repeated one could hide a second value from
+            # the signature check, so it is refused outright.
+            raise errors.invalid_webhook(f"The field {key} is repeated.", key)
+        params[key] = value
+    return params
+
+
+def inbound_sms(params: dict[str, str]) -> InboundSms:
+    """The "A message comes in" webhook's parameters as an inbound text."""
+    for key, value in params.items():
+        # PostgreSQL refuses NUL in text; only the body may carry one, and loses it.
+        if key != "Body" and "\x00" in value:
+            raise errors.invalid_webhook(f"{key} contains a NUL character.", key)
+    sid = params.get("MessageSid") or params.get("SmsMessageSid") or ""
+    if not MESSAGE_SID.match(sid):
+        raise errors.invalid_webhook("MessageSid is missing or malformed.", "MessageSid")
+    if not params.get("From"):
+        raise errors.invalid_webhook("From is missing.", "From")
+    raw_count = params.get("NumMedia", "0") or "0"
+    if not raw_count.isdigit() or int(raw_count) > MAX_MEDIA:
+        raise errors.invalid_webhook("NumMedia must be a number from 0 to 10.", "NumMedia")
+    refs = []
+    for i in range(int(raw_count)):
+        url = params.get(f"MediaUrl{i}", "")
+        if not url.startswith(("https://", "http://")):
+            raise errors.invalid_webhook(f"MediaUrl{i} is missing or not a URL.", f"MediaUrl{i}")
+        ctype = params.get(f"MediaContentType{i}") or "application/octet-stream"
+        refs.append(MediaRef(url=url, content_type=ctype))
+    return InboundSms(
+        provider_message_id=sid,
+        from_number=params["From"],
+        to_number=params.get("To", ""),
+        body=params.get("Body", "").replace("\x00", ""),
+        media=tuple(refs),
+        keyword=from_twilio_opt_out_type(params.get("OptOutType")),
+    )
+
+
+def status_report(params: dict[str, str]) -> ReportedStatus:
+    """A status callback's parameters as the status it reports."""
+    sid = params.get("MessageSid") or params.get("SmsSid") or ""
+    if not MESSAGE_SID.match(sid):
+        raise errors.invalid_webhook("MessageSid is missing or malformed.", "MessageSid")
+    raw_status = params.get("MessageStatus") or params.get("SmsStatus") or ""
+    status = TWILIO_STATUS.get(raw_status)
+    if status is None:
+        raise errors.invalid_webhook(f"Unknown MessageStatus {raw_status!r}.", "MessageStatus")
+    return ReportedStatus(
+        provider="twilio",
+        provider_message_id=sid,
+        status=status,
+        error_code=params.get("ErrorCode") or None,
+        error_text=params.get("ErrorMessage") or None,
+    )

@@ -8,7 +8,7 @@ writes of one account queued behind each other for milliseconds. A deferred cons
 trigger numbers the rows while PostgreSQL processes the COMMIT itself, so the lock is held
 for a fraction of a millisecond and no round trip; a notice in the COMMIT's answer tells
 the client the numbers. SQLite writes one transaction at a time
-and keeps numbering in the application (``parlour.db.tx``).
+and keeps numbering in the application (``parlour.realtime.log``).
 
 Revision ID: 0005
 Revises: 0004
