@@ -23,7 +23,7 @@ from parlour.channels.registry import make_channels, make_providers
 from parlour.config import Settings
 from parlour.contacts import service as contacts_service
 from parlour.conversations import panel as conversations_panel
-from parlour.conversations import thread as conversations_thread
+from parlour.conversations import thread_page as conversations_thread_page
 from parlour.conversations.views import BUILTIN_VIEWS
 from parlour.db.engine import Database, make_database
 from parlour.db.tx import transaction
@@ -134,7 +134,7 @@ async def main(args: argparse.Namespace) -> None:
             )
 
         async def thread(tx: Any) -> None:
-            await conversations_thread.list_messages(
+            await conversations_thread_page.list_messages(
                 tx,
                 channels=channels,
                 account_id=account_id,

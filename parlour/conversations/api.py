@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from parlour.accounts.deps import CurrentUser
 from parlour.accounts.models import User
-from parlour.conversations import attachments, outbound, panel, thread
+from parlour.conversations import attachments, outbound, panel, thread, thread_page
 from parlour.conversations.channel import Author, Channels
 from parlour.conversations.events import conversation_out
 from parlour.conversations.models import SavedView
@@ -128,7 +128,7 @@ async def list_messages(
     before: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
-    items, older = await thread.list_messages(
+    items, older = await thread_page.list_messages(
         tx,
         channels=channels,
         account_id=user.account_id,

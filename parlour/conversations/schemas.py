@@ -114,7 +114,7 @@ class MessageOut(BaseModel):
     ) -> MessageOut:
         """``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``; ``names``: the
         older names of the message's channel's endpoints. (A page of a thread is built from
-        rows instead: conversations.thread.list_messages.)"""
+        rows instead: conversations.thread_page.list_messages.)"""
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
