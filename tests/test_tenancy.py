@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from parlour.demo import identicon_png
+from parlour.sample.avatars import identicon_png
 from tests.conftest import Tenant
 
 API = "/api/v1"
