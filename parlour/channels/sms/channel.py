@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from parlour.accounts.models import Account
-from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections, inbound
+from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections, statuses
 from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.sms.provider import LooksUpSent, OutgoingSms, SmsProvider
 from parlour.contacts.models import Contact, ContactPhone
@@ -174,4 +174,4 @@ class SmsChannel:
         )
 
     async def failed(self, tx: Tx, *, message: Message, error_code: str) -> None:
-        await inbound.record_provider_opt_out(tx, message=message, code=error_code)
+        await statuses.record_provider_opt_out(tx, message=message, code=error_code)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections, errors
+from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections
 from parlour.channels.sms.keywords import Keyword, keyword_of
 from parlour.channels.sms.models import PhoneNumber, SmsProviderAccount
 from parlour.channels.sms.provider import SmsCredentials
@@ -19,7 +19,6 @@ from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactPhone
 from parlour.contacts.normalize import to_e164
 from parlour.conversations import inbound as conversations_inbound
-from parlour.conversations import outbound
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
@@ -177,7 +176,7 @@ async def _apply_keyword(
     phone = await tx.session.get(ContactPhone, sender.phone_id)
     assert phone is not None  # found or created in this transaction
     if keyword == "stop":
-        _opt_out(phone, number_e164=number.e164)
+        opt_out(phone, number_e164=number.e164)
     else:
         phone.sms_opt_out = False
         phone.sms_opt_out_at = None
@@ -189,7 +188,7 @@ async def _apply_keyword(
     contacts_service.emit_contact_updated(tx, contact)
 
 
-def _opt_out(phone: ContactPhone, *, number_e164: str | None) -> None:
+def opt_out(phone: ContactPhone, *, number_e164: str | None) -> None:
     phone.sms_opt_out = True
     phone.sms_opt_out_at = utcnow()
     phone.sms_opt_out_number = number_e164
@@ -207,96 +206,3 @@ def _extension(content_type: str) -> str:
         "text/x-vcard": ".vcf",
         "application/pdf": ".pdf",
     }.get(content_type.split(";")[0].strip().lower(), "")
-
-
-# --- delivery statuses ---------------------------------------------------------------
-
-# How far along an outbound message is; a status never moves backwards, because providers
-# may deliver callbacks out of order (a late "sent" after "delivered").
-_RANK = {"queued": 0, "sending": 0, "sent": 1, "delivered": 2, "failed": 3}
-
-TWILIO_STATUS = {
-    "accepted": "sent",
-    "scheduled": "sent",
-    "queued": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "read": "delivered",
-    "undelivered": "failed",
-    "failed": "failed",
-    "canceled": "failed",
-}
-
-TELNYX_STATUS = {
-    "queued": "sent",
-    "sending": "sent",
-    "sent": "sent",
-    "delivered": "delivered",
-    "delivery_unconfirmed": "sent",
-    "sending_failed": "failed",
-    "delivery_failed": "failed",
-}
-
-
-@dataclass(frozen=True)
-class StatusUpdate:
-    provider: str
-    message_id: int
-    provider_message_id: str
-    status: str  # Parlour's: sent | delivered | failed
-    error_code: str | None = None
-    error_text: str | None = None
-
-
-class SidMismatch(Exception):
-    pass
-
-
-async def apply_status(tx: Tx, *, message: Message, update: StatusUpdate) -> bool:
-    """Moves an outbound SMS forward. Returns False when there was nothing to change."""
-    if message.provider_message_id and message.provider_message_id != update.provider_message_id:
-        raise SidMismatch(message.provider_message_id)
-    current = _RANK.get(message.status, 0)
-    if _RANK[update.status] <= current:
-        if not message.provider_message_id:
-            message.provider_message_id = update.provider_message_id
-            await tx.session.flush()
-        return False
-    error_code = error_message = None
-    if update.status == "failed":
-        error_code = update.error_code or "undelivered"
-        error_message = errors.describe(update.provider, update.error_code, update.error_text)
-    await outbound.set_status(
-        tx,
-        message=message,
-        names=ENDPOINT_NAMES,
-        status=update.status,
-        provider_message_id=update.provider_message_id,
-        error_code=error_code,
-        error_message=error_message[:500] if error_message else None,
-    )
-    if update.status == "failed":
-        await record_provider_opt_out(tx, message=message, code=update.error_code)
-    return True
-
-
-async def record_provider_opt_out(tx: Tx, *, message: Message, code: str | None) -> None:
-    """The provider refused because the contact opted out (Twilio 21610): Parlour records
-    it too, so the composer stops offering SMS to them."""
-    if code not in errors.OPT_OUT_CODES or message.contact_endpoint_id is None:
-        return
-    phone = await tx.session.scalar(
-        select(ContactPhone).where(
-            ContactPhone.id == message.contact_endpoint_id,
-            ContactPhone.account_id == message.account_id,
-        )
-    )
-    if phone is None or phone.sms_opt_out:
-        return
-    _opt_out(phone, number_e164=message.from_address)
-    contact = await contacts_service.get_contact(
-        tx, account_id=message.account_id, contact_id=phone.contact_id
-    )
-    await tx.session.flush()
-    contacts_service.emit_contact_updated(tx, contact)

@@ -18,11 +18,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from twilio.twiml.messaging_response import MessagingResponse
 
-from parlour.channels.sms import connections, inbound, media, telnyx, twilio
-from parlour.channels.sms.inbound import InboundSms, SidMismatch
+from parlour.channels.sms import connections, inbound, media, statuses, telnyx, twilio
+from parlour.channels.sms.inbound import InboundSms
 from parlour.channels.sms.provider import SmsCredentials
 from parlour.channels.sms.providers import account_api, sms_providers
-from parlour.channels.sms.statuses import ReportedStatus
+from parlour.channels.sms.statuses import ReportedStatus, SidMismatch
 from parlour.conversations.models import Message
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx, transaction
@@ -174,7 +174,7 @@ async def _outbound_message(tx: Tx, message_id: int) -> Message:
 
 async def _apply(tx: Tx, message: Message, report: ReportedStatus) -> None:
     try:
-        await inbound.apply_status(tx, message=message, update=report.for_message(message.id))
+        await statuses.apply_status(tx, message=message, update=report.for_message(message.id))
     except SidMismatch as exc:
         raise Conflict(
             "This status is for another provider message than the one recorded.",
