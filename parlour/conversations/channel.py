@@ -8,9 +8,9 @@ once in ``parlour/channels/registry.py``; ``docs/adding-a-channel.md`` walks thr
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from parlour.accounts.models import User
 from parlour.contacts.models import Contact
@@ -18,7 +18,7 @@ from parlour.conversations.models import Conversation, Message
 from parlour.conversations.schemas import ChannelOption, EndpointNames, EndpointOption
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
-from parlour.outbox.delivery import ProviderReceipt
+from parlour.outbox.delivery import PermanentFailure, ProviderReceipt
 
 
 @dataclass(frozen=True)
@@ -163,6 +163,30 @@ class Channels:
 
 
 _NO_NAMES = EndpointNames()
+
+
+P = TypeVar("P")
+
+
+def configured(providers: Mapping[str, P], name: str) -> P:
+    """The provider a record names, or a failure the agent reads: never a stand-in."""
+    provider = providers.get(name)
+    if provider is None:
+        raise PermanentFailure(
+            f"Sending through '{name}' is not configured on this server.",
+            code="provider_not_configured",
+        )
+    return provider
+
+
+def sender_deleted(what: str) -> PermanentFailure:
+    """The failure of a message whose company endpoint (``what``: "company number",
+    "mailbox") is gone."""
+    return PermanentFailure(
+        f"The {what} this was to be sent from was deleted. "
+        f"Choose another {what.split()[-1]} and send again.",
+        code="sender_deleted",
+    )
 
 
 def pick(options: list[EndpointOption], preferred: int | None) -> int | None:

@@ -17,16 +17,17 @@ from parlour.conversations.channel import (
     LastUsed,
     Outgoing,
     Why,
+    configured,
     endpoint,
     option,
     pick,
+    sender_deleted,
 )
 from parlour.conversations.models import Conversation, Message
 from parlour.conversations.schemas import ChannelOption, EndpointNames
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
 from parlour.files import service as files_service
-from parlour.outbox.delivery import PermanentFailure
 from parlour.tasks import service as tasks_service
 
 NAME = "email"
@@ -117,17 +118,8 @@ class EmailChannel:
             or mailbox.account_id != message.account_id
             or mailbox.address != message.from_address
         ):
-            raise PermanentFailure(
-                "The mailbox this was to be sent from was deleted. "
-                "Choose another mailbox and send again.",
-                code="sender_deleted",
-            )
-        email = self.providers.get(mailbox.provider)
-        if email is None:
-            raise PermanentFailure(
-                f"Sending through '{mailbox.provider}' is not configured on this server.",
-                code="provider_not_configured",
-            )
+            raise sender_deleted("mailbox")
+        email = configured(self.providers, mailbox.provider)
         account = await tx.session.get(Account, message.account_id)
         domain = mailbox.address.split("@")[-1]
         out = OutgoingEmail(

@@ -15,15 +15,16 @@ from parlour.conversations.channel import (
     LastUsed,
     Outgoing,
     Why,
+    configured,
     endpoint,
     option,
     pick,
+    sender_deleted,
 )
 from parlour.conversations.models import Conversation, Message
 from parlour.conversations.schemas import ChannelOption
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
-from parlour.outbox.delivery import PermanentFailure
 
 MAX_BODY = 1600
 
@@ -141,17 +142,8 @@ class SmsChannel:
             or number.account_id != message.account_id
             or number.e164 != message.from_address
         ):
-            raise PermanentFailure(
-                "The company number this was to be sent from was deleted. "
-                "Choose another number and send again.",
-                code="sender_deleted",
-            )
-        sms = self.providers.get(number.provider)
-        if sms is None:
-            raise PermanentFailure(
-                f"Sending through '{number.provider}' is not configured on this server.",
-                code="provider_not_configured",
-            )
+            raise sender_deleted("company number")
+        sms = configured(self.providers, number.provider)
         out = OutgoingSms(
             from_number=message.from_address or "",
             to=message.to_address or "",
