@@ -10,6 +10,7 @@ from parlour.contacts import models as contacts_models
 from parlour.conversations import models as conversations_models
 from parlour.db.base import Base
 from parlour.files import models as files_models
+from parlour.idempotency import models as idempotency_models
 from parlour.outbox import models as outbox_models
 from parlour.realtime import models as realtime_models
 from parlour.tasks import models as tasks_models
@@ -21,6 +22,7 @@ __all__ = [
     "conversations_models",
     "email_models",
     "files_models",
+    "idempotency_models",
     "outbox_models",
     "realtime_models",
     "sms_models",
