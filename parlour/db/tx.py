@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -12,6 +13,8 @@ from parlour.db.engine import Database
 from parlour.realtime import log
 from parlour.realtime.events import Event
 from parlour.realtime.hub import Hub
+
+logger = logging.getLogger(__name__)
 
 
 class Tx:
@@ -51,15 +54,30 @@ class Tx:
             # Numbered by a trigger during COMMIT; SQLite's one writer numbers just before.
             ids = await log.store_unnumbered(await self.session.connection(), events)
             await self.session.commit()
-            await log.take_numbers(self.db, events, ids)
+            try:
+                await log.take_numbers(self.db, events, ids)
+            except Exception:
+                # The numbers are stored; only reading them back failed. Published
+                # unnumbered, the events still reach open sockets.
+                logger.warning("could not read back event numbers; publishing unnumbered")
         else:
             await log.store_numbered(self.session, events)
             await self.session.commit()
         callbacks, self._after_commit = self._after_commit, []
-        for ev in sorted(events, key=lambda ev: (ev.account_id, ev.seq)):
-            await self.hub.publish(ev)
+        # Committed means done: nothing after this line may fail the caller. The hub
+        # never raises (an event it cannot pass on is read from the events table later),
+        # and a failed callback costs at most what it would have saved (the outbox
+        # wake-up: the worker's next poll).
+        try:
+            for ev in sorted(events, key=lambda ev: (ev.account_id, ev.seq)):
+                await self.hub.publish(ev)
+        except Exception:
+            logger.exception("publishing committed events failed; the commit stands")
         for cb in callbacks:
-            cb()
+            try:
+                cb()
+            except Exception:
+                logger.exception("an after-commit callback failed; the commit stands")
 
     async def rollback(self) -> None:
         self._events.clear()

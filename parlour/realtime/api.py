@@ -21,7 +21,7 @@ from parlour.db.tx import transaction
 from parlour.errors import Unauthorized
 from parlour.realtime import service
 from parlour.realtime.events import Event, account_topic
-from parlour.realtime.hub import Subscription
+from parlour.realtime.hub import CatchUp, Subscription
 from parlour.realtime.order import InOrder
 from parlour.runtime import runtime_of
 
@@ -33,6 +33,7 @@ PING_SECONDS = 25.0
 # read from the database (see parlour.realtime.order): publications overtake each other by
 # milliseconds.
 GAP_WAIT_SECONDS = 0.25
+MAX_SEQ = 2**62
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FELL_BEHIND = 4000
 
@@ -121,7 +122,17 @@ async def _pump(
                 {getter, reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
             )
             if getter in done:
-                ready = order.push(getter.result())
+                item = getter.result()
+                if isinstance(item, CatchUp):
+                    # The hub was cut off from other processes: what they committed
+                    # meanwhile is in the events table, and only there.
+                    missed = await read_gap(order.next_seq, MAX_SEQ)
+                    if len(missed) >= REPLAY_LIMIT:
+                        await ws.close(code=CLOSE_FELL_BEHIND)
+                        return
+                    ready = [e for event in missed for e in order.push(event)]
+                else:
+                    ready = order.push(item)
             else:
                 getter.cancel()
                 if reader in done:

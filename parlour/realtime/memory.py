@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from parlour.realtime.events import Event
+from parlour.realtime.hub import CATCH_UP, CatchUp, HubHealth
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,9 @@ QUEUE_LIMIT = 1000
 @dataclass(eq=False)
 class MemorySubscription:
     topic: str
-    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_LIMIT))
+    queue: asyncio.Queue[Event | CatchUp] = field(
+        default_factory=lambda: asyncio.Queue(QUEUE_LIMIT)
+    )
     overflowed: bool = False
 
 
@@ -38,14 +41,26 @@ class MemoryHub:
     async def publish(self, event: Event) -> None:
         self.deliver_local(event)
 
+    def health(self) -> HubHealth:
+        return HubHealth(kind="memory", connected=True)
+
     def deliver_local(self, event: Event) -> None:
         for sub in list(self._subs.get(event.topic, ())):
-            try:
-                sub.queue.put_nowait(event)
-            except asyncio.QueueFull:
-                sub.overflowed = True
-                log.warning("subscriber on %s fell behind; dropping it", event.topic)
-                self._subs[event.topic].discard(sub)
+            self._put(sub, event)
+
+    def resume_all(self) -> None:
+        """Tells every subscriber to catch up from the events table."""
+        for subs in list(self._subs.values()):
+            for sub in list(subs):
+                self._put(sub, CATCH_UP)
+
+    def _put(self, sub: MemorySubscription, item: Event | CatchUp) -> None:
+        try:
+            sub.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            sub.overflowed = True
+            log.warning("subscriber on %s fell behind; dropping it", sub.topic)
+            self._subs[sub.topic].discard(sub)
 
     @asynccontextmanager
     async def subscribe(self, topic: str) -> AsyncIterator[MemorySubscription]:
