@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +32,8 @@ from parlour.contacts import api as contacts_api
 from parlour.conversations import api as conversations_api
 from parlour.conversations.channel import Channels
 from parlour.db.engine import make_database
+from parlour.db.outage import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_unavailable
+from parlour.db.ready import wait_for_database
 from parlour.errors import ParlourError
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
@@ -98,12 +100,51 @@ class BodyLimit:
         await resp({"type": "http"}, _no_receive, send)
 
 
+class UntilReady:
+    """Answers 503 until the database answered at start-up (parlour.db.ready), except
+    the health checks, which say why."""
+
+    ALWAYS = frozenset({"/healthz", "/readyz"})
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and scope["path"] not in self.ALWAYS:
+            rt: Runtime | None = getattr(scope["app"].state, "runtime", None)
+            if rt is not None and not rt.ready.is_set():
+                if scope["type"] == "websocket":
+                    # Accepted, so the client sees the reason (a close before accepting
+                    # reaches it as a bare HTTP 403).
+                    await receive()  # websocket.connect
+                    await send({"type": "websocket.accept"})
+                    await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER})
+                    return
+                await _unavailable()(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+# The WebSocket close code for "the server cannot take this now; come back" (RFC 6455's
+# registry: 1013 Try Again Later).
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
 class _TooLarge(Exception):
     pass
 
 
 async def _no_receive() -> Message:
     return {"type": "http.disconnect"}
+
+
+def _unavailable() -> JSONResponse:
+    exc = DatabaseUnavailable()
+    return JSONResponse(
+        error_body(exc.code, exc.message),
+        status_code=exc.status,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
 
 
 def _route_id(route: APIRoute) -> str:
@@ -113,7 +154,20 @@ def _route_id(route: APIRoute) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParlourError)
     async def _parlour(_: Request, exc: ParlourError) -> JSONResponse:
+        if isinstance(exc, DatabaseUnavailable):
+            return _unavailable()
         return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+
+    @app.exception_handler(DBAPIError)
+    async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
+        # The connection broke mid-request (counted and logged in parlour.db.outage); any
+        # other driver error is a bug, answered as one.
+        if is_unavailable(exc):
+            return _unavailable()
+        log.exception("unhandled database error", exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "Something went wrong on our side."), status_code=500
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -204,9 +258,13 @@ def _add_enum(node: Any, pattern: str, names: list[str]) -> None:
 
 
 def _lifespan(
-    settings: Settings, providers: Providers, channels: Channels
+    settings: Settings, providers: Providers, channels: Channels, *, migrate: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    """What a serving process starts and stops: the database, the hub, the worker."""
+    """What a serving process starts and stops: the database, the hub, the worker.
+
+    Neither an unreachable Redis nor an unreachable database stops it from starting: the
+    hub connects when Redis comes, and what needs the database waits for it (reads of a
+    database that answers work meanwhile; until it answers, requests get 503)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -215,22 +273,43 @@ def _lifespan(
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
-        await db.open_connections(min(settings.database_pool_size, 8))
         stop = asyncio.Event()
-        checkpoints = asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")
-        worker_task = None
-        if settings.run_worker:
-            worker_task = asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker")
-            await sms_media.resume_pending(rt, providers.sms)
+        tasks = [asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")]
+
+        async def start_serving() -> None:
+            if not await wait_for_database(
+                db,
+                url=settings.database_url,
+                migrate=migrate,
+                stop=stop,
+                tried=tried,
+                pool=min(settings.database_pool_size, 8),
+            ):
+                return
+            rt.ready.set()
+            if settings.run_worker:
+                tasks.append(asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker"))
+                await sms_media.resume_pending(rt, providers.sms)
+
+        tried = asyncio.Event()
+        starting = asyncio.create_task(start_serving(), name="start-serving")
+        # A database that answers is ready before the first request; one that does not is
+        # waited for in the background, while /readyz says so.
+        first_try = asyncio.ensure_future(tried.wait())
+        await asyncio.wait({starting, first_try}, return_when=asyncio.FIRST_COMPLETED)
+        first_try.cancel()
+        if rt.ready.is_set():
+            await starting
         try:
             yield
         finally:
             stop.set()
             rt.outbox_wakeup.set()
-            if worker_task:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await asyncio.wait_for(starting, timeout=10)
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(worker_task, timeout=10)
-            await checkpoints
+                    await asyncio.wait_for(task, timeout=10)
             await sms_media.stop()
             await rt.hub.stop()
             await rt.db.dispose()
@@ -238,11 +317,18 @@ def _lifespan(
     return lifespan
 
 
-def create_app(settings: Settings | None = None, *, providers: Providers | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    providers: Providers | None = None,
+    migrate: bool = False,
+) -> FastAPI:
+    """``migrate``: bring the database to the newest schema at start (``parlour serve``),
+    waiting for it if it is not reachable yet."""
     settings = settings or Settings()
     providers = providers or make_providers(settings)
     channels = make_channels(settings, providers)
-    lifespan = _lifespan(settings, providers, channels)
+    lifespan = _lifespan(settings, providers, channels, migrate=migrate)
 
     app = FastAPI(
         title="Parlour",
@@ -264,21 +350,40 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
 
     @app.get("/readyz", tags=["health"])
     async def readyz(request: Request) -> JSONResponse:
+        """Whether this process can serve: the database answers (and was migrated), and
+        whether live events cross processes (Redis, when configured). Redis being away
+        is "degraded", not "not ready": every write still works."""
         rt: Runtime = request.app.state.runtime
-        try:
-            async with rt.db.reader.connect() as conn:
-                await conn.execute(text("SELECT 1"))
-        except Exception as exc:
+        database = "ok"
+        if not rt.ready.is_set():
+            database = "database_unavailable"
+        else:
+            try:
+                async with rt.db.reader.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    log.warning("readiness check failed: %s", type(exc).__name__)
+                database = "database_unavailable"
+        hub = rt.hub.health()
+        redis = "not_configured"
+        if hub.kind == "redis":
+            redis = "ok" if hub.connected else "redis_unavailable"
+        checks = {"database": database, "redis": redis}
+        if database != "ok":
             return JSONResponse(
-                error_body("database_unreachable", f"The database does not answer: {exc}"),
+                error_body("not_ready", "The database is not reachable.", checks),
                 status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
-        return JSONResponse({"status": "ready"})
+        status = "ready" if redis in ("ok", "not_configured") else "degraded"
+        return JSONResponse({"status": status, **checks})
 
     _mount_web_app(app, settings)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )
+    app.add_middleware(UntilReady)
     return app
 
 

@@ -39,13 +39,13 @@ def _logging(settings: Settings) -> None:
     )
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, *, migrate: bool = False) -> None:
     import uvicorn
     from sqlalchemy.orm import configure_mappers
 
     from parlour.app import create_app
 
-    web = create_app(settings)
+    web = create_app(settings, migrate=migrate)
     # What start-up built (modules, routes, the ORM's mappers: 130,000 objects) lives as
     # long as the server. Frozen, it is left out of the collector's full collections, which
     # took 82-91 ms each: a request that met one waited that long.
@@ -78,12 +78,11 @@ def serve(
     no_worker: Annotated[bool, typer.Option(help="Leave delivery to `parlour worker`.")] = False,
 ) -> None:
     """Run everything: API, web app, WebSocket and (unless --no-worker) the outbox worker."""
-    from parlour.db.migrate import migrate as run_migrate
-
     settings = _settings(host=host, port=port, run_worker=False if no_worker else None)
     _logging(settings)
-    asyncio.run(run_migrate(settings.database_url))
-    _serve(settings)
+    # Migrated at start, once the database answers: a server started during an outage
+    # waits for it, saying so on /readyz.
+    _serve(settings, migrate=True)
 
 
 @app.command()
@@ -92,6 +91,7 @@ def worker() -> None:
     from parlour.channels.registry import make_channels, make_providers
     from parlour.channels.sms.media import resume_pending as resume_media
     from parlour.db.engine import make_database
+    from parlour.db.ready import wait_for_database
     from parlour.outbox.worker import OutboxWorker
     from parlour.realtime.hub import make_hub
     from parlour.runtime import Runtime
@@ -108,10 +108,13 @@ def worker() -> None:
             channels=make_channels(settings, providers),
         )
         await rt.hub.start()
-        # MMS downloads a stopped process left unfinished (web processes start them).
-        await resume_media(rt, providers.sms)
+        stop = asyncio.Event()
         try:
-            await OutboxWorker(rt).run(asyncio.Event())
+            # Started during an outage, it waits for the database rather than exiting.
+            await wait_for_database(rt.db, url=settings.database_url, migrate=False, stop=stop)
+            # MMS downloads a stopped process left unfinished (web processes start them).
+            await resume_media(rt, providers.sms)
+            await OutboxWorker(rt).run(stop)
         finally:
             await rt.hub.stop()
             await rt.db.dispose()

@@ -26,6 +26,9 @@ class Runtime:
     # Set after a commit that queued outbound messages, so the in-process worker sends at
     # once instead of at its next poll.
     outbox_wakeup: asyncio.Event = field(default_factory=asyncio.Event)
+    # Set once the database answered at start-up (parlour.db.ready); until then requests
+    # are answered 503.
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
 

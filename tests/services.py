@@ -103,8 +103,11 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # With a log file, the server does not hold pg_ctl's output open.
+        log = str(self.dir / "server.log")
         self._run(
-            str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-o", options, "-w", "start"
+            *(str(PG_BIN / "pg_ctl"), "-D", str(self.dir / "data"), "-l", log),
+            *("-o", options, "-w", "start"),
         )
 
     def stop(self) -> None:

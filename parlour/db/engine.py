@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from parlour.config import Settings
 from parlour.db import sqlite_inline
 from parlour.db.coalesce import Coalescer
+from parlour.db.outage import Outage, watch
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class Database:
     heard_event_numbers: dict[int, int] = field(default_factory=dict, compare=False)
     # ...or, had a notice gone missing, read back, in batches.
     event_numbers: Coalescer[int, int] = field(default_factory=Coalescer, compare=False)
+    # Whether the server is reachable, as connecting to it last found (PostgreSQL).
+    outage: Outage = field(default_factory=Outage, compare=False)
 
     async def open_connections(self, n: int) -> None:
         """Opens ``n`` pooled connections at once (PostgreSQL), so that a server's first
@@ -160,11 +163,14 @@ def make_database(settings: Settings, *, serving: bool = False) -> Database:
         # answer a search for a common name by reading all 100,000 threads rather than 2,000
         # index lookups; on SSDs (and a cached database) 1.1 is the usual setting.
         connect_args={
+            # asyncpg waits 60 s for an unreachable server by default: a request would
+            # hang that long before answering 503.
+            "timeout": 5,
             "server_settings": (
                 {"random_page_cost": settings.pg_random_page_cost}
                 if settings.pg_random_page_cost
                 else {}
-            )
+            ),
         },
         pool_size=settings.database_pool_size,
         # A connection beyond the pool is closed as soon as it is returned, so a burst
@@ -177,6 +183,7 @@ def make_database(settings: Settings, *, serving: bool = False) -> Database:
     )
     event.listen(engine.sync_engine.pool, "checkout", _drop_closed)
     db = Database(reader=engine, writer=engine, dialect="postgresql")
+    watch(engine.sync_engine, db.outage)
 
     def _hear_event_numbers(_conn: Any, message: Any) -> None:
         # Sent by migration 0005's trigger inside COMMIT. asyncpg schedules this callback

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import websockets
 
-from tests.services import RedisServer, Serve, parlour
+from tests.services import RedisServer, Serve, parlour, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -142,3 +142,45 @@ async def _scenario(
     # Within a second of Redis returning, the five sends after it included (measured
     # 0.27 s here); the margin is for a loaded machine.
     assert caught_up < 2, caught_up
+
+
+def test_a_server_started_while_redis_is_down_serves_and_goes_live_when_it_comes(
+    env: dict[str, str], redis_server: RedisServer
+) -> None:
+    redis_server.stop()
+    server = Serve(env)
+    try:
+        server.wait_up()  # ready: the database answers
+        ready = httpx.get(server.base + "/readyz").json()
+        assert ready == {"status": "degraded", "database": "ok", "redis": "redis_unavailable"}
+        token = make_admin(env)
+        headers = {"Authorization": f"Bearer {token}"}
+        r = httpx.post(
+            server.base + "/api/v1/contacts",
+            json={"name": "No Redis", "phones": []},
+            headers=headers,
+        )
+        assert r.status_code == 201, r.text
+        redis_server.start()
+        wait_until(
+            lambda: httpx.get(server.base + "/readyz").json()["redis"] == "ok",
+            timeout=10,
+            what="the hub did not connect",
+        )
+
+        async def live_event() -> dict[str, Any]:
+            async with websockets.connect(
+                f"ws://127.0.0.1:{server.port}/api/v1/ws?token={token}"
+            ) as ws:
+                await ws.recv()  # hello
+                async with httpx.AsyncClient(base_url=server.base, headers=headers) as api:
+                    made = await api.post("/api/v1/contacts", json={"name": "With Redis"})
+                    assert made.status_code == 201, made.text
+                event: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout=5))
+                return event
+
+        event = asyncio.run(live_event())
+        assert event["type"] == "contact.updated"
+        assert event["data"]["contact"]["name"] == "With Redis"
+    finally:
+        server.stop()
