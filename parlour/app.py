@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -35,6 +36,7 @@ from parlour.db.engine import make_database
 from parlour.db.outage import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_unavailable
 from parlour.db.ready import wait_for_database
 from parlour.errors import ParlourError
+from parlour.metrics import CONTENT_TYPE, Metrics, RequestMetrics, scrape
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
@@ -258,7 +260,12 @@ def _add_enum(node: Any, pattern: str, names: list[str]) -> None:
 
 
 def _lifespan(
-    settings: Settings, providers: Providers, channels: Channels, *, migrate: bool
+    settings: Settings,
+    providers: Providers,
+    channels: Channels,
+    metrics: Metrics,
+    *,
+    migrate: bool,
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """What a serving process starts and stops: the database, the hub, the worker.
 
@@ -269,7 +276,9 @@ def _lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = make_database(settings, serving=True)
-        rt = Runtime(settings=settings, db=db, hub=make_hub(settings), channels=channels)
+        rt = Runtime(
+            settings=settings, db=db, hub=make_hub(settings), channels=channels, metrics=metrics
+        )
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
@@ -328,7 +337,8 @@ def create_app(
     settings = settings or Settings()
     providers = providers or make_providers(settings)
     channels = make_channels(settings, providers)
-    lifespan = _lifespan(settings, providers, channels, migrate=migrate)
+    metrics = Metrics()
+    lifespan = _lifespan(settings, providers, channels, metrics, migrate=migrate)
 
     app = FastAPI(
         title="Parlour",
@@ -379,11 +389,27 @@ def create_app(
         status = "ready" if redis in ("ok", "not_configured") else "degraded"
         return JSONResponse({"status": status, **checks})
 
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics_page(request: Request) -> Response:
+        token = settings.metrics_token
+        if not token:
+            return JSONResponse(error_body("not_found", "Not Found"), status_code=404)
+        sent = request.headers.get("authorization", "")
+        if not hmac.compare_digest(sent.encode(), f"Bearer {token}".encode()):
+            return JSONResponse(
+                error_body("unauthorized", "Send 'Authorization: Bearer <metrics token>'."),
+                status_code=401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return Response(await scrape(request.app.state.runtime), media_type=CONTENT_TYPE)
+
     _mount_web_app(app, settings)
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )
     app.add_middleware(UntilReady)
+    if settings.metrics_token:  # outermost: refusals by the layers above count too
+        app.add_middleware(RequestMetrics, metrics=metrics)
     return app
 
 

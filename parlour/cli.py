@@ -166,6 +166,80 @@ def seed(
     typer.echo(stats)
 
 
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, for scripts.")] = False,
+) -> None:
+    """How things stand: the database, Redis, the server, and the outbox."""
+    import json
+
+    # What failed is in the report; the outage's own log line would say it twice.
+    logging.getLogger("parlour.db.outage").setLevel(logging.ERROR)
+    report = asyncio.run(_status(_settings()))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for name, value in report.items():
+            typer.echo(f"{name.replace('_', ' '):<24} {_show(value)}")
+    if report["database"] != "ok":
+        raise typer.Exit(1)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items()) or "none"
+    if isinstance(value, float):
+        return f"{value:.0f} s"
+    return str(value)
+
+
+async def _status(settings: Settings) -> dict[str, object]:
+    import httpx
+    from redis.asyncio import Redis
+
+    from parlour.db.engine import make_database
+    from parlour.db.outage import describe
+    from parlour.db.tx import transaction
+    from parlour.outbox.stats import outbox_stats
+    from parlour.realtime.memory import MemoryHub
+
+    report: dict[str, object] = {}
+    db = make_database(settings)
+    try:
+        async with transaction(db, MemoryHub(), write=False) as tx:
+            stats = await outbox_stats(tx)
+        report["database"] = "ok"
+    except Exception as exc:
+        report["database"] = f"unreachable ({describe(exc)})"
+        stats = None
+    finally:
+        await db.dispose()
+    report["redis"] = "not configured"
+    if settings.redis_url:
+        redis = Redis.from_url(settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            await redis.ping()
+            report["redis"] = "ok"
+        except Exception as exc:
+            report["redis"] = f"unreachable ({describe(exc)})"
+        finally:
+            await redis.aclose()
+    try:
+        async with httpx.AsyncClient(timeout=2) as http:
+            ready = await http.get(f"{settings.public_url}/readyz")
+        body = ready.json()
+        report["server"] = body.get("status") or body.get("code") or ready.status_code
+        report["live_events"] = body.get("redis") or body.get("details", {}).get("redis")
+    except (httpx.HTTPError, ValueError):
+        report["server"] = f"not answering at {settings.public_url}"
+    if stats is not None:
+        report["outbox"] = stats.by_state
+        report["oldest_queued"] = stats.oldest_queued_seconds
+        report["awaiting_reconciliation"] = stats.awaiting_reconciliation
+        report["failed_by_reason"] = stats.failed_by_reason
+    return report
+
+
 async def _with_tx(settings: Settings, fn: Callable[[Tx], Awaitable[T]]) -> T:
     from parlour.db.engine import make_database
     from parlour.db.tx import transaction

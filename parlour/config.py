@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = 10_000_000
     session_days: int = 14
     log_level: str = "info"
+    # Prometheus metrics at /metrics, for a scraper sending "Authorization: Bearer <it>";
+    # unset, there is no such page.
+    metrics_token: str | None = None
     static_dir: Path = Path(__file__).parent / "static"
     # Where the SMS providers' REST APIs are; tests point these at local fakes.
     twilio_api_base: str = "https://api.twilio.com"

@@ -13,6 +13,7 @@ from parlour.accounts.throttle import LoginThrottle
 from parlour.config import Settings
 from parlour.conversations.channel import Channels
 from parlour.db.engine import Database
+from parlour.metrics import Metrics
 from parlour.realtime.hub import Hub
 
 
@@ -30,6 +31,7 @@ class Runtime:
     # are answered 503.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    metrics: Metrics = field(default_factory=Metrics)
 
 
 def runtime_of(conn: HTTPConnection) -> Runtime:
