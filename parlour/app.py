@@ -113,7 +113,11 @@ def _route_id(route: APIRoute) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParlourError)
     async def _parlour(_: Request, exc: ParlourError) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
