@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parlour import __version__
 from parlour.accounts import api as accounts_api
+from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
 from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
@@ -33,6 +34,8 @@ from parlour.conversations import api as conversations_api
 from parlour.conversations.channel import Channels
 from parlour.db.engine import make_database
 from parlour.errors import ParlourError
+from parlour.idempotency import http as idempotency_http
+from parlour.idempotency import openapi as idempotency_openapi
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
@@ -259,6 +262,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
     )
     _install_error_handlers(app)
     _list_channels_in_openapi(app, channels)
+    idempotency_openapi.document(app, through=current_user)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
 
@@ -280,6 +284,7 @@ def create_app(settings: Settings | None = None, *, providers: Providers | None 
         return JSONResponse({"status": "ready"})
 
     _mount_web_app(app, settings)
+    idempotency_http.install(app)  # inside BodyLimit, which must see bodies first
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )
