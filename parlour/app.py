@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parlour import __version__
 from parlour.accounts import api as accounts_api
+from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
 from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
@@ -36,6 +37,8 @@ from parlour.db.engine import make_database
 from parlour.db.outage import RETRY_AFTER_SECONDS, DatabaseUnavailable, is_unavailable
 from parlour.db.ready import wait_for_database
 from parlour.errors import ParlourError
+from parlour.idempotency import http as idempotency_http
+from parlour.idempotency import openapi as idempotency_openapi
 from parlour.metrics import CONTENT_TYPE, Metrics, RequestMetrics, scrape
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
@@ -143,9 +146,7 @@ async def _no_receive() -> Message:
 def _unavailable() -> JSONResponse:
     exc = DatabaseUnavailable()
     return JSONResponse(
-        error_body(exc.code, exc.message),
-        status_code=exc.status,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        error_body(exc.code, exc.message), status_code=exc.status, headers=exc.headers
     )
 
 
@@ -156,9 +157,11 @@ def _route_id(route: APIRoute) -> str:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ParlourError)
     async def _parlour(_: Request, exc: ParlourError) -> JSONResponse:
-        if isinstance(exc, DatabaseUnavailable):
-            return _unavailable()
-        return JSONResponse(error_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.code, exc.message, exc.details),
+            status_code=exc.status,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database(_: Request, exc: DBAPIError) -> JSONResponse:
@@ -351,6 +354,7 @@ def create_app(
     )
     _install_error_handlers(app)
     _list_channels_in_openapi(app, channels)
+    idempotency_openapi.document(app, through=current_user)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
 
@@ -404,6 +408,7 @@ def create_app(
         return Response(await scrape(request.app.state.runtime), media_type=CONTENT_TYPE)
 
     _mount_web_app(app, settings)
+    idempotency_http.install(app)  # inside BodyLimit, which must see bodies first
     app.add_middleware(
         BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
     )

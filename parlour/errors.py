@@ -16,6 +16,7 @@ class ParlourError(Exception):
         code: str | None = None,
         status: int | None = None,
         details: Any = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -24,6 +25,8 @@ class ParlourError(Exception):
         if status is not None:
             self.status = status
         self.details = details
+        # Sent with the answer (e.g. ``Retry-After``).
+        self.headers = headers
 
 
 class NotFound(ParlourError):

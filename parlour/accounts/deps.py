@@ -12,6 +12,7 @@ from parlour.accounts.models import User
 from parlour.db.deps import SAFE_METHODS, TxDep
 from parlour.db.tx import Tx
 from parlour.errors import Forbidden, Unauthorized
+from parlour.idempotency.http import claim_key
 from parlour.runtime import runtime_of
 
 SESSION_COOKIE = "parlour_session"
@@ -60,7 +61,11 @@ def require_admin(user: User) -> User:
 
 
 async def current_user(request: Request, tx: TxDep) -> User:
-    return await user_of_request(request, tx)
+    user = await user_of_request(request, tx)
+    # A write sent with an Idempotency-Key is answered again if it was answered, or its
+    # key is held with its writes: from here on, the key is known to be this user's.
+    await claim_key(request, tx, account_id=user.account_id, user_id=user.id)
+    return user
 
 
 async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:

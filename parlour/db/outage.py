@@ -34,7 +34,10 @@ class DatabaseUnavailable(ParlourError):
     status = 503
 
     def __init__(self, cause: BaseException | None = None) -> None:
-        super().__init__("The database is not reachable right now. Try again shortly.")
+        super().__init__(
+            "The database is not reachable right now. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
         self.cause = cause
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -31,6 +31,7 @@ class Tx:
         self.db = db
         self._events: list[Event] = []
         self._after_commit: list[Callable[[], Any]] = []
+        self._before_commit: list[Callable[[], Awaitable[None]]] = []
         # Called after a commit that queued outbound messages (outbox.service.enqueue), so
         # the in-process worker sends at once; only then, since on SQLite each wake-up
         # takes the single writer's turn.
@@ -46,7 +47,16 @@ class Tx:
     def after_commit(self, callback: Callable[[], Any]) -> None:
         self._after_commit.append(callback)
 
+    def before_commit(self, callback: Callable[[], Awaitable[None]]) -> None:
+        """Runs ``callback`` at the next commit, first, in the transaction being committed:
+        for a row that must exist exactly when the caller's writes do. What it raises
+        stops the commit."""
+        self._before_commit.append(callback)
+
     async def commit(self) -> None:
+        hooks, self._before_commit = self._before_commit, []
+        for hook in hooks:
+            await hook()
         events, self._events = self._events, []
         if not events:
             await self.session.commit()
@@ -82,6 +92,7 @@ class Tx:
     async def rollback(self) -> None:
         self._events.clear()
         self._after_commit.clear()
+        self._before_commit.clear()
         await self.session.rollback()
 
 
@@ -106,4 +117,5 @@ async def _session(db: Database, hub: Hub, *, write: bool) -> AsyncIterator[Tx]:
             # unlike rollback() it leaves loaded objects readable for shaping a response.
             tx._events.clear()
             tx._after_commit.clear()
+            tx._before_commit.clear()
             await session.close()

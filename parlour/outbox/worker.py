@@ -18,6 +18,7 @@ from parlour.conversations.channel import Outgoing
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx, transaction
+from parlour.idempotency import service as idempotency_service
 from parlour.outbox import service
 from parlour.outbox.delivery import (
     DeliveryError,
@@ -68,6 +69,7 @@ class OutboxWorker:
         try:
             async with transaction(self.rt.db, self.rt.hub) as tx:
                 pruned = await realtime_service.prune_events(tx)
+                await idempotency_service.prune_keys(tx)
                 await tx.commit()
             if pruned:
                 log.info("pruned %d old events", pruned)

@@ -171,3 +171,42 @@ async def test_events_are_numbered_when_the_commit_announces_nothing(
         return [ev.seq for ev in evs]
 
     assert await run_tx(runtime, two) == [start + 1, start + 2]
+
+
+async def test_before_commit_writes_with_the_transaction_and_can_stop_it(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    """What a hook writes is committed with the caller's writes; a hook that raises
+    commits neither."""
+    from sqlalchemy import func, select
+
+    from parlour.contacts.models import Contact
+
+    def add(tx: Tx, name: str) -> None:
+        tx.session.add(Contact(account_id=tenant.account_id, name=name))
+
+    async def commit_with(tx: Tx, *, fail: bool) -> None:
+        add(tx, "Caller's")
+
+        async def hook() -> None:
+            add(tx, "Hook's")
+            await tx.session.flush()
+            if fail:
+                raise RuntimeError("refused")
+
+        tx.before_commit(hook)
+        await tx.commit()
+
+    async def names(tx: Tx) -> dict[str, int]:
+        rows = await tx.session.execute(
+            select(Contact.name, func.count())
+            .where(Contact.account_id == tenant.account_id)
+            .group_by(Contact.name)
+        )
+        return dict(rows.tuples().all())
+
+    with pytest.raises(RuntimeError):
+        await run_tx(runtime, lambda tx: commit_with(tx, fail=True))
+    assert await run_tx(runtime, names) == {}
+    await run_tx(runtime, lambda tx: commit_with(tx, fail=False))
+    assert await run_tx(runtime, names) == {"Caller's": 1, "Hook's": 1}

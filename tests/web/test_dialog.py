@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.web.conftest import App, top_row
 from tests.web.server import Api, free_port
@@ -66,6 +66,47 @@ def test_a_failed_sms_shows_the_reason_and_retry_delivers_it(app: App) -> None:
     # The console provider delivers it; the status arrives over the live connection.
     expect(failed.get_by_label("Status: Delivered")).to_be_visible()
     expect(failed.get_by_role("alert")).to_have_count(0)
+
+
+def test_retrying_a_send_that_failed_on_the_way_posts_it_again_under_the_same_key(
+    app: App, api: Api
+) -> None:
+    """The first post never gets an answer (the network drops it); Retry sends the same
+    message with the same Idempotency-Key, so a send the server did store is not repeated."""
+    contact = api.post("/contacts", {"name": "Nadia Retry", "phones": [{"number": "+14155556611"}]})
+    assert isinstance(contact, dict)
+    conv = api.post(f"/contacts/{contact['id']}/conversation")
+    assert isinstance(conv, dict)
+    api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "First note"})
+    keys: list[str | None] = []
+
+    def first_post_fails(route: Route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        keys.append(route.request.headers.get("idempotency-key"))
+        if len(keys) == 1:
+            route.abort("internetdisconnected")
+        else:
+            route.continue_()
+
+    app.login()
+    log = app.open("Nadia Retry")
+    page = app.page
+    page.route(re.compile(r"/api/v1/conversations/\d+/messages$"), first_post_fails)
+    box = page.get_by_role("form", name="Reply").get_by_role("textbox", name="Message")
+    box.fill("Sent exactly once")
+    box.press("Enter")
+    sent = log.get_by_role("listitem").filter(has_text="Sent exactly once")
+    expect(sent.get_by_role("alert")).to_contain_text("Cannot reach the server")
+    sent.get_by_role("button", name="Retry sending").click()
+    expect(sent.get_by_label("Status: Delivered")).to_be_visible()
+    expect(sent).to_have_count(1)
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1], keys
+    thread = api.get(f"/conversations/{conv['id']}/messages")
+    assert isinstance(thread, dict)
+    bodies = [m["body"] for m in thread["items"]]
+    assert bodies == ["First note", "Sent exactly once"]
 
 
 def test_sms_composer_picks_the_company_number_counts_segments_and_sends_on_enter(

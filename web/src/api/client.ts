@@ -1,5 +1,6 @@
 // A small fetch wrapper: JSON in and out, the session cookie, the CSRF header on every
-// non-GET request, and errors turned into ApiError with the server's stable `code`.
+// non-GET request, the Idempotency-Key of a create that may be retried, and errors turned
+// into ApiError with the server's stable `code`.
 
 /** The body of every error answer: a stable code, a message, and what it is about. */
 export interface ApiErrorBody {
@@ -83,7 +84,14 @@ export function withQuery(path: string, query?: Query): string {
 export async function request<T>(
   method: string,
   path: string,
-  options: { body?: unknown; query?: Query; form?: FormData; signal?: AbortSignal } = {},
+  options: {
+    body?: unknown;
+    query?: Query;
+    form?: FormData;
+    signal?: AbortSignal;
+    /** Sent again with a retry: the server then answers it as it answered the first. */
+    idempotencyKey?: string;
+  } = {},
 ): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   let body: BodyInit | undefined;
@@ -94,6 +102,7 @@ export async function request<T>(
     body = JSON.stringify(options.body);
   }
   if (method !== "GET" && csrfToken) headers["X-CSRF-Token"] = csrfToken;
+  if (options.idempotencyKey) headers["Idempotency-Key"] = options.idempotencyKey;
   const res = await fetch(withQuery(`/api/v1${path}`, options.query), {
     method,
     headers,
@@ -131,7 +140,8 @@ export async function request<T>(
 export const http = {
   get: <T>(path: string, query?: Query, signal?: AbortSignal) =>
     request<T>("GET", path, { query, signal }),
-  post: <T>(path: string, body?: unknown) => request<T>("POST", path, { body: body ?? {} }),
+  post: <T>(path: string, body?: unknown, idempotencyKey?: string) =>
+    request<T>("POST", path, { body: body ?? {}, idempotencyKey }),
   patch: <T>(path: string, body: unknown) => request<T>("PATCH", path, { body }),
   put: <T>(path: string, body: unknown) => request<T>("PUT", path, { body }),
   del: <T = void>(path: string) => request<T>("DELETE", path),

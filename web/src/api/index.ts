@@ -82,7 +82,8 @@ export const api = {
   contacts: {
     search: (q: string, cursor?: string | null, limit = 20, signal?: AbortSignal) =>
       http.get<ContactPage>("/contacts", { q, cursor, limit }, signal),
-    create: (body: ContactIn) => http.post<ContactOut>("/contacts", body),
+    create: (body: ContactIn, idempotencyKey?: string) =>
+      http.post<ContactOut>("/contacts", body, idempotencyKey),
     get: (id: number) => http.get<ContactDetailOut>(`/contacts/${id}`),
     update: (id: number, body: ContactPatch) => http.patch<ContactOut>(`/contacts/${id}`, body),
     updatePhone: (id: number, phoneId: number, body: PhonePatch) =>
@@ -94,7 +95,8 @@ export const api = {
       form.append("file", file);
       return http.upload<ContactOut>("PUT", `/contacts/${id}/avatar`, form);
     },
-    addNote: (id: number, body: string) => http.post<NoteOut>(`/contacts/${id}/notes`, { body }),
+    addNote: (id: number, body: string, idempotencyKey?: string) =>
+      http.post<NoteOut>(`/contacts/${id}/notes`, { body }, idempotencyKey),
     merge: (id: number, otherId: number) =>
       http.post<ContactOut>(`/contacts/${id}/merge`, { other_contact_id: otherId }),
     conversation: (id: number) => http.post<ConversationOut>(`/contacts/${id}/conversation`),
@@ -108,7 +110,8 @@ export const api = {
     read: (id: number) => http.post<unknown>(`/conversations/${id}/read`),
     messages: (id: number, before?: string | null, limit = 50) =>
       http.get<MessagePage>(`/conversations/${id}/messages`, { before, limit }),
-    send: (id: number, body: MessageIn) => http.post<MessageOut>(`/conversations/${id}/messages`, body),
+    send: (id: number, body: MessageIn, idempotencyKey?: string) =>
+      http.post<MessageOut>(`/conversations/${id}/messages`, body, idempotencyKey),
     retry: (id: number, messageId: number) =>
       http.post<MessageOut>(`/conversations/${id}/messages/${messageId}/retry`),
     channels: (id: number) => http.get<ChannelOptions>(`/conversations/${id}/channels`),

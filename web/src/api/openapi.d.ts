@@ -1799,6 +1799,18 @@ export interface components {
             /** Color */
             color?: string | null;
         };
+        /**
+         * ErrorOut
+         * @description Every error answer: a stable code, a message, and what it is about.
+         */
+        ErrorOut: {
+            /** Code */
+            code: string;
+            /** Message */
+            message: string;
+            /** Details */
+            details?: unknown;
+        };
     };
     responses: never;
     parameters: never;
@@ -1844,7 +1856,10 @@ export interface operations {
     "auth-logout": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1853,9 +1868,31 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };
@@ -1902,7 +1939,10 @@ export interface operations {
     "account-update_account": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1915,13 +1955,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1955,7 +2008,10 @@ export interface operations {
     "users-create_user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1968,13 +2024,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1988,7 +2057,10 @@ export interface operations {
     "users-update_user": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 user_id: number;
             };
@@ -2003,13 +2075,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2023,7 +2108,10 @@ export interface operations {
     "users-upload_my_avatar": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2036,13 +2124,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2056,7 +2157,10 @@ export interface operations {
     "users-remove_my_avatar": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2065,10 +2169,32 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -2125,7 +2251,10 @@ export interface operations {
     "tokens-create_token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2138,13 +2267,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NewTokenOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2158,7 +2300,10 @@ export interface operations {
     "tokens-revoke_token": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 token_id: number;
             };
@@ -2169,11 +2314,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2220,7 +2378,10 @@ export interface operations {
     "contacts-create_contact": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2233,13 +2394,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2316,7 +2490,10 @@ export interface operations {
     "contacts-delete_contact": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2327,11 +2504,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2345,7 +2535,10 @@ export interface operations {
     "contacts-update_contact": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2360,13 +2553,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2380,7 +2586,10 @@ export interface operations {
     "contacts-add_phone": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2395,13 +2604,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2415,7 +2637,10 @@ export interface operations {
     "contacts-remove_phone": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
                 phone_id: number;
@@ -2427,13 +2652,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2447,7 +2685,10 @@ export interface operations {
     "contacts-update_phone": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
                 phone_id: number;
@@ -2463,13 +2704,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2483,7 +2737,10 @@ export interface operations {
     "contacts-add_email": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2498,13 +2755,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2518,7 +2788,10 @@ export interface operations {
     "contacts-remove_email": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
                 email_id: number;
@@ -2530,13 +2803,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2550,7 +2836,10 @@ export interface operations {
     "contacts-update_email": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
                 email_id: number;
@@ -2566,13 +2855,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2586,7 +2888,10 @@ export interface operations {
     "contacts-add_note": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2601,13 +2906,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["NoteOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2621,7 +2939,10 @@ export interface operations {
     "contacts-delete_note": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
                 note_id: number;
@@ -2633,11 +2954,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +2985,10 @@ export interface operations {
     "contacts-merge_contacts": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2666,13 +3003,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2715,7 +3065,10 @@ export interface operations {
     "contacts-upload_contact_avatar": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -2730,13 +3083,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2815,7 +3181,10 @@ export interface operations {
     "conversations-update_conversation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 conversation_id: number;
             };
@@ -2830,13 +3199,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2850,7 +3232,10 @@ export interface operations {
     "conversations-mark_read": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 conversation_id: number;
             };
@@ -2861,11 +3246,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2913,7 +3311,10 @@ export interface operations {
     "conversations-send_message": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 conversation_id: number;
             };
@@ -2928,13 +3329,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2948,7 +3362,10 @@ export interface operations {
     "conversations-retry_message": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 conversation_id: number;
                 message_id: number;
@@ -2960,13 +3377,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3034,7 +3464,10 @@ export interface operations {
     "views-create_view": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3047,13 +3480,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ViewOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3067,7 +3513,10 @@ export interface operations {
     "views-delete_view": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 view_id: number;
             };
@@ -3078,11 +3527,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3096,7 +3558,10 @@ export interface operations {
     "contacts-open_conversation": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 contact_id: number;
             };
@@ -3107,13 +3572,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ConversationOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3161,7 +3639,10 @@ export interface operations {
     "files-upload_attachment": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3174,13 +3655,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AttachmentOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3243,7 +3737,10 @@ export interface operations {
     "phone-numbers-add_number": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3256,13 +3753,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PhoneNumberOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3276,7 +3786,10 @@ export interface operations {
     "phone-numbers-remove_number": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 number_id: number;
             };
@@ -3287,11 +3800,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3305,7 +3831,10 @@ export interface operations {
     "phone-numbers-update_number": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 number_id: number;
             };
@@ -3320,13 +3849,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PhoneNumberOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,7 +4001,10 @@ export interface operations {
     "sms-disconnect": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 provider: string;
             };
@@ -3470,11 +4015,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3561,7 +4119,10 @@ export interface operations {
     "mailboxes-add_mailbox": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3574,13 +4135,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3594,7 +4168,10 @@ export interface operations {
     "mailboxes-remove_mailbox": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 mailbox_id: number;
             };
@@ -3605,11 +4182,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3623,7 +4213,10 @@ export interface operations {
     "mailboxes-update_mailbox": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 mailbox_id: number;
             };
@@ -3638,13 +4231,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3678,7 +4284,10 @@ export interface operations {
     "widgets-add_widget": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3691,13 +4300,26 @@ export interface operations {
             /** @description Successful Response */
             201: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WidgetOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3711,7 +4333,10 @@ export interface operations {
     "widgets-remove_widget": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 widget_id: number;
             };
@@ -3722,11 +4347,24 @@ export interface operations {
             /** @description Successful Response */
             204: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3740,7 +4378,10 @@ export interface operations {
     "widgets-update_widget": {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 widget_id: number;
             };
@@ -3755,13 +4396,26 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WidgetOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -33,6 +33,11 @@ export function server() {
     reads: [] as number[],
     sent: [] as unknown[],
     failSend: null as null | { status: number; code: string; message: string },
+    /** The Idempotency-Key of every message post, and the answers kept by key. */
+    sendKeys: [] as (string | null)[],
+    keptAnswers: {} as Record<string, MessageOut>,
+    /** Posts still to store but whose answer is lost on the way back. */
+    loseAnswers: 0,
     // The communication options as they are now, and a gate that holds the next answer.
     channels: [] as ChannelOption[],
     holdChannels: null as Promise<void> | null,
@@ -67,10 +72,18 @@ export function server() {
     m = /^\/conversations\/(\d+)\/messages$/.exec(path);
     if (m && method === "GET") return json({ items: state.messages[Number(m[1])] ?? [], older_cursor: null });
     if (m && method === "POST") {
+      const key = (init?.headers as Record<string, string> | undefined)?.["Idempotency-Key"] ?? null;
+      state.sendKeys.push(key);
       if (state.failSend) return json({ ...state.failSend, details: null }, state.failSend.status);
+      if (key && state.keptAnswers[key]) return json(state.keptAnswers[key], 201);
       const body = JSON.parse(String(init?.body));
       state.sent.push(body);
       const out = message(100 + state.sent.length, Number(m[1]), { direction: "out", body: body.body, client_id: body.client_id, status: "queued", created_at: "2026-11-01T12:00:00Z", sender: { type: "user", user_id: 7, name: "Ada", initials: "A" } });
+      if (key) state.keptAnswers[key] = out;
+      if (state.loseAnswers > 0) {
+        state.loseAnswers -= 1;
+        throw new TypeError("Failed to fetch");
+      }
       return json(out, 201);
     }
     if (/^\/conversations\/\d+\/channels$/.test(path)) {

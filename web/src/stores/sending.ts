@@ -1,6 +1,7 @@
 // Sending: a message shows in the thread at once (an optimistic copy with a negative id
 // and a client id), the stored copy replaces it when the server answers, and a refused
-// one stays with its reason until it is retried or discarded.
+// one stays with its reason until it is retried (the same post, with the same
+// Idempotency-Key) or discarded.
 
 import type { Signal } from "@preact/signals";
 import { api, ApiError, type MessageIn, type MessageOut, type UserOut } from "../api";
@@ -22,6 +23,11 @@ export interface SendingDeps {
 }
 
 export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
+  /** What was posted for each copy still on its way or failed, by client id. The client
+   * id is also the post's Idempotency-Key: Retry posts the same body with it, so a send
+   * whose answer was lost (stored, but never heard back) is answered, not sent twice. */
+  const posted = new Map<string, { conversationId: number; body: MessageIn }>();
+
   async function send(conversationId: number, draft: Draft): Promise<MessageOut | null> {
     const clientId = newClientId();
     const now = new Date().toISOString();
@@ -59,12 +65,27 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
       optimistic.from_address = sender?.address ?? null;
       optimistic.to_address = recipient?.address ?? null;
     }
+    posted.set(clientId, { conversationId, body: { ...draft, client_id: clientId } });
+    return post(optimistic, clientId);
+  }
+
+  /** Posts the copy's message and swaps in the stored one, or marks the copy failed. */
+  async function post(optimistic: MessageOut, clientId: string): Promise<MessageOut | null> {
+    const { conversationId, body } = posted.get(clientId)!;
     live.value = storeMessage(live.value, optimistic);
     try {
-      const stored = await api.conversations.send(conversationId, { ...draft, client_id: clientId });
+      const stored = await api.conversations.send(conversationId, body, clientId);
+      posted.delete(clientId);
       live.value = storeMessage(live.value, { ...stored, client_id: stored.client_id ?? clientId });
       return stored;
     } catch (err) {
+      const arrived = live.value.thread.find((m) => m.id > 0 && m.client_id === clientId);
+      if (arrived) {
+        // The stored copy came over the live connection: it was sent, only the answer to
+        // the post was lost.
+        posted.delete(clientId);
+        return arrived;
+      }
       const failed: MessageOut = {
         ...optimistic,
         status: "failed",
@@ -80,7 +101,14 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
 
   async function retry(message: MessageOut) {
     if (message.id < 0) {
-      // Never reached the server: drop the failed copy and send it again.
+      if (message.client_id && posted.has(message.client_id)) {
+        // The same post again, with the same key: if the first one was stored, the server
+        // answers with it instead of sending it again.
+        const again: MessageOut = { ...message, status: "sending", error_code: null, error_message: null };
+        await post(again, message.client_id).catch(() => undefined);
+        return;
+      }
+      // Never posted from this page: drop the failed copy and send it again.
       live.value = { ...live.value, thread: live.value.thread.filter((m) => m.id !== message.id) };
       await send(message.conversation_id, {
         channel: message.channel,
@@ -106,6 +134,7 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
   /** Drops a copy that never reached the server. */
   function discard(message: MessageOut) {
     if (message.id >= 0) return;
+    if (message.client_id) posted.delete(message.client_id);
     live.value = { ...live.value, thread: live.value.thread.filter((m) => m.id !== message.id) };
   }
 

@@ -6,6 +6,7 @@ import { api, ApiError, type ContactOut } from "../../api";
 import { formatPhone } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { errorText } from "../../lib/errors";
+import { createRetryKey } from "../../lib/retryKey";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";
@@ -23,6 +24,8 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
   const [active, setActive] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  // Creating the same contact again after a lost answer must not make two.
+  const [contactKey] = useState(createRetryKey);
   const abort = useRef<AbortController | null>(null);
   // Enter pressed before the answer for the typed text: it picks that answer's first option.
   const enterPending = useRef(false);
@@ -76,7 +79,9 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      const contact = await api.contacts.create(contactFromTyped(typed));
+      const body = contactFromTyped(typed);
+      const contact = await api.contacts.create(body, contactKey.keyFor(body));
+      contactKey.done();
       await start(contact.id);
     } catch (err) {
       if (err instanceof ApiError && (err.code === "duplicate_phone" || err.code === "duplicate_email")) {

@@ -6,6 +6,7 @@ import { api, ApiError, fieldErrorsOf, type ContactDetailOut, type ContactOut } 
 import { formatPhone, fullTime } from "../../lib/format";
 import { navigate } from "../../lib/router";
 import { errorText } from "../../lib/errors";
+import { createRetryKey } from "../../lib/retryKey";
 import { useInbox } from "../../stores/context";
 import { Avatar } from "../common/Avatar";
 import { Modal } from "../common/Modal";
@@ -22,6 +23,8 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
   const [saved, setSaved] = useState(false);
   const [tagInput, setTagInput] = useState("");
   const [note, setNote] = useState("");
+  // Adding the same note again after a lost answer must not add it twice.
+  const [noteKey] = useState(createRetryKey);
   const [merging, setMerging] = useState(false);
   const [mergeWith, setMergeWith] = useState<ContactOut | null>(null);
 
@@ -105,7 +108,9 @@ export function QuickEdit({ contactId, onClose }: { contactId: number; onClose: 
   async function addNote() {
     if (!contact || !note.trim()) return;
     try {
-      await api.contacts.addNote(contact.id, note.trim());
+      const text = note.trim();
+      await api.contacts.addNote(contact.id, text, noteKey.keyFor([contact.id, text]));
+      noteKey.done();
       setNote("");
       const fresh = await api.contacts.get(contact.id);
       setContact(fresh);
