@@ -17,6 +17,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from parlour.db.deps import SAFE_METHODS
+from parlour.db.outage import describe
 from parlour.db.tx import Tx, transaction
 from parlour.idempotency import service
 from parlour.idempotency.service import Answer, Claim
@@ -159,9 +160,10 @@ async def _keep(scope: Scope, claim: Claim, start: Message, body: bytes) -> None
         async with transaction(rt.db, rt.hub) as tx:
             await service.keep_answer(tx, claim=claim, answer=answer)
             await tx.commit()
-    except Exception:
+    except Exception as exc:
         # The writes stand; a retry is told so (idempotency_key_in_use) instead of its answer.
-        log.exception("the answer for an Idempotency-Key could not be kept")
+        # Usually the database went away just now: that is logged once, as an outage.
+        log.warning("the answer for an Idempotency-Key could not be kept (%s)", describe(exc))
 
 
 def install(app: FastAPI) -> None:
