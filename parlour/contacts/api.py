@@ -105,8 +105,10 @@ async def create_contact(
     contact = await service.create_contact(
         tx, account_id=user.account_id, data=body, region=region(request), author_id=user.id
     )
+    # Read before COMMIT: a committed write must not answer an error (a read failing).
+    out = await detail(tx, contact.id, user.account_id)
     await tx.commit()
-    return await detail(tx, contact.id, user.account_id)
+    return out
 
 
 @router.get("/{contact_id}")
@@ -122,8 +124,10 @@ async def update_contact(
     await service.update_contact(
         tx, account_id=user.account_id, contact_id=contact_id, patch=body, region=region(request)
     )
+    # Read before COMMIT: a committed write must not answer an error (a read failing).
+    out = await detail(tx, contact_id, user.account_id)
     await tx.commit()
-    return await detail(tx, contact_id, user.account_id)
+    return out
 
 
 @router.delete("/{contact_id}", status_code=204, response_class=Response, response_model=None)
@@ -223,8 +227,10 @@ async def merge_contacts(
     await conversations_merge.merge_contacts(
         tx, account_id=user.account_id, keep_id=contact_id, other_id=body.other_contact_id
     )
+    # Read before COMMIT: a committed write must not answer an error (a read failing).
+    out = await detail(tx, contact_id, user.account_id)
     await tx.commit()
-    return await detail(tx, contact_id, user.account_id)
+    return out
 
 
 @router.get("/{contact_id}/avatar", response_class=Response)

@@ -105,8 +105,10 @@ async def update_conversation(
         assignee_id=body.assignee_id,
         assignee_given="assignee_id" in body.model_fields_set,
     )
+    # Read before COMMIT: a committed write must not answer an error (a read failing).
+    out = await conversation_out(tx, conv, user_id=user.id)
     await tx.commit()
-    return await conversation_out(tx, conv, user_id=user.id)
+    return out
 
 
 @router.post(
@@ -206,8 +208,10 @@ async def channels(
 async def open_conversation(contact_id: PathId, user: CurrentUser, tx: TxDep) -> ConversationOut:
     """The contact's thread, created if needed: how a new conversation starts."""
     conv = await thread.get_or_open(tx, account_id=user.account_id, contact_id=contact_id)
+    # Read before COMMIT: a committed write must not answer an error (a read failing).
+    out = await conversation_out(tx, conv, user_id=user.id)
     await tx.commit()
-    return await conversation_out(tx, conv, user_id=user.id)
+    return out
 
 
 @contact_threads.get("/{contact_id}/channels")
