@@ -151,7 +151,13 @@ async def measure(name: str, base: str, n: int, senders: int, concurrency: int) 
 
 
 async def bench(
-    database_url: str, bare_url: str, n: int, senders: int, concurrency: int, rounds: int
+    database_url: str,
+    bare_url: str,
+    n: int,
+    senders: int,
+    concurrency: int,
+    rounds: int,
+    redis_url: str | None = None,
 ) -> float:
     """Both servers run side by side; rounds alternate between them, so that load from
     elsewhere on the machine falls on both alike. The ratio is the median of the rounds."""
@@ -182,6 +188,7 @@ async def bench(
             "PARLOUR_SECRET_KEY": SECRET,
             "PARLOUR_PUBLIC_URL": parlour_base,
             "PARLOUR_LOG_LEVEL": "warning",
+            **({"PARLOUR_REDIS_URL": redis_url} if redis_url else {}),
         },
         f"{parlour_base}/healthz",
     )
@@ -225,6 +232,7 @@ async def main() -> None:
     parser.add_argument("--senders", type=int, default=300, help="distinct contact phones")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--redis", metavar="URL", help="publish events through this Redis")
     args = parser.parse_args()
     print(f"{args.requests} signed webhooks, {args.concurrency} at a time, {args.senders} senders")
     if args.postgres:
@@ -240,6 +248,7 @@ async def main() -> None:
                 args.senders,
                 args.concurrency,
                 args.rounds,
+                args.redis,
             )
         finally:
             for name in names:
@@ -254,6 +263,7 @@ async def main() -> None:
                 args.senders,
                 args.concurrency,
                 args.rounds,
+                args.redis,
             )
 
 
