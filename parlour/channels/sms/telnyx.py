@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from parlour.channels.sms import errors
+from parlour.channels.sms import http as sms_http
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.provider import (
     MAX_MEDIA,
@@ -110,7 +111,7 @@ class TelnyxSms:
     ) -> httpx.Response:
         headers = {**self._headers(creds), **kwargs.pop("headers", {})}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+            async with sms_http.client(timeout=self.timeout) as http:
                 resp = await http.request(
                     method, f"{self.api_base}{path}", headers=headers, **kwargs
                 )
@@ -145,7 +146,7 @@ class TelnyxSms:
     async def fetch_media(self, creds: SmsCredentials | None, url: str) -> Media:
         # Telnyx media links are pre-signed: no credentials go with them.
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http:
+            async with sms_http.client(timeout=self.timeout, follow_redirects=True) as http:
                 resp = await http.get(url)
         except httpx.HTTPError as exc:
             raise TransientFailure(f"Could not fetch media: {exc!r}"[:300]) from exc

@@ -30,6 +30,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from parlour.channels.sms import errors
+from parlour.channels.sms import http as sms_http
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.keywords import from_twilio_opt_out_type
 from parlour.channels.sms.provider import (
@@ -64,7 +65,7 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
 
     def __init__(self, *, timeout: float) -> None:
         super().__init__(logging.getLogger("parlour.sms.twilio.http"), True, timeout)
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = sms_http.client(timeout=timeout)
 
     async def request(
         self,
@@ -232,7 +233,7 @@ class TwilioSms:
             )
             auth = httpx.BasicAuth(user, password)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http:
+            async with sms_http.client(timeout=self.timeout, follow_redirects=True) as http:
                 resp = await http.get(url, auth=auth)
         except httpx.HTTPError as exc:
             raise TransientFailure(f"Could not fetch media: {exc!r}"[:300]) from exc
