@@ -195,6 +195,24 @@ class TwilioSms:
         matches.sort(key=lambda m: m.date_created or datetime.min.replace(tzinfo=UTC))
         return [ProviderReceipt(provider_message_id=str(m.sid), status="sent") for m in matches]
 
+    async def fetch_status(
+        self, creds: SmsCredentials | None, provider_message_id: str
+    ) -> ReportedStatus:
+        """The message resource (``GET .../Messages/{Sid}.json``): its status and error."""
+        if not MESSAGE_SID.match(provider_message_id):
+            raise PermanentFailure("Not a Twilio message SID.", code="unknown_message")
+        async with self._client(creds) as client:
+            found = await client.messages(provider_message_id).fetch_async()
+        # A status Parlour does not know yet (Twilio adds some) is not final: ask again later.
+        status = TWILIO_STATUS.get(str(found.status), "sent")
+        return ReportedStatus(
+            provider="twilio",
+            provider_message_id=provider_message_id,
+            status=status,
+            error_code=str(found.error_code) if found.error_code else None,
+            error_text=found.error_message or None,
+        )
+
     async def check_credentials(self, creds: SmsCredentials) -> None:
         """Raises PermanentFailure (code 20003) when Twilio refuses these credentials."""
         async with self._client(creds) as client:
