@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     # The in-process outbox worker; turn it off when running `parlour worker` separately.
     run_worker: bool = True
     worker_poll_seconds: float = 0.5
+    # An outbound message still "sent" this long after the provider took it (its delivery
+    # callback lost in an outage, say) is looked up at the provider, then again at doubling
+    # intervals, seven times in all; 0 never asks.
+    status_check_after_seconds: float = Field(default=900.0, ge=0)
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
     session_days: int = 14

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from parlour.accounts.models import User
 from parlour.contacts.models import Contact
@@ -81,6 +81,27 @@ class Outgoing:
     idempotent: bool
     send: Callable[[str], Awaitable[ProviderReceipt]]
     lookup: Callable[[], Awaitable[list[ProviderReceipt]]] | None = None
+
+
+# Records, in the worker's transaction, what a provider said of a sent message now: the
+# same path as the channel's delivery callbacks (statuses, events, what a failure implies).
+RecordStatus = Callable[[Tx, Message], Awaitable[None]]
+# The provider call (no database) that tells where a sent message is now.
+StatusLookup = Callable[[], Awaitable[RecordStatus]]
+
+
+@runtime_checkable
+class ChecksStatus(Protocol):
+    """A channel that can ask its provider where a sent message is, for when a delivery
+    callback was lost (an outage, a killed process). Optional: the worker asks only the
+    channels that have it, and only about messages still "sent" after
+    ``status_check_after_seconds``."""
+
+    async def status_lookup(self, tx: Tx, *, message: Message) -> StatusLookup | None:
+        """The provider call for ``message``, or None when its provider cannot tell (the
+        worker then stops asking). The call raises DeliveryError: TransientFailure to be
+        asked again later, PermanentFailure to stop asking."""
+        ...
 
 
 class Channel(Protocol):

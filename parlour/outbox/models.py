@@ -19,13 +19,15 @@ class OutboxItem(Base):
     message_id: Mapped[int] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), unique=True
     )
-    # pending -> sending -> done | dead. A row left in "sending" past its lease was being
-    # sent when a worker died: it is reconciled before any retry.
+    # pending -> sending -> awaiting -> done | dead (parlour.outbox.service). A row left in
+    # "sending" past its lease was being sent when a worker died: it is reconciled before
+    # any retry.
     state: Mapped[str] = mapped_column(String(10), default="pending")
-    # The worker that set "sending" (parlour.outbox.worker): a worker that restarts under
+    # The worker that set "sending" (parlour.outbox.slots): a worker that restarts under
     # the same id, or finds an id's holder dead, reconciles its rows without waiting out
     # the lease.
     claimed_by: Mapped[str | None] = mapped_column(String(64))
+    # Sends tried; once "awaiting", how often the provider has been asked where it is.
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -9,7 +9,7 @@ import secrets
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,6 +27,10 @@ class TelnyxSent:
     text: str
     webhook_url: str | None
     idempotency_key: str | None
+    # Where the message is now, as ``GET /v2/messages/{id}`` tells (a test moves it on).
+    status: str = "queued"
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    errors: list[dict[str, Any]] = field(default_factory=list)
 
 
 class FakeTelnyx:
@@ -38,6 +42,7 @@ class FakeTelnyx:
         ).decode()
         self.sent: list[TelnyxSent] = []
         self.posts = 0
+        self.gets = 0  # of single messages
         self.by_key: dict[str, TelnyxSent] = {}
         self.refuse: dict[str, tuple[int, str, str]] = {}
         self.media: dict[str, tuple[bytes, str]] = {}
@@ -52,6 +57,31 @@ class FakeTelnyx:
             "telnyx-signature-ed25519": base64.b64encode(sig).decode(),
             "telnyx-timestamp": ts,
             "content-type": "application/json",
+        }
+
+    def record(self, sent: TelnyxSent) -> dict[str, Any]:
+        """The message as Telnyx answers a send or ``GET /v2/messages/{id}``."""
+        return {
+            "record_type": "message",
+            "direction": "outbound",
+            "id": sent.id,
+            "type": "SMS",
+            "from": {"phone_number": sent.from_, "carrier": "Telnyx", "line_type": "Wireless"},
+            "to": [
+                {
+                    "phone_number": sent.to,
+                    "status": sent.status,
+                    "carrier": "T-MOBILE USA, INC.",
+                    "line_type": "Wireless",
+                }
+            ],
+            "text": sent.text,
+            "media": [],
+            "webhook_url": sent.webhook_url,
+            "encoding": "GSM-7",
+            "parts": 1,
+            "created_at": sent.created_at,
+            "errors": sent.errors,
         }
 
     def add_media(self, data: bytes, content_type: str) -> str:
@@ -111,6 +141,27 @@ class FakeTelnyx:
                 if path == "/v2/phone_numbers":
                     self._json(200, {"data": [], "meta": {"total_results": 0}})
                     return
+                if path.startswith("/v2/messages/"):
+                    with fake._lock:
+                        fake.gets += 1
+                        wanted = path.removeprefix("/v2/messages/")
+                        found = next((m for m in fake.sent if m.id == wanted), None)
+                    if found is not None:
+                        self._json(200, {"data": fake.record(found)})
+                        return
+                    self._json(
+                        404,
+                        {
+                            "errors": [
+                                {
+                                    "code": "10005",
+                                    "title": "Resource not found",
+                                    "detail": "The requested resource or URL could not be found.",
+                                }
+                            ]
+                        },
+                    )
+                    return
                 self._json(404, {"errors": [{"code": "10005", "title": "Not found"}]})
 
             def do_POST(self) -> None:
@@ -143,37 +194,7 @@ class FakeTelnyx:
                         fake.sent.append(sent)
                         if key:
                             fake.by_key[key] = sent
-                self._json(
-                    200,
-                    {
-                        "data": {
-                            "record_type": "message",
-                            "direction": "outbound",
-                            "id": sent.id,
-                            "type": "SMS",
-                            "from": {
-                                "phone_number": sent.from_,
-                                "carrier": "Telnyx",
-                                "line_type": "Wireless",
-                            },
-                            "to": [
-                                {
-                                    "phone_number": sent.to,
-                                    "status": "queued",
-                                    "carrier": "T-MOBILE USA, INC.",
-                                    "line_type": "Wireless",
-                                }
-                            ],
-                            "text": sent.text,
-                            "media": [],
-                            "webhook_url": sent.webhook_url,
-                            "encoding": "GSM-7",
-                            "parts": 1,
-                            "created_at": datetime.now(UTC).isoformat(),
-                            "errors": [],
-                        }
-                    },
-                )
+                self._json(200, {"data": fake.record(sent)})
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True

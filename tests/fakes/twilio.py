@@ -174,6 +174,9 @@ class FakeTwilio:
         self.media_failures = 0  # answer 500 to this many media fetches first
         self.media_fetches = 0
         self.send_callbacks = True
+        # When True, messages still move on to their final status (as a GET of the message
+        # shows) but their status callbacks never reach Parlour: lost in an outage.
+        self.lose_callbacks = False
         # When False, status callbacks wait in ``pending`` for the test to deliver them
         # (to an app served in-process); when True they are POSTed over HTTP.
         self.post_callbacks = False
@@ -182,6 +185,8 @@ class FakeTwilio:
         # until ``release`` is set, so the sender can be killed at that point.
         self.hang_after_accept = False
         self.hang_before_accept = False
+        # ...or only the create that makes this many messages hangs, after storing it.
+        self.hang_at: int | None = None
         self.hanging = threading.Event()
         self.release = threading.Event()
         self.callback_answers: list[int] = []
@@ -382,7 +387,8 @@ class FakeTwilio:
         )
         with self._lock:
             self.messages.append(msg)
-        if self.hang_after_accept:
+            hang = self.hang_after_accept or self.hang_at == len(self.messages)
+        if hang:
             self.hanging.set()
             self.release.wait(30)
         answer = msg.json(self.base_url)
@@ -414,6 +420,8 @@ class FakeTwilio:
                 params["ErrorCode"] = str(outcome.error_code)
                 msg.error_code = outcome.error_code
             assert msg.status_callback
+            if self.lose_callbacks:
+                continue
             signature = sign(acct.auth_token, msg.status_callback, params)
             if not self.post_callbacks:
                 with self._lock:

@@ -7,13 +7,15 @@ from sqlalchemy import select
 from parlour.accounts.models import Account
 from parlour.channels.sms import ENDPOINT_NAMES, NAME, connections, statuses
 from parlour.channels.sms.models import PhoneNumber
-from parlour.channels.sms.provider import LooksUpSent, OutgoingSms, SmsProvider
+from parlour.channels.sms.provider import LooksUpSent, LooksUpStatus, OutgoingSms, SmsProvider
 from parlour.contacts.models import Contact, ContactPhone
 from parlour.conversations.channel import (
     Author,
     Draft,
     LastUsed,
     Outgoing,
+    RecordStatus,
+    StatusLookup,
     Why,
     configured,
     endpoint,
@@ -167,3 +169,32 @@ class SmsChannel:
 
     async def failed(self, tx: Tx, *, message: Message, error_code: str) -> None:
         await statuses.record_provider_opt_out(tx, message=message, code=error_code)
+
+    async def status_lookup(self, tx: Tx, *, message: Message) -> StatusLookup | None:
+        """Asks the number's provider where the message is; what it says is applied as its
+        status callback would be (``statuses.apply_status``)."""
+        sid = message.provider_message_id
+        number = await tx.session.get(PhoneNumber, message.endpoint_id or 0)
+        if not sid or number is None or number.account_id != message.account_id:
+            return None
+        sms = self.providers.get(number.provider)
+        if not isinstance(sms, LooksUpStatus):
+            return None
+        creds = await connections.credentials_for(
+            tx,
+            account_id=message.account_id,
+            provider=number.provider,
+            secret_key=self._secret_key,
+        )
+
+        async def lookup() -> RecordStatus:
+            report = await sms.fetch_status(creds, sid)
+
+            async def record(tx: Tx, message: Message) -> None:
+                await statuses.apply_status(
+                    tx, message=message, update=report.for_message(message.id)
+                )
+
+            return record
+
+        return lookup

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from parlour.outbox.delivery import ProviderReceipt
+
+if TYPE_CHECKING:  # statuses.py reads webhooks, which import this module
+    from parlour.channels.sms.statuses import ReportedStatus
 
 # An MMS carries at most ten media items: a webhook naming more is refused (Twilio) or
 # keeps the first ten (Telnyx).
@@ -64,6 +67,20 @@ class LooksUpSent(Protocol):
     """
 
     async def find_sent(self, msg: OutgoingSms) -> list[ProviderReceipt]: ...
+
+
+@runtime_checkable
+class LooksUpStatus(Protocol):
+    """A provider that can tell where a message it took is now (Twilio's message resource,
+    Telnyx's message record): for when its delivery callback was lost.
+
+    Returns the status as a callback would report it; raises TransientFailure to be asked
+    again later, PermanentFailure when it will never tell (the message is unknown to it).
+    """
+
+    async def fetch_status(
+        self, creds: SmsCredentials | None, provider_message_id: str
+    ) -> ReportedStatus: ...
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,14 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from parlour.channels.sms import errors
+from parlour.channels.sms import http as sms_http
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.provider import (
     MAX_MEDIA,
@@ -110,7 +111,7 @@ class TelnyxSms:
     ) -> httpx.Response:
         headers = {**self._headers(creds), **kwargs.pop("headers", {})}
         try:
-            async with httpx.AsyncClient(timeout=self.timeout) as http:
+            async with sms_http.client(timeout=self.timeout) as http:
                 resp = await http.request(
                     method, f"{self.api_base}{path}", headers=headers, **kwargs
                 )
@@ -139,13 +140,37 @@ class TelnyxSms:
         except (ValueError, KeyError, TypeError) as exc:
             raise TransientFailure("Telnyx answered without a message id.") from exc
 
+    async def fetch_status(
+        self, creds: SmsCredentials | None, provider_message_id: str
+    ) -> ReportedStatus:
+        """The message record (``GET /v2/messages/{id}``; Telnyx keeps it for ten days):
+        ``to[0].status`` and ``errors``, as in its webhooks."""
+        resp = await self._request(
+            "GET", f"/v2/messages/{quote(provider_message_id, safe='')}", creds
+        )
+        try:
+            data = resp.json()["data"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransientFailure("Telnyx answered without the message.") from exc
+        if not isinstance(data, dict):
+            raise TransientFailure("Telnyx answered without the message.")
+        first_error = _dig(data, "errors", 0) or {}
+        return ReportedStatus(
+            provider="telnyx",
+            provider_message_id=provider_message_id,
+            # A status Parlour does not know is not final: ask again later.
+            status=TELNYX_STATUS.get(str(_dig(data, "to", 0, "status")), "sent"),
+            error_code=str(first_error.get("code")) if first_error.get("code") else None,
+            error_text=first_error.get("detail") or first_error.get("title"),
+        )
+
     async def check_credentials(self, creds: SmsCredentials) -> None:
         await self._request("GET", "/v2/phone_numbers", creds, params={"page[size]": 1})
 
     async def fetch_media(self, creds: SmsCredentials | None, url: str) -> Media:
         # Telnyx media links are pre-signed: no credentials go with them.
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http:
+            async with sms_http.client(timeout=self.timeout, follow_redirects=True) as http:
                 resp = await http.get(url)
         except httpx.HTTPError as exc:
             raise TransientFailure(f"Could not fetch media: {exc!r}"[:300]) from exc

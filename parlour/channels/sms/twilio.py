@@ -30,6 +30,7 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
 from parlour.channels.sms import errors
+from parlour.channels.sms import http as sms_http
 from parlour.channels.sms.inbound import InboundSms, MediaRef
 from parlour.channels.sms.keywords import from_twilio_opt_out_type
 from parlour.channels.sms.provider import (
@@ -64,7 +65,7 @@ class HttpxTwilioClient(AsyncHttpClient):  # type: ignore[misc]
 
     def __init__(self, *, timeout: float) -> None:
         super().__init__(logging.getLogger("parlour.sms.twilio.http"), True, timeout)
-        self._http = httpx.AsyncClient(timeout=timeout)
+        self._http = sms_http.client(timeout=timeout)
 
     async def request(
         self,
@@ -194,6 +195,24 @@ class TwilioSms:
         matches.sort(key=lambda m: m.date_created or datetime.min.replace(tzinfo=UTC))
         return [ProviderReceipt(provider_message_id=str(m.sid), status="sent") for m in matches]
 
+    async def fetch_status(
+        self, creds: SmsCredentials | None, provider_message_id: str
+    ) -> ReportedStatus:
+        """The message resource (``GET .../Messages/{Sid}.json``): its status and error."""
+        if not MESSAGE_SID.match(provider_message_id):
+            raise PermanentFailure("Not a Twilio message SID.", code="unknown_message")
+        async with self._client(creds) as client:
+            found = await client.messages(provider_message_id).fetch_async()
+        # A status Parlour does not know yet (Twilio adds some) is not final: ask again later.
+        status = TWILIO_STATUS.get(str(found.status), "sent")
+        return ReportedStatus(
+            provider="twilio",
+            provider_message_id=provider_message_id,
+            status=status,
+            error_code=str(found.error_code) if found.error_code else None,
+            error_text=found.error_message or None,
+        )
+
     async def check_credentials(self, creds: SmsCredentials) -> None:
         """Raises PermanentFailure (code 20003) when Twilio refuses these credentials."""
         async with self._client(creds) as client:
@@ -232,7 +251,7 @@ class TwilioSms:
             )
             auth = httpx.BasicAuth(user, password)
         try:
-            async with httpx.AsyncClient(timeout=self.timeout, follow_redirects=True) as http:
+            async with sms_http.client(timeout=self.timeout, follow_redirects=True) as http:
                 resp = await http.get(url, auth=auth)
         except httpx.HTTPError as exc:
             raise TransientFailure(f"Could not fetch media: {exc!r}"[:300]) from exc
