@@ -29,6 +29,7 @@ from parlour.conversations import outbound
 from parlour.conversations.channel import ChecksStatus, Outgoing, RecordStatus, StatusLookup
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
+from parlour.db.outage import describe, is_unavailable
 from parlour.db.tx import Tx, transaction
 from parlour.idempotency import service as idempotency_service
 from parlour.outbox import service, slots
@@ -74,7 +75,10 @@ class Problems:
     def failed(self, kind: str, exc: BaseException) -> None:
         count = self._counts.get(kind, 0) + 1
         self._counts[kind] = count
-        if count == 1:
+        if count == 1 and (is_unavailable(exc) or isinstance(exc, OSError | TimeoutError)):
+            # An outage, not a bug: parlour.db.outage logs it too, without a traceback.
+            log.warning("outbox: %s failed (%s); trying again", kind, describe(exc))
+        elif count == 1:
             log.error("outbox: %s failed: %s", kind, exc, exc_info=exc)
 
     def ok(self, kind: str) -> None:
