@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from parlour.cli import app as cli
 from parlour.config import Settings
+from parlour.outbox.worker import OutboxWorker
+from parlour.runtime import Runtime
 from tests.conftest import Tenant
 
 TOKEN = "metrics-secret"
@@ -56,8 +58,8 @@ async def test_metrics_are_off_without_a_token(database_url: str) -> None:
             assert r.status_code == 404
 
 
-async def test_metrics_count_requests_by_route_and_show_the_queued_outbox(
-    client: httpx.AsyncClient, tenant: Tenant
+async def test_metrics_count_requests_by_route_and_show_the_outbox(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:
     made = await client.post(
         "/api/v1/contacts",
@@ -94,6 +96,11 @@ async def test_metrics_count_requests_by_route_and_show_the_queued_outbox(
     assert sample(text, "parlour_hub_connected") == 1
     assert sample(text, "parlour_database_up") == 1
     assert "parlour_http_request_duration_seconds_bucket" in text
+
+    await OutboxWorker(runtime).run_once()
+    text = (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
+    assert sample(text, "parlour_outbox_deliveries_total", channel="sms", outcome="sent") >= 1
+    assert sample(text, "parlour_outbox_delivery_duration_seconds_count", channel="sms") >= 1
 
 
 def test_parlour_status_reports_the_database_and_the_outbox(

@@ -13,8 +13,9 @@ An outbox row moves pending -> sending -> awaiting -> done, or to dead:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -97,6 +98,8 @@ class Claimed:
     interrupted: bool = False
     # The message's thread: a worker handles one thread's jobs in order, others alongside.
     conversation_id: int = 0
+    # When it was claimed (time.monotonic()), for the metrics' delivery time.
+    claimed_at: float = field(default_factory=time.monotonic)
 
 
 async def claim(tx: Tx, *, limit: int, claimed_by: str | None = None) -> list[Claimed]:

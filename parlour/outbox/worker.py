@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -481,6 +482,11 @@ class OutboxWorker:
                 item.last_error = outcome.message[:500]
                 await self._failed(tx, message, outcome)
             await tx.commit()
+        result = {"pending": "retry", "dead": "failed"}.get(item.state, "sent")
+        self.rt.metrics.deliveries.labels(message.channel, result).inc()
+        self.rt.metrics.delivery_seconds.labels(message.channel).observe(
+            time.monotonic() - job.claimed_at
+        )
 
     def _await_final_status(self, item: OutboxItem, message: Message) -> None:
         """Sent, not yet delivered: the row waits for the delivery callback, and the
