@@ -8,8 +8,11 @@ PY_DIRS := $(wildcard parlour tests bench)
 $(UV):
 	python3 -m pip install --user --quiet "uv==0.13.9"
 
+# Compiled once here: with PYTHONDONTWRITEBYTECODE set (as on some hosts), every process
+# start otherwise compiles every module again, 3 s of a 5 s start of `parlour serve`.
 setup: $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	$(UV) run --frozen python -m compileall -q parlour
 	@if [ -f web/package-lock.json ]; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
 	fi
