@@ -456,19 +456,26 @@ class OutboxWorker:
             )
         return next((c for c in candidates if c.provider_message_id not in taken), None)
 
+    @staticmethod
+    async def _lock(tx: Tx, job: Claimed, *, state: str) -> tuple[OutboxItem, Message] | None:
+        """The job's row and message, locked, if the row is still as this worker claimed
+        it: a worker whose lease ran out may come back to a row another has finished since
+        (or one this worker recorded before a failed publish). The message is locked as
+        delivery callbacks lock it, so one arriving meanwhile is not overwritten."""
+        item = await service.locked_item(tx, job, state=state)
+        if item is None:
+            return None
+        message = await tx.session.get(
+            Message, job.message_id, with_for_update=tx.dialect == "postgresql"
+        )
+        return None if message is None else (item, message)
+
     async def _finish(self, job: Claimed, outcome: ProviderReceipt | DeliveryError) -> None:
         async with transaction(self.rt.db, self.rt.hub) as tx:
-            # Still ours? A worker whose lease ran out may come back to a row another has
-            # finished since (or one this worker recorded before a failed publish).
-            item = await service.locked_item(tx, job, state="sending")
-            if item is None:
+            locked = await self._lock(tx, job, state="sending")
+            if locked is None:
                 return
-            # Locked, as delivery callbacks lock it: one arriving meanwhile is not overwritten.
-            message = await tx.session.get(
-                Message, job.message_id, with_for_update=tx.dialect == "postgresql"
-            )
-            if message is None:
-                return
+            item, message = locked
             item.lease_until = None
             if isinstance(outcome, ProviderReceipt):
                 await self._delivered(tx, message, outcome)
@@ -573,14 +580,10 @@ class OutboxWorker:
         asked: bool,
     ) -> None:
         async with transaction(self.rt.db, self.rt.hub) as tx:
-            item = await service.locked_item(tx, job, state="awaiting")
-            if item is None:
+            locked = await self._lock(tx, job, state="awaiting")
+            if locked is None:
                 return
-            message = await tx.session.get(
-                Message, job.message_id, with_for_update=tx.dialect == "postgresql"
-            )
-            if message is None:
-                return
+            item, message = locked
             if record is not None and message.status in service.UNSETTLED:
                 # What a delivery callback would have done: status, event, opt-out.
                 await record(tx, message)
