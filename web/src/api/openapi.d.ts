@@ -870,7 +870,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readyz */
+        /**
+         * Readyz
+         * @description Whether this process can serve: the database answers (and was migrated), and
+         *     whether live events cross processes (Redis, when configured). Redis being away
+         *     is "degraded", not "not ready": every write still works.
+         */
         get: operations["health-readyz"];
         put?: never;
         post?: never;
