@@ -107,6 +107,8 @@ class FakeSmtp:
     answer_data: str | None = None
     # The answer to RCPT TO instead of "250", e.g. "550 5.1.1 No such user".
     answer_rcpt: str | None = None
+    # Take the message, then drop the connection before answering (a lost answer).
+    drop_after_data: bool = False
     received: list[Received] = field(default_factory=list)
     port: int = 0
     _controller: Controller | None = None
@@ -165,6 +167,8 @@ class FakeSmtp:
                 tls=server.transport.get_extra_info("ssl_object") is not None,
             )
         )
+        if self.drop_after_data:
+            server.transport.close()
         return f"250 2.0.0 Ok: queued as {len(self.received)}"
 
 

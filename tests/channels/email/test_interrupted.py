@@ -70,3 +70,26 @@ async def test_accepted_by_the_relay_but_not_recorded_is_not_sent_again(
         assert message is not None
         assert (message.status, message.error_code) == ("failed", "delivery_unknown")
     assert (await task_of(client, tenant, sent["id"]))["status"] == "failed"
+
+
+async def test_an_answer_lost_after_the_data_is_not_retried(
+    client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp, runtime: Runtime
+) -> None:
+    box = await add_mailbox(
+        client,
+        tenant,
+        unique_address(),
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        smtp_security="none",
+    )
+    conv_id, _ = await email_thread(client, tenant)
+    sink.drop_after_data = True
+    sent = await send_email(client, tenant, conv_id, box["id"], subject="Once", body="Only once")
+
+    await OutboxWorker(runtime).run_once()
+    assert len(sink.received) == 1
+    async with transaction(runtime.db, runtime.hub, write=False) as tx:
+        message = await tx.session.get(Message, sent["id"])
+        assert message is not None
+        assert (message.status, message.error_code) == ("failed", "delivery_unknown")
