@@ -4340,10 +4340,7 @@ export interface operations {
     "mailboxes-send_test_email": {
         parameters: {
             query?: never;
-            header?: {
-                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
-                "Idempotency-Key"?: string;
-            };
+            header?: never;
             path: {
                 mailbox_id: number;
             };
@@ -4358,26 +4355,13 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
-                    /** @description `true` when this is the kept answer to an earlier request. */
-                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SendTestOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
-            409: {
-                headers: {
-                    /** @description Seconds to wait before asking again. */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorOut"];
-                };
-            };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
