@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from parlour.channels.email.cli import mailbox_app
 from parlour.channels.sms.cli import twilio_app
 from parlour.config import Settings
 
@@ -27,6 +28,7 @@ token_app = typer.Typer(help="Manage API tokens.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(twilio_app, name="twilio")
+app.add_typer(mailbox_app, name="mailbox")
 
 
 def _settings(**overrides: object) -> Settings:

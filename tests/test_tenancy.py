@@ -41,6 +41,7 @@ BODIES: dict[str, Callable[[Ids], dict[str, Any]]] = {
     },
     "PATCH /api/v1/conversations/{conversation_id}": lambda mine: {"status": "closed"},
     "PATCH /api/v1/phone-numbers/{number_id}": lambda mine: {"label": "hijacked"},
+    "POST /api/v1/mailboxes/{mailbox_id}/test-email": lambda mine: {"to": "x@example.com"},
 }
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from parlour.channels.email.channel import EmailChannel
 from parlour.channels.email.console import ConsoleEmail
 from parlour.channels.email.provider import EmailProvider
+from parlour.channels.email.smtp import SmtpEmail
 from parlour.channels.sms.channel import SmsChannel
 from parlour.channels.sms.provider import SmsProvider
 from parlour.channels.sms.providers import make_sms_providers
@@ -28,7 +29,7 @@ class Providers:
 def make_providers(settings: Settings) -> Providers:
     return Providers(
         sms=make_sms_providers(settings),
-        email={"console": ConsoleEmail()},
+        email={"console": ConsoleEmail(), "smtp": SmtpEmail()},
     )
 
 
@@ -38,6 +39,6 @@ def make_channels(settings: Settings, providers: Providers) -> Channels:
         [
             SmsChannel(providers.sms, secret_key=settings.secret_key),
             WebchatChannel(providers.webchat),
-            EmailChannel(providers.email),
+            EmailChannel(providers.email, secret_key=settings.secret_key),
         ]
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as entities
 import re
 
 import nh3
@@ -23,5 +24,6 @@ def sanitize_html(html: str) -> str:
 
 
 def html_to_text(html: str) -> str:
-    text: str = nh3.clean(html, tags=set())
+    # nh3 keeps the text HTML-escaped ("&amp;"); the text is shown and mailed as text.
+    text: str = entities.unescape(nh3.clean(html, tags=set()))
     return SPACES.sub(" ", text).strip()

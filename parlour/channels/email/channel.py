@@ -3,11 +3,16 @@ sent is an Email Task owned by its author, which the outbox worker executes."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
 from dataclasses import replace
+from typing import Any
 
 from sqlalchemy import select
 
 from parlour.accounts.models import Account
+from parlour.channels.email import service as mailboxes
 from parlour.channels.email.models import Mailbox
 from parlour.channels.email.provider import EmailAttachment, EmailProvider, OutgoingEmail
 from parlour.contacts.models import Contact
@@ -28,6 +33,7 @@ from parlour.conversations.schemas import ChannelOption, EndpointNames
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
 from parlour.files import service as files_service
+from parlour.outbox.delivery import PermanentFailure
 from parlour.tasks import service as tasks_service
 
 NAME = "email"
@@ -37,6 +43,8 @@ NO_MAILBOX = Why("no_mailbox", "No mailbox is set up. Add one in Settings → Ma
 MAILBOX_DISABLED = Why("mailbox_disabled", "This mailbox is disabled.")
 NO_CONTACT_EMAIL = Why("no_contact_email", "This contact has no email address.")
 BOUNCED = Why("email_bounced", "Mail to this address bounced.")
+# How many of the thread's earlier Message-IDs a reply's References carries.
+REFERENCES = 10
 
 
 class EmailChannel:
@@ -44,9 +52,10 @@ class EmailChannel:
     label = "Email"
     endpoint_names = ENDPOINT_NAMES
 
-    def __init__(self, providers: dict[str, EmailProvider]) -> None:
+    def __init__(self, providers: dict[str, EmailProvider], *, secret_key: str) -> None:
         # Keyed by the ``provider`` stored on a mailbox.
         self.providers = providers
+        self._secret_key = secret_key
 
     async def option(
         self,
@@ -110,6 +119,7 @@ class EmailChannel:
 
     async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
         await tasks_service.create_email_task(tx, message=message, owner_id=author.user_id)
+        await _mint_headers(tx, message)
 
     async def outgoing(self, tx: Tx, *, message: Message) -> Outgoing:
         mailbox = await tx.session.get(Mailbox, message.endpoint_id or 0)
@@ -120,8 +130,13 @@ class EmailChannel:
         ):
             raise sender_deleted("mailbox")
         email = configured(self.providers, mailbox.provider)
+        try:
+            relay = mailboxes.relay_of(mailbox, secret_key=self._secret_key)
+        except mailboxes.CannotReadPassword as exc:
+            raise PermanentFailure(exc.message, code=exc.code) from exc
         account = await tx.session.get(Account, message.account_id)
         domain = mailbox.address.split("@")[-1]
+        headers = _headers(message)
         out = OutgoingEmail(
             from_address=mailbox.address,
             from_name=mailbox.name or (account.name if account else ""),
@@ -129,8 +144,16 @@ class EmailChannel:
             subject=message.subject or "",
             text=message.body,
             html=message.html,
-            message_id_header=f"<parlour-{message.id}@{domain}>",
+            # Messages queued before Message-IDs were minted keep their old fixed one.
+            message_id_header=headers.get("message_id") or f"<parlour-{message.id}@{domain}>",
+            in_reply_to=headers.get("in_reply_to"),
+            references=list(headers.get("references") or []),
             attachments=await _attachments(tx, message),
+            reply_to=_reply_address(
+                mailbox.address, message.conversation_id, secret_key=self._secret_key
+            ),
+            date=message.created_at,
+            relay=relay,
         )
         return Outgoing(
             idempotent=email.idempotent, send=lambda key: email.send(out, idempotency_key=key)
@@ -138,6 +161,48 @@ class EmailChannel:
 
     async def failed(self, tx: Tx, *, message: Message, error_code: str) -> None:
         return None
+
+
+def _headers(message: Message) -> dict[str, Any]:
+    headers: dict[str, Any] = (message.meta or {}).get("email") or {}
+    return headers
+
+
+async def _mint_headers(tx: Tx, message: Message) -> None:
+    """Fixes the email's Message-ID, and its In-Reply-To and References from the thread's
+    earlier emails, when it is queued: every retry sends the same headers. Kept in
+    ``meta["email"]``, where an email received into the thread keeps its own Message-ID."""
+    domain = (message.from_address or "parlour.invalid").split("@")[-1]
+    earlier = await tx.session.scalars(
+        select(Message.meta)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.channel == NAME,
+            Message.id < message.id,
+        )
+        .order_by(Message.id.desc())
+        .limit(50)
+    )
+    ids = [i for meta in earlier if (i := ((meta or {}).get("email") or {}).get("message_id"))]
+    references = list(reversed(ids[:REFERENCES]))
+    message.meta = {
+        **(message.meta or {}),
+        "email": {
+            "message_id": f"<msg-{message.id}.{secrets.token_hex(8)}@{domain}>",
+            "in_reply_to": references[-1] if references else None,
+            "references": references,
+        },
+    }
+    await tx.session.flush()
+
+
+def _reply_address(address: str, conversation_id: int, *, secret_key: str) -> str:
+    """The mailbox's address plus a token naming the thread (``hello+c42.1a2b3c4d@...``),
+    signed so that a reply cannot be steered into another thread by editing it."""
+    local, _, domain = address.partition("@")
+    tag = f"c{conversation_id}"
+    sig = hmac.new(secret_key.encode(), f"reply-to:{tag}".encode(), hashlib.sha256)
+    return f"{local}+{tag}.{sig.hexdigest()[:10]}@{domain}"
 
 
 async def _attachments(tx: Tx, message: Message) -> tuple[EmailAttachment, ...]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import datetime
+from typing import Literal, Protocol
 
 from parlour.outbox.delivery import ProviderReceipt
 
@@ -13,6 +14,20 @@ class EmailAttachment:
     filename: str
     content_type: str
     data: bytes
+
+
+Security = Literal["starttls", "tls", "none"]
+
+
+@dataclass(frozen=True)
+class SmtpRelay:
+    """Where a mailbox hands its mail over, with the password already unsealed."""
+
+    host: str
+    port: int
+    security: Security
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -27,6 +42,11 @@ class OutgoingEmail:
     in_reply_to: str | None = None
     references: list[str] = field(default_factory=list)
     attachments: tuple[EmailAttachment, ...] = ()
+    reply_to: str | None = None
+    # When it was written (the ``Date`` header); now when not given.
+    date: datetime | None = None
+    # The mailbox's relay, for the providers that need one ("smtp").
+    relay: SmtpRelay | None = None
 
 
 class EmailProvider(Protocol):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from parlour.channels.email.models import Mailbox
 from parlour.types import ShortText
@@ -15,20 +15,57 @@ Address = Annotated[
         strip_whitespace=True, min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
     ),
 ]
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# A host name or an IPv4 address (the same shape), or an IPv6 address.
+SmtpHost = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=253,
+        pattern=rf"^(?:{_LABEL}(?:\.{_LABEL})*|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*)$",
+    ),
+]
+SmtpPort = Annotated[int, Field(ge=1, le=65535)]
+SmtpSecurity = Literal["starttls", "tls", "none"]
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+SmtpUsername = Annotated[str, StringConstraints(max_length=320), AfterValidator(_no_nul)]
+SmtpPassword = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
 
 
 class MailboxIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     address: Address
     name: ShortText = ""
-    provider: Literal["console"] = "console"
+    # Which provider sends: "smtp" when a relay is given, "console" (logs only) otherwise.
+    provider: Literal["console", "smtp"] | None = None
     enabled: bool = True
+    smtp_host: SmtpHost | None = None
+    # Defaults by security: 587 for STARTTLS, 465 for implicit TLS, 25 for none.
+    smtp_port: SmtpPort | None = None
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_username: SmtpUsername | None = None
+    smtp_password: SmtpPassword | None = None
 
 
 class MailboxPatch(BaseModel):
+    """Fields left out stay as they are; ``smtp_host: null`` removes the relay, and
+    ``smtp_password: null`` (or "") forgets the password."""
+
     model_config = ConfigDict(extra="forbid")
     name: ShortText | None = None
     enabled: bool | None = None
+    smtp_host: SmtpHost | None = None
+    smtp_port: SmtpPort | None = None
+    smtp_security: SmtpSecurity | None = None
+    smtp_username: SmtpUsername | None = None
+    smtp_password: SmtpPassword | None = None
 
 
 class MailboxOut(BaseModel):
@@ -37,7 +74,36 @@ class MailboxOut(BaseModel):
     name: str
     provider: str
     enabled: bool
+    smtp_host: str | None
+    smtp_port: int | None
+    smtp_security: str | None
+    smtp_username: str | None
+    # The password itself is never shown again.
+    smtp_password_set: bool
 
     @classmethod
     def from_model(cls, m: Mailbox) -> MailboxOut:
-        return cls(id=m.id, address=m.address, name=m.name, provider=m.provider, enabled=m.enabled)
+        return cls(
+            id=m.id,
+            address=m.address,
+            name=m.name,
+            provider=m.provider,
+            enabled=m.enabled,
+            smtp_host=m.smtp_host,
+            smtp_port=m.smtp_port,
+            smtp_security=m.smtp_security,
+            smtp_username=m.smtp_username,
+            smtp_password_set=m.smtp_password_sealed is not None,
+        )
+
+
+class SendTestIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: Address
+
+
+class SendTestOut(BaseModel):
+    """The relay's own answer."""
+
+    smtp_code: int
+    smtp_message: str

@@ -1,13 +1,17 @@
-"""Mailboxes: add, list, change, remove."""
+"""Mailboxes: add, list, change, remove; their outgoing relays, the password sealed."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 
+from parlour.channels.crypto import CannotDecrypt, seal, unseal
 from parlour.channels.email.models import Mailbox
+from parlour.channels.email.provider import Security, SmtpRelay
 from parlour.channels.email.schemas import MailboxIn, MailboxPatch
 from parlour.db.tx import Tx
-from parlour.errors import Conflict, NotFound
+from parlour.errors import Conflict, InvalidInput, NotFound
+
+DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
 
 
 async def list_mailboxes(tx: Tx, *, account_id: int) -> list[Mailbox]:
@@ -26,16 +30,27 @@ async def get_mailbox(tx: Tx, *, account_id: int, mailbox_id: int) -> Mailbox:
     return box
 
 
-async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn) -> Mailbox:
+async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn, secret_key: str) -> Mailbox:
     address = data.address.lower()
     if await tx.session.scalar(select(Mailbox.id).where(Mailbox.address == address)):
         raise Conflict(f"{address} is already in use.", code="duplicate_mailbox")
-    box = Mailbox(
-        account_id=account_id,
-        address=address,
-        name=data.name,
-        provider=data.provider,
-        enabled=data.enabled,
+    if data.provider == "smtp" and not data.smtp_host:
+        raise _host_required()
+    if data.provider == "console" and data.smtp_host:
+        raise InvalidInput(
+            "The console provider sends nothing; leave out the mail server or choose smtp.",
+            code="relay_not_used",
+            details={"field": "provider"},
+        )
+    box = Mailbox(account_id=account_id, address=address, name=data.name, enabled=data.enabled)
+    _set_relay(
+        box,
+        host=data.smtp_host,
+        port=data.smtp_port,
+        security=data.smtp_security,
+        username=data.smtp_username,
+        password=data.smtp_password,
+        secret_key=secret_key,
     )
     tx.session.add(box)
     await tx.session.flush()
@@ -43,13 +58,34 @@ async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn) -> Mailbox:
 
 
 async def update_mailbox(
-    tx: Tx, *, account_id: int, mailbox_id: int, patch: MailboxPatch
+    tx: Tx, *, account_id: int, mailbox_id: int, patch: MailboxPatch, secret_key: str
 ) -> Mailbox:
     box = await get_mailbox(tx, account_id=account_id, mailbox_id=mailbox_id)
+    given = patch.model_fields_set
     if patch.name is not None:
         box.name = patch.name
     if patch.enabled is not None:
         box.enabled = patch.enabled
+    relay_fields = {"smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password"}
+    if given & relay_fields:
+        host = patch.smtp_host if "smtp_host" in given else box.smtp_host
+        if host is None and given & (relay_fields - {"smtp_host"}):
+            raise _host_required()
+        security = patch.smtp_security or box.smtp_security or "starttls"
+        port = patch.smtp_port if "smtp_port" in given else box.smtp_port
+        if "smtp_security" in given and "smtp_port" not in given:
+            # A port chosen for the old security would rarely fit the new one.
+            port = None
+        password: str | None | _Keep = patch.smtp_password if "smtp_password" in given else _KEEP
+        _set_relay(
+            box,
+            host=host,
+            port=port,
+            security=security,  # type: ignore[arg-type]
+            username=patch.smtp_username if "smtp_username" in given else box.smtp_username,
+            password=password,
+            secret_key=secret_key,
+        )
     await tx.session.flush()
     return box
 
@@ -58,3 +94,71 @@ async def remove_mailbox(tx: Tx, *, account_id: int, mailbox_id: int) -> None:
     box = await get_mailbox(tx, account_id=account_id, mailbox_id=mailbox_id)
     await tx.session.delete(box)
     await tx.session.flush()
+
+
+class CannotReadPassword(InvalidInput):
+    code = "credentials_unreadable"
+    status = 409
+
+
+def relay_of(box: Mailbox, *, secret_key: str) -> SmtpRelay | None:
+    """The mailbox's relay with its password unsealed, or None without one. Raises
+    CannotReadPassword when the password was sealed under another secret key."""
+    if not box.smtp_host:
+        return None
+    password = None
+    if box.smtp_password_sealed is not None:
+        try:
+            password = unseal(secret_key, box.smtp_password_sealed)["password"]
+        except CannotDecrypt as exc:
+            raise CannotReadPassword(
+                "The mail server password cannot be read with this server's "
+                "PARLOUR_SECRET_KEY; enter it again in Settings → Mailboxes.",
+            ) from exc
+    security: Security = box.smtp_security or "starttls"  # type: ignore[assignment]
+    return SmtpRelay(
+        host=box.smtp_host,
+        port=box.smtp_port or DEFAULT_PORTS[security],
+        security=security,
+        username=box.smtp_username or None,
+        password=password,
+    )
+
+
+class _Keep:
+    pass
+
+
+_KEEP = _Keep()
+
+
+def _set_relay(
+    box: Mailbox,
+    *,
+    host: str | None,
+    port: int | None,
+    security: Security,
+    username: str | None,
+    password: str | None | _Keep,
+    secret_key: str,
+) -> None:
+    if host is None:
+        box.provider = "console"
+        box.smtp_host = box.smtp_port = box.smtp_security = None
+        box.smtp_username = box.smtp_password_sealed = None
+        return
+    box.provider = "smtp"
+    box.smtp_host = host.lower()
+    box.smtp_security = security
+    box.smtp_port = port or DEFAULT_PORTS[security]
+    box.smtp_username = username or None
+    if not isinstance(password, _Keep):
+        box.smtp_password_sealed = seal(secret_key, {"password": password}) if password else None
+
+
+def _host_required() -> InvalidInput:
+    return InvalidInput(
+        "Give the outgoing mail server's host name.",
+        code="smtp_host_required",
+        details={"field": "smtp_host"},
+    )

@@ -793,6 +793,28 @@ export interface paths {
         patch: operations["mailboxes-update_mailbox"];
         trace?: never;
     };
+    "/api/v1/mailboxes/{mailbox_id}/test-email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Test Email
+         * @description Sends a test email through the mailbox's relay and answers what the relay said.
+         *     Refused: 502 ``relay_refused`` (its code and text in ``details``); not reached: 502
+         *     ``relay_unreachable``.
+         */
+        post: operations["mailboxes-send_test_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widgets": {
         parameters: {
             query?: never;
@@ -1250,17 +1272,27 @@ export interface components {
              * @default
              */
             name?: string;
-            /**
-             * Provider
-             * @default console
-             * @constant
-             */
-            provider?: "console";
+            /** Provider */
+            provider?: ("console" | "smtp") | null;
             /**
              * Enabled
              * @default true
              */
             enabled?: boolean;
+            /** Smtp Host */
+            smtp_host?: string | null;
+            /** Smtp Port */
+            smtp_port?: number | null;
+            /**
+             * Smtp Security
+             * @default starttls
+             * @enum {string}
+             */
+            smtp_security?: "starttls" | "tls" | "none";
+            /** Smtp Username */
+            smtp_username?: string | null;
+            /** Smtp Password */
+            smtp_password?: string | null;
         };
         /** MailboxOut */
         MailboxOut: {
@@ -1274,13 +1306,37 @@ export interface components {
             provider: string;
             /** Enabled */
             enabled: boolean;
+            /** Smtp Host */
+            smtp_host: string | null;
+            /** Smtp Port */
+            smtp_port: number | null;
+            /** Smtp Security */
+            smtp_security: string | null;
+            /** Smtp Username */
+            smtp_username: string | null;
+            /** Smtp Password Set */
+            smtp_password_set: boolean;
         };
-        /** MailboxPatch */
+        /**
+         * MailboxPatch
+         * @description Fields left out stay as they are; ``smtp_host: null`` removes the relay, and
+         *     ``smtp_password: null`` (or "") forgets the password.
+         */
         MailboxPatch: {
             /** Name */
             name?: string | null;
             /** Enabled */
             enabled?: boolean | null;
+            /** Smtp Host */
+            smtp_host?: string | null;
+            /** Smtp Port */
+            smtp_port?: number | null;
+            /** Smtp Security */
+            smtp_security?: ("starttls" | "tls" | "none") | null;
+            /** Smtp Username */
+            smtp_username?: string | null;
+            /** Smtp Password */
+            smtp_password?: string | null;
         };
         /** MergeIn */
         MergeIn: {
@@ -1554,6 +1610,21 @@ export interface components {
             max_characters: number;
             /** Too Long */
             too_long: boolean;
+        };
+        /** SendTestIn */
+        SendTestIn: {
+            /** To */
+            to: string;
+        };
+        /**
+         * SendTestOut
+         * @description The relay's own answer.
+         */
+        SendTestOut: {
+            /** Smtp Code */
+            smtp_code: number;
+            /** Smtp Message */
+            smtp_message: string;
         };
         /** SenderOut */
         SenderOut: {
@@ -4256,6 +4327,41 @@ export interface operations {
                 };
             };
             /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "mailboxes-send_test_email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mailbox_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendTestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendTestOut"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;
