@@ -445,3 +445,40 @@ def test_a_hundred_thousand_recipients_parse_within_a_second() -> None:
     assert len(parsed.cc) == mime.MAX_ADDRESSES
     assert "header_truncated" in parsed.defects
     assert "addresses_dropped: Cc" in parsed.defects
+
+
+def within_a_second(raw: bytes) -> mime.ParsedMail:
+    start = time.perf_counter()
+    parsed = parse(raw)
+    assert time.perf_counter() - start < 1
+    return parsed
+
+
+def test_a_part_header_too_long_to_parse_quickly_keeps_only_its_value() -> None:
+    params = "; ".join(f"p{i}=v{i}" for i in range(100_000))
+    raw = mail(
+        f"--B\r\nContent-Type: text/plain; {params}\r\n\r\nhi\r\n--B--\r\n",
+        content_type="multipart/mixed; boundary=B",
+    )
+    parsed = within_a_second(raw)
+    assert parsed.text == "hi"
+    assert "mime_header_truncated" in parsed.defects
+
+
+def test_twenty_thousand_parts_are_cut_to_the_caps() -> None:
+    parts = "".join(
+        f"--B\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Disposition: attachment; filename=f{i}\r\n\r\nx\r\n"
+        for i in range(20_000)
+    )
+    raw = mail(parts + "--B--\r\n", content_type="multipart/mixed; boundary=B")
+    parsed = within_a_second(raw)
+    assert [a.filename for a in parsed.attachments] == [f"f{i}" for i in range(mime.MAX_PARTS)]
+    assert "parts_dropped" in parsed.defects
+
+
+def test_multiparts_nested_five_thousand_deep() -> None:
+    nest = "--B\r\nContent-Type: multipart/mixed; boundary=B\r\n\r\n" * 5000
+    parsed = within_a_second(mail(nest, content_type="multipart/mixed; boundary=B"))
+    assert parsed.text == ""
+    assert "parts_dropped" in parsed.defects
