@@ -1,13 +1,16 @@
 """A reply's new text, apart from the history it quotes and the sender's signature.
 
 Heuristics in the style of talon's ``extract_from_plain``, kept small and pure. Compared on
-the replies in ``tests/channels/email/test_mime.py`` (Gmail, Outlook, Apple Mail, Thunderbird,
-French and German clients, ``>`` quoting, signatures): quotequail 0.5.4 separated 2 of 12
-exactly (it keeps the "On ... wrote:" line and the Outlook header block as new text, by
-design), mail-parser-reply 1.36 and talon 1.4.4 9 of 12 each (neither drops "Sent from my
-iPhone" or a ``-- `` signature; a trailing ``>`` block stayed). talon also pulls lxml,
-scikit-learn and numpy; mail-parser-reply is pure Python but would still need the signature
-rules below. So Parlour keeps its own rules here, with no new dependency.
+the 22 replies in ``tests/channels/email/test_mime.py`` plus one with an undelimited
+signature (Gmail, Outlook desktop/mobile/German, Apple Mail, Thunderbird, Yahoo, French,
+German and Spanish clients, ``>`` and bottom-posted quoting, forwards, signatures), counting
+the new text separated exactly: quotequail 0.5.4 2 of 23 (it keeps the "On ... wrote:" line
+and the Outlook header block as new text, by design), mail-parser-reply 1.36 11, talon 1.4.4
+13 (neither drops "Sent from my iPhone" or a ``-- `` signature, nor knows "El ... escribió:",
+Yahoo's one-line attribution or a forward), these rules 22 (all but the undelimited
+signature, which needs talon's trained classifier). talon also pulls lxml, scikit-learn and
+numpy; mail-parser-reply is pure Python but would still need most of the rules below. So
+Parlour keeps its own rules here, with no new dependency.
 
 For HTML, the cut is at the first quote container a known client writes (``gmail_quote``,
 Thunderbird's ``moz-cite-prefix``, Outlook's ``divRplyFwdMsg``/``appendonsend``, a
@@ -23,7 +26,7 @@ from dataclasses import dataclass
 # three lines, so it is matched against a line joined with the next two.
 ATTRIBUTION = re.compile(
     r"^>?\s*("
-    r"On\s.{1,300}?\swrote:"
+    r"On\s.{1,300}?\swrote:(\s*>.*)?"
     r"|Le\s.{1,300}?\sa\s+écrit\s*:"
     r"|Am\s.{1,300}?\sschrieb\s.{0,300}?:"
     r"|El\s.{1,300}?\sescribió:"
@@ -44,7 +47,8 @@ HEADER_SENT = re.compile(
 UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 SIGNATURE = re.compile(r"^--\s?$")
 SENT_FROM = re.compile(
-    r"^\s*(Sent from my \w.*|Sent from (Mail|Outlook) for \w.*|Get Outlook for \w.*"
+    r"^\s*(Sent from my \w.*|Sent from Yahoo Mail\b.*|Sent from (Mail|Outlook) for \w.*"
+    r"|Get Outlook for \w.*"
     r"|Envoyé de mon \w.*|Von meinem \w.* gesendet)\s*$",
     re.IGNORECASE,
 )
@@ -69,6 +73,8 @@ def split_reply(text: str) -> Split:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _history_start(lines)
     new, quoted = lines[:cut], lines[cut:]
+    if not "".join(new).strip():
+        new, quoted = _bottom_posted(quoted)
     sig_at = _signature_start(new)
     return Split(
         new_text="\n".join(new[:sig_at]).strip(),
@@ -81,6 +87,17 @@ def new_html(html: str) -> str:
     """The HTML before the first quote container a known client writes (unsanitised)."""
     found = HTML_QUOTE.search(html)
     return html[: found.start()] if found else html
+
+
+def _bottom_posted(lines: list[str]) -> tuple[list[str], list[str]]:
+    """An attribution and its ``>`` lines on top, the answer below them."""
+    start = next((i for i, line in enumerate(lines[:4]) if line.startswith(">")), None)
+    if start is None:
+        return [], lines
+    end = start
+    while end < len(lines) and (lines[end].startswith(">") or not lines[end].strip()):
+        end += 1
+    return lines[end:], lines[:end]
 
 
 def _history_start(lines: list[str]) -> int:

@@ -98,6 +98,52 @@ REPLIES = {
         "Done.\n\n> Please reset my password.\n> Thanks\n",
         "Done.",
     ),
+    "outlook_german": (
+        "Passt, danke.\n\nVon: Parlour Support <support@example.com>\n"
+        "Gesendet: Montag, 3. März 2025 10:12\nAn: Bob <bob@example.com>\n"
+        "Betreff: Termin\n\nPasst Dienstag?\n",
+        "Passt, danke.",
+    ),
+    "yahoo": (
+        "See you then.\n\nSent from Yahoo Mail on Android\n\n"
+        "  On Mon, 3 Mar 2025 at 10:12, Ada Lovelace<ada@example.com> wrote:   > Tuesday?\n",
+        "See you then.",
+    ),
+    "outlook_mobile": (
+        "OK!\n\nGet Outlook for iOS\n________________________________\n"
+        "From: Ada <ada@example.com>\nSent: Monday, March 3, 2025 10:12:00 AM\nTo: Bob\n"
+        "Subject: Plan\n\nPlan?\n",
+        "OK!",
+    ),
+    "spanish": (
+        "Perfecto, gracias.\n\n"
+        "El lun, 3 mar 2025 a las 10:12, Ada Lovelace (<ada@example.com>) escribió:\n"
+        "> ¿Martes?\n",
+        "Perfecto, gracias.",
+    ),
+    "french_wrapped": (
+        "D'accord.\n\nLe lun. 3 mars 2025 à 10:12, Ada Lovelace <ada@example.com> a\n"
+        "écrit :\n\n> Voici.\n",
+        "D'accord.",
+    ),
+    "forward": (
+        "FYI, see below.\n\n---------- Forwarded message ---------\n"
+        "From: Ada <ada@example.com>\nDate: Mon, 3 Mar 2025\nSubject: Plan\n\nThe plan.\n",
+        "FYI, see below.",
+    ),
+    "signoff_kept": (
+        "Thanks for the quick answer.\n\nBest regards,\nBob Smith\n\n"
+        "On Mon, 3 Mar 2025 at 10:12, Ada <ada@example.com> wrote:\n> Done.\n",
+        "Thanks for the quick answer.\n\nBest regards,\nBob Smith",
+    ),
+    "bottom_posted": (
+        "On Mon, 3 Mar 2025 at 10:12, Ada <ada@example.com> wrote:\n> Tuesday?\n\nYes, Tuesday.\n",
+        "Yes, Tuesday.",
+    ),
+    "nested_quotes": (
+        "Agreed.\n\n> Me too.\n>\n>> Shall we?\n",
+        "Agreed.",
+    ),
 }
 
 
