@@ -108,6 +108,10 @@ class Attachment:
 
 @dataclass(frozen=True)
 class ParsedMail:
+    """``sender`` is the From header's first mailbox. ``text`` is the whole text body (or the
+    HTML's text); ``new_text``, ``signature`` and ``quoted_text`` split it. ``html`` and
+    ``new_html`` are sanitised; ``cid:`` images in them name ``attachments[].content_id``."""
+
     sender: Mailbox | None
     to: list[Mailbox]
     cc: list[Mailbox]
@@ -231,6 +235,8 @@ def _prune(part: Message, defects: list[str], *, budget: list[int], depth: int) 
                 defects.append("mime_header_dropped")
             else:
                 budget[1] -= len(value)
+    if not part.is_multipart():
+        return  # get_payload() would decode a text part by its charset, which may raise
     payload = part.get_payload()
     if not isinstance(payload, list):
         return
@@ -341,11 +347,15 @@ def _decode(part: EmailMessage, defects: list[str]) -> str:
     for attempt in (charset, "utf-8"):
         try:
             return _clean(data.decode(attempt))
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):  # UnicodeError, or a bytes-to-bytes codec ("zlib")
             continue
     defects.append(f"undecodable_text: {declared[:40]}")
-    fallback = "utf-8" if charset in ("us-ascii", "ascii", "utf-8") else charset
-    return _clean(data.decode(fallback if fallback != "utf-8" else "windows-1252", "replace"))
+    # Bytes that are not what they say: mislabelled 8-bit text is most often windows-1252.
+    fallback = "windows-1252" if charset in ("us-ascii", "ascii", "utf-8") else charset
+    try:
+        return _clean(data.decode(fallback, "replace"))
+    except (ValueError, LookupError):
+        return _clean(data.decode("windows-1252", "replace"))
 
 
 def _html_text(html: str) -> str:

@@ -310,6 +310,16 @@ def test_bytes_that_are_not_the_declared_charset_become_replacement_characters()
     assert "undecodable_text: utf-8" in parsed.defects
 
 
+@pytest.mark.parametrize("charset", ["zlib", "idna", "utf-7", "x-\u00e9"])
+def test_charsets_that_are_codecs_but_not_text_never_raise(charset: str) -> None:
+    raw = mail(
+        b"caf\xe9",
+        headers="Content-Transfer-Encoding: 8bit\r\n",
+        content_type=f"text/plain; charset={charset}",
+    )
+    assert parse(raw).text in ("caf\xe9", "caf\ufffd")
+
+
 def test_html_only_mail_gets_text_and_its_html_is_sanitised() -> None:
     html = (
         "<p>Hello &amp; welcome</p><script>alert(1)</script>"
