@@ -29,7 +29,7 @@ from __future__ import annotations
 import codecs
 import html as html_lib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
@@ -84,6 +84,15 @@ class _CappedPolicy(EmailPolicy):
             self.dropped.append("mime_header_truncated")
             value = value.split(";", 1)[0][:100]
         return name, value
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        header: str  # a str subclass from the header registry
+        try:
+            header = super().header_fetch_parse(name, value)
+        except Exception:  # the stdlib's header parser has IndexErrors on some truncations
+            self.dropped.append(f"header_unparseable: {name[:40]}")
+            header = super().header_fetch_parse(name, value.split(";", 1)[0].strip())
+        return header
 
 
 class MailTooLarge(ParlourError):
@@ -144,9 +153,9 @@ def parse(raw: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedMail:
     policy = _CappedPolicy()
     try:
         msg = cast(EmailMessage, BytesParser(EmailMessage, policy=policy).parsebytes(raw))
-        defects.extend(policy.dropped)
         _prune(msg, defects, budget=[MAX_PARTS, MAX_MIME_HEADER_BYTES], depth=0)
-        return _read(msg, defects)
+        parsed = _read(msg, defects)
+        return replace(parsed, defects=list(dict.fromkeys(defects + policy.dropped)))
     except Exception as exc:  # the stdlib has raised on inputs nobody foresaw; keep the text
         defects.append(f"unparseable: {type(exc).__name__}")
         text = _clean(raw.decode("utf-8", errors="replace"))

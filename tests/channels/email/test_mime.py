@@ -447,6 +447,13 @@ def test_a_boundary_that_never_closes() -> None:
     assert "CloseBoundaryNotFoundDefect" in parsed.defects
 
 
+def test_a_content_type_the_stdlib_parser_trips_on() -> None:
+    parsed = parse(mail("Still here", content_type="text/plain; charset=utf-8; title*1*"))
+    assert parsed.text == "Still here"
+    assert parsed.subject == "Hello"
+    assert "header_unparseable: Content-Type" in parsed.defects
+
+
 def test_garbage_never_raises() -> None:
     for raw in (b"", b"\xff\xfe\x00garbage", b"From:\r\n\r\n", b"Content-Type: multipart/x\r\n"):
         parsed = parse(raw)
