@@ -31,10 +31,10 @@ import html as html_lib
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from email.headerregistry import Address
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.policy import EmailPolicy
+from email.utils import getaddresses
 from typing import cast
 
 import nh3
@@ -377,26 +377,33 @@ def _html_text(html: str) -> str:
 def _header(msg: Message, name: str, defects: list[str]) -> str:
     try:
         value = msg.get(name)
-    except Exception:
+    except Exception:  # the stdlib's parser raises on some truncated headers
         defects.append(f"header_unreadable: {name}")
-        return ""
+        return _raw(msg, name)
     return _clean(str(value)).strip() if value is not None else ""
+
+
+def _raw(msg: Message, name: str) -> str:
+    """A header's source text, unparsed and unfolded."""
+    value = next((v for n, v in msg.raw_items() if n.lower() == name.lower()), "")
+    return _clean(re.sub(r"\r?\n[ \t]+", " ", str(value))).strip()
 
 
 def _mailboxes(msg: Message, name: str, defects: list[str]) -> list[Mailbox]:
     try:
         header = msg.get(name)
-        found: tuple[Address, ...] = getattr(header, "addresses", ()) if header else ()
+        found = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]
+        defects.extend(type(d).__name__ for d in getattr(header, "defects", ()))
     except Exception:
+        # The stdlib's parser raises on some broken lists; its older one reads what it can.
         defects.append(f"header_unreadable: {name}")
-        return []
-    defects.extend(type(d).__name__ for d in getattr(header, "defects", ()))
+        found = getaddresses([_raw(msg, name)])
     if len(found) > MAX_ADDRESSES:
         defects.append(f"addresses_dropped: {name}")
     return [
-        Mailbox(name=_clean(a.display_name), address=_clean(a.addr_spec))
-        for a in found[:MAX_ADDRESSES]
-        if a.addr_spec and a.addr_spec != "<>"
+        Mailbox(name=_clean(display), address=_clean(address))
+        for display, address in found[:MAX_ADDRESSES]
+        if "@" in address
     ]
 
 

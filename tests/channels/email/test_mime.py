@@ -454,6 +454,19 @@ def test_a_content_type_the_stdlib_parser_trips_on() -> None:
     assert "header_unparseable: Content-Type" in parsed.defects
 
 
+def test_headers_the_stdlib_parser_raises_on_are_read_best_effort() -> None:
+    raw = (
+        b"From: Barry Warsaw <barry@python.org\r\nCc: Ada <ada@example.com>, ccc@\r\n"
+        b"Message-ID: <15265.9482@python.org\r\n\r\nBody"
+    )
+    parsed = parse(raw)
+    assert parsed.sender == Mailbox(name="Barry Warsaw", address="barry@python.org")
+    assert parsed.cc == [Mailbox(name="Ada", address="ada@example.com")]
+    assert parsed.message_id == "<15265.9482@python.org>"
+    assert parsed.text == "Body"
+    assert "header_unreadable: Cc" in parsed.defects
+
+
 def test_garbage_never_raises() -> None:
     for raw in (b"", b"\xff\xfe\x00garbage", b"From:\r\n\r\n", b"Content-Type: multipart/x\r\n"):
         parsed = parse(raw)
