@@ -44,6 +44,9 @@ HEADER_FROM = re.compile(r"^\s*\*?(From|De|Von|Van)\s*:\*?\s", re.IGNORECASE)
 HEADER_SENT = re.compile(
     r"^\s*\*?(Sent|Date|Envoyé|Gesendet|Datum|Enviado)\s*:\*?\s", re.IGNORECASE
 )
+# Where the history starts is looked for in the first lines only: the patterns cost some
+# microseconds a line, and a reply's own text is not thousands of lines long.
+MAX_SCAN_LINES = 5000
 UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 SIGNATURE = re.compile(r"^--\s?$")
 SENT_FROM = re.compile(
@@ -101,7 +104,7 @@ def _bottom_posted(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _history_start(lines: list[str]) -> int:
-    for i, line in enumerate(lines):
+    for i, line in enumerate(lines[:MAX_SCAN_LINES]):
         if ORIGINAL_MESSAGE.match(line):
             return i
         if HEADER_FROM.match(line) and any(HEADER_SENT.match(x) for x in lines[i + 1 : i + 5]):

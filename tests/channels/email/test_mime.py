@@ -558,3 +558,10 @@ def test_multiparts_nested_five_thousand_deep() -> None:
     parsed = within_a_second(mail(nest, content_type="multipart/mixed; boundary=B"))
     assert parsed.text == ""
     assert "parts_dropped" in parsed.defects
+
+
+def test_a_long_text_of_lines_that_look_like_attributions_splits_quickly() -> None:
+    body = "On and on the road goes, ever on\n" * 100_000 + "On Mon, Ada wrote:\n> old\n"
+    parsed = within_a_second(mail(body))
+    assert parsed.new_text == body.rstrip("\n").removesuffix("\n> old").strip()
+    assert parsed.quoted_text == "> old"
