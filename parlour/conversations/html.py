@@ -14,7 +14,8 @@ def sanitize_html(html: str) -> str:
     """Email HTML as safe to show: no script, no event handlers, no remote images."""
     cleaned: str = nh3.clean(
         html,
-        url_schemes={"http", "https", "mailto"},
+        # "cid" must be allowed here, or nh3 drops inline images before the filter keeps them.
+        url_schemes={"http", "https", "mailto", "cid"},
         link_rel="noopener noreferrer nofollow",
         attribute_filter=lambda tag, attr, value: (
             None if tag == "img" and attr == "src" and not value.startswith("cid:") else value
