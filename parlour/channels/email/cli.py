@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
+from parlour.channels.commands import fail, run_with_database
 from parlour.config import Settings
 
 mailbox_app = typer.Typer(help="Manage mailboxes and their mail servers.", no_args_is_help=True)
-
-T = TypeVar("T")
-
-
-def _run(settings: Settings, fn: Callable[..., Awaitable[T]]) -> T:
-    from parlour.db.engine import make_database
-    from parlour.db.migrate import migrate
-    from parlour.realtime.hub import make_hub
-
-    async def go() -> T:
-        await migrate(settings.database_url)
-        db, hub = make_database(settings), make_hub(settings)
-        await hub.start()
-        try:
-            return await fn(db, hub)
-        finally:
-            await hub.stop()
-            await db.dispose()
-
-    return asyncio.run(go())
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 @mailbox_app.command("add")
@@ -87,23 +61,23 @@ def add(
             f"--{'-'.join(str(p) for p in e['loc']).replace('_', '-')}: {e['msg']}"
             for e in exc.errors()
         )
-        raise _fail(problems) from exc
+        raise fail(problems) from exc
     settings = Settings()
 
     async def go(db, hub) -> tuple[int, str]:  # type: ignore[no-untyped-def]
         async with transaction(db, hub) as tx:
             account_id = await tx.session.scalar(select(Account.id).where(Account.name == account))
             if account_id is None:
-                raise _fail(f"no account named {account!r}")
+                raise fail(f"no account named {account!r}")
             try:
                 box = await service.add_mailbox(
                     tx, account_id=account_id, data=data, secret_key=settings.secret_key
                 )
             except ParlourError as exc:
-                raise _fail(exc.message) from exc
+                raise fail(exc.message) from exc
             await tx.commit()
             return box.id, box.provider
 
-    box_id, provider = _run(settings, go)
+    box_id, provider = run_with_database(settings, go)
     via = f"through {data.smtp_host}" if provider == "smtp" else "nowhere (console provider)"
     typer.echo(f"Added mailbox {box_id} {data.address.lower()} to '{account}', sending {via}.")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from parlour.channels.commands import fail, run_with_database
 from parlour.config import Settings
 
 if TYPE_CHECKING:
@@ -15,32 +14,7 @@ if TYPE_CHECKING:
 
 twilio_app = typer.Typer(help="Connect Twilio and import its numbers.", no_args_is_help=True)
 
-T = TypeVar("T")
-
 AccountOpt = Annotated[str, typer.Option("--account", help="The Parlour account (its name).")]
-
-
-def _run(settings: Settings, fn: Callable[..., Awaitable[T]]) -> T:
-    from parlour.db.engine import make_database
-    from parlour.db.migrate import migrate
-    from parlour.realtime.hub import make_hub
-
-    async def go() -> T:
-        await migrate(settings.database_url)
-        db, hub = make_database(settings), make_hub(settings)
-        await hub.start()
-        try:
-            return await fn(db, hub)
-        finally:
-            await hub.stop()
-            await db.dispose()
-
-    return asyncio.run(go())
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(1)
 
 
 async def _account_id(db, hub, name: str) -> int:  # type: ignore[no-untyped-def]
@@ -52,7 +26,7 @@ async def _account_id(db, hub, name: str) -> int:  # type: ignore[no-untyped-def
     async with transaction(db, hub, write=False) as tx:
         found = await tx.session.scalar(select(Account.id).where(Account.name == name))
     if found is None:
-        raise _fail(f"no account named {name!r}")
+        raise fail(f"no account named {name!r}")
     return int(found)
 
 
@@ -73,7 +47,7 @@ def _credentials(
             api_key_secret=api_key_secret,
         )
     except ValidationError as exc:
-        raise _fail(str(exc.errors()[0]["msg"])) from exc
+        raise fail(str(exc.errors()[0]["msg"])) from exc
     return SmsCredentials(
         account_sid=body.account_sid,
         auth_token=body.auth_token,
@@ -111,7 +85,7 @@ def connect(
             try:
                 await twilio.check_credentials(creds)
             except DeliveryError as exc:
-                raise _fail(f"Twilio refused: {exc.message}") from exc
+                raise fail(f"Twilio refused: {exc.message}") from exc
         async with transaction(db, hub) as tx:
             await connections.save(
                 tx,
@@ -122,7 +96,7 @@ def connect(
             )
             await tx.commit()
 
-    _run(settings, go)
+    run_with_database(settings, go)
     typer.echo(f"Connected Twilio {creds.account_sid} to '{account}'.")
     typer.echo(f"  A message comes in (webhook, POST): {twilio.webhook_urls().inbound}")
 
@@ -150,7 +124,7 @@ async def _import(  # type: ignore[no-untyped-def]
             tx, account_id=account_id, provider="twilio", secret_key=settings.secret_key
         )
     if creds is None:
-        raise _fail("Twilio is not connected; run `parlour twilio connect` first")
+        raise fail("Twilio is not connected; run `parlour twilio connect` first")
     region = settings.default_region
     try:
         found = await twilio.list_numbers(creds)
@@ -179,9 +153,9 @@ async def _import(  # type: ignore[no-untyped-def]
             )
             await tx.commit()
     except DeliveryError as exc:
-        raise _fail(f"Twilio: {exc.message}") from exc
+        raise fail(f"Twilio: {exc.message}") from exc
     except ParlourError as exc:
-        raise _fail(f"{exc.message} ({exc.code})") from exc
+        raise fail(f"{exc.message} ({exc.code})") from exc
     return [n.e164 for n in added], present
 
 
@@ -208,7 +182,7 @@ def import_numbers(
             configure_webhooks=configure_webhooks,
         )
 
-    added, present = _run(settings, go)
+    added, present = run_with_database(settings, go)
     for e164 in added:
         typer.echo(f"Imported {e164}")
     for e164 in present:
