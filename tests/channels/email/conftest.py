@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,10 @@ def sink() -> Iterator[FakeSmtp]:
     fake.stop()
 
 
+def unique_address() -> str:
+    return f"help@{uuid.uuid4().hex[:10]}.example"
+
+
 async def add_mailbox(
     client: httpx.AsyncClient, tenant: Tenant, address: str, **relay: Any
 ) -> dict[str, Any]:
@@ -47,3 +52,17 @@ async def add_mailbox(
     assert r.status_code == 201, r.text
     box: dict[str, Any] = r.json()
     return box
+
+
+async def relay_mailbox(
+    client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
+) -> dict[str, Any]:
+    """A new mailbox that sends through ``sink``, in the clear (a local relay)."""
+    return await add_mailbox(
+        client,
+        tenant,
+        unique_address(),
+        smtp_host="127.0.0.1",
+        smtp_port=sink.port,
+        smtp_security="none",
+    )

@@ -17,8 +17,8 @@ from parlour.db.tx import transaction
 from parlour.outbox.models import OutboxItem
 from parlour.outbox.worker import OutboxWorker
 from parlour.runtime import Runtime
-from tests.channels.email.conftest import add_mailbox
-from tests.channels.email.test_smtp import email_thread, send_email, task_of, unique_address
+from tests.channels.email.conftest import relay_mailbox
+from tests.channels.email.test_smtp import email_thread, send_email, task_of
 from tests.conftest import Tenant
 from tests.fakes.smtp import FakeSmtp
 
@@ -38,14 +38,7 @@ def settings(database_url: str) -> Settings:
 async def test_accepted_by_the_relay_but_not_recorded_is_not_sent_again(
     client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp, runtime: Runtime
 ) -> None:
-    box = await add_mailbox(
-        client,
-        tenant,
-        unique_address(),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        smtp_security="none",
-    )
+    box = await relay_mailbox(client, tenant, sink)
     conv_id, _ = await email_thread(client, tenant)
     sent = await send_email(client, tenant, conv_id, box["id"], subject="Once", body="Only once")
     # The worker marked the row "sending", the relay took the mail, and the process died.
@@ -75,14 +68,7 @@ async def test_accepted_by_the_relay_but_not_recorded_is_not_sent_again(
 async def test_an_answer_lost_after_the_data_is_not_retried(
     client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp, runtime: Runtime
 ) -> None:
-    box = await add_mailbox(
-        client,
-        tenant,
-        unique_address(),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        smtp_security="none",
-    )
+    box = await relay_mailbox(client, tenant, sink)
     conv_id, _ = await email_thread(client, tenant)
     sink.drop_after_data = True
     sent = await send_email(client, tenant, conv_id, box["id"], subject="Once", body="Only once")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
@@ -18,13 +17,9 @@ from parlour.db.tx import transaction
 from parlour.outbox import service as outbox_service
 from parlour.outbox.models import OutboxItem
 from parlour.runtime import Runtime
-from tests.channels.email.conftest import add_mailbox
+from tests.channels.email.conftest import add_mailbox, relay_mailbox, unique_address
 from tests.conftest import Tenant, wait_for
 from tests.fakes.smtp import Certificate, FakeSmtp
-
-
-def unique_address() -> str:
-    return f"help@{uuid.uuid4().hex[:10]}.example"
 
 
 async def email_thread(client: httpx.AsyncClient, tenant: Tenant) -> tuple[int, int]:
@@ -142,14 +137,7 @@ async def test_a_temporary_refusal_is_retried_with_the_same_message_id(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(outbox_service, "backoff", lambda attempts: timedelta(seconds=0.3))
-    box = await add_mailbox(
-        client,
-        tenant,
-        unique_address(),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        smtp_security="none",
-    )
+    box = await relay_mailbox(client, tenant, sink)
     conv_id, _ = await email_thread(client, tenant)
     sink.answer_data = "451 4.3.0 Mailbox busy, try later"
     sent = await send_email(client, tenant, conv_id, box["id"], subject="Hi", body="Hello")
@@ -174,14 +162,7 @@ async def test_a_temporary_refusal_is_retried_with_the_same_message_id(
 async def test_a_permanent_refusal_fails_the_message_and_its_task_with_the_reply(
     client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
 ) -> None:
-    box = await add_mailbox(
-        client,
-        tenant,
-        unique_address(),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        smtp_security="none",
-    )
+    box = await relay_mailbox(client, tenant, sink)
     conv_id, _ = await email_thread(client, tenant)
     sink.answer_rcpt = "550 5.1.1 No such user here"
     sent = await send_email(client, tenant, conv_id, box["id"], subject="Hi", body="Hello")
@@ -325,14 +306,7 @@ async def test_relay_settings_without_a_host_are_refused(
 async def test_send_test_email_answers_the_relays_own_reply(
     client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
 ) -> None:
-    box = await add_mailbox(
-        client,
-        tenant,
-        unique_address(),
-        smtp_host="127.0.0.1",
-        smtp_port=sink.port,
-        smtp_security="none",
-    )
+    box = await relay_mailbox(client, tenant, sink)
     url = f"/api/v1/mailboxes/{box['id']}/test-email"
     ok = await client.post(url, json={"to": "ops@example.org"}, headers=tenant.admin_headers)
     assert ok.status_code == 200, ok.text
