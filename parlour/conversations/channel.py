@@ -59,6 +59,9 @@ class Draft:
     sender_id: int | None = None
     recipient_id: int | None = None
     client_id: str | None = None
+    # More recipients (email): shown to the others (cc) or not (bcc).
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,7 +133,7 @@ class Channel(Protocol):
         """The draft as this channel sends it (a subject filled in, say), or InvalidInput."""
         ...
 
-    async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
+    async def queued(self, tx: Tx, *, message: Message, author: Author, draft: Draft) -> None:
         """Called once a message is stored and queued (email opens its Email Task)."""
         ...
 
@@ -198,6 +201,16 @@ def configured(providers: Mapping[str, P], name: str) -> P:
             code="provider_not_configured",
         )
     return provider
+
+
+def no_copies(draft: Draft, channel_label: str) -> None:
+    """Refuses Cc and Bcc on a channel that has one recipient."""
+    if draft.cc or draft.bcc:
+        raise InvalidInput(
+            f"Cc and Bcc are for email; a {channel_label} message has one recipient.",
+            code="copies_not_supported",
+            details={"field": "cc" if draft.cc else "bcc"},
+        )
 
 
 def sender_deleted(what: str) -> PermanentFailure:

@@ -110,6 +110,8 @@ def draft_of(body: MessageIn, channel: Channel) -> Draft:
         sender_id=sender_id,
         recipient_id=recipient_id,
         client_id=body.client_id,
+        cc=tuple(dict.fromkeys(a.lower() for a in body.cc)),
+        bcc=tuple(dict.fromkeys(a.lower() for a in body.bcc)),
     )
 
 
@@ -205,7 +207,7 @@ async def send_message(
     await attachments.claim(tx, message=message, attachment_ids=list(draft.attachment_ids))
     apply_to_thread(thread, message)
     await tx.session.flush()
-    await channel.queued(tx, message=message, author=author)
+    await channel.queued(tx, message=message, author=author, draft=draft)
     await outbox_service.enqueue(tx, message=message)
     return await emit_message_event(tx, "message.created", message, names=channel.endpoint_names)
 

@@ -21,12 +21,26 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+EmailAddress = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True,
+        min_length=3,
+        max_length=320,
+        pattern=r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$",
+    ),
+]
+
+
 class MessageIn(Strict):
     channel: ChannelName
     body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = ""
     # Email only.
     subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=998)] | None = None
     html: LongText | None = None
+    # Email only: more recipients, each shown (Cc) or not (Bcc) to the others.
+    cc: list[EmailAddress] = Field(default_factory=list, max_length=50)
+    bcc: list[EmailAddress] = Field(default_factory=list, max_length=50)
     # The company side (a number, a mailbox, a widget); omitted means the channel's
     # default. ``phone_number_id``, ``mailbox_id`` and ``widget_id`` are its older names.
     sender_id: Id | None = None
@@ -76,6 +90,81 @@ class AttachmentOut(BaseModel):
         return cls(id=a.id, filename=a.filename, content_type=a.content_type, size=a.size, url=url)
 
 
+class BounceOut(BaseModel):
+    """Why a sent email came back, as the bounce notification said."""
+
+    reason: str
+    # The RFC 3463 status (e.g. "5.1.1") and the remote server's own words, when given.
+    status: str | None = None
+    diagnostic: str | None = None
+    permanent: bool = True
+    received_at: datetime | None = None
+    raw_url: str | None = None
+
+
+class EmailDetailsOut(BaseModel):
+    """An email's own parts. The message's ``body`` and ``html`` are its new text and HTML
+    (the quoted history cut off); the history is ``quoted_text``, the whole HTML
+    ``full_html``."""
+
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: list[str] = Field(default_factory=list)
+    cc: list[str] = Field(default_factory=list)
+    # Outgoing only.
+    bcc: list[str] = Field(default_factory=list)
+    signature: str = ""
+    quoted_text: str = ""
+    # The whole HTML, quoted history included: what "show quoted" shows.
+    full_html: str | None = None
+    # Auto-Submitted, X-Autoreply, Precedence: it did not reopen the thread.
+    auto_reply: bool = False
+    # What was wrong with a malformed mail that was stored as best it could be.
+    defects: list[str] = Field(default_factory=list)
+    # The mail exactly as it arrived (message/rfc822).
+    raw_url: str | None = None
+    # ``cid:`` names of inline images → their attachment's URL.
+    inline_images: dict[str, str] = Field(default_factory=dict)
+    # The HTML loads images from other servers (tracking pixels, too): shown once allowed.
+    remote_images: bool = False
+    bounce: BounceOut | None = None
+
+    @classmethod
+    def of(cls, message_id: int, meta: dict[str, Any] | None) -> EmailDetailsOut:
+        """From ``meta["email"]`` as the email channel stores it."""
+        m = meta or {}
+        bounce = m.get("bounce")
+        return cls(
+            message_id=m.get("message_id"),
+            in_reply_to=m.get("in_reply_to"),
+            references=m.get("references") or [],
+            cc=m.get("cc") or [],
+            bcc=m.get("bcc") or [],
+            signature=m.get("signature") or "",
+            quoted_text=m.get("quoted_text") or "",
+            full_html=m.get("full_html"),
+            auto_reply=bool(m.get("auto_reply")),
+            defects=m.get("defects") or [],
+            raw_url=f"/api/v1/messages/{message_id}/raw" if m.get("raw_blob_id") else None,
+            inline_images={
+                cid: f"/api/v1/attachments/{att}" for cid, att in (m.get("cids") or {}).items()
+            },
+            remote_images=bool(m.get("remote_images")),
+            bounce=(
+                BounceOut(
+                    **{k: v for k, v in bounce.items() if k != "raw_blob_id"},
+                    raw_url=(
+                        f"/api/v1/messages/{message_id}/bounce"
+                        if bounce.get("raw_blob_id")
+                        else None
+                    ),
+                )
+                if bounce
+                else None
+            ),
+        )
+
+
 class MessageOut(BaseModel):
     id: int
     conversation_id: int
@@ -102,6 +191,8 @@ class MessageOut(BaseModel):
     client_id: str | None
     created_at: datetime
     updated_at: datetime
+    # Email only.
+    email: EmailDetailsOut | None = None
 
     @classmethod
     def from_model(
@@ -136,6 +227,11 @@ class MessageOut(BaseModel):
             client_id=(m.meta or {}).get("client_id"),
             created_at=m.created_at,
             updated_at=m.updated_at,
+            email=(
+                EmailDetailsOut.of(m.id, (m.meta or {}).get("email"))
+                if m.channel == "email"
+                else None
+            ),
         )
 
 

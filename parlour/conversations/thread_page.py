@@ -18,6 +18,7 @@ from parlour.conversations.schemas import (
     OLDER_RECIPIENT_FIELDS,
     OLDER_SENDER_FIELDS,
     AttachmentOut,
+    EmailDetailsOut,
     EndpointNames,
     MessageOut,
     sender_of,
@@ -106,7 +107,10 @@ def _shaped(
             ).model_dump()
         v = values_of.get(m[_CHANNEL_AT], _NO_NAMES_VALUES)(m)
         values = (*v[:_SENDER_AT], sender, *v[_SENDER_AT:_FILES_AT], files.get(m.id, []))
-        items.append(dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True)))
+        item = dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True))
+        if item["channel"] == "email":
+            item["email"] = EmailDetailsOut.of(m.id, item["email"]).model_dump()
+        items.append(item)
     return items
 
 
@@ -119,6 +123,7 @@ _MESSAGE_FIELDS = tuple(MessageOut.model_fields)
 _THREAD_COLUMNS = [
     *(c for c in Message.__table__.c if c.key != "meta"),
     Message.meta["client_id"].as_string().label("client_id"),
+    Message.meta["email"].label("email"),
     # What the endpoint fields of the other channels read: nothing.
     null().label("no_endpoint"),
 ]

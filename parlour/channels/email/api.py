@@ -32,7 +32,7 @@ router = APIRouter(prefix="/mailboxes", tags=["mailboxes"])
 @router.get("")
 async def list_mailboxes(user: CurrentUser, tx: TxDep) -> list[MailboxOut]:
     return [
-        MailboxOut.from_model(m)
+        MailboxOut.from_model(m, admin=user.role == "admin")
         for m in await service.list_mailboxes(tx, account_id=user.account_id)
     ]
 

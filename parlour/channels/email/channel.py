@@ -117,9 +117,9 @@ class EmailChannel:
             )
         return replace(draft, subject=subject)
 
-    async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
+    async def queued(self, tx: Tx, *, message: Message, author: Author, draft: Draft) -> None:
         await tasks_service.create_email_task(tx, message=message, owner_id=author.user_id)
-        await _mint_headers(tx, message)
+        await _mint_headers(tx, message, cc=list(draft.cc), bcc=list(draft.bcc))
 
     async def outgoing(self, tx: Tx, *, message: Message) -> Outgoing:
         mailbox = await tx.session.get(Mailbox, message.endpoint_id or 0)
@@ -141,6 +141,8 @@ class EmailChannel:
             from_address=mailbox.address,
             from_name=mailbox.name or (account.name if account else ""),
             to=message.to_address or "",
+            cc=tuple(headers.get("cc") or ()),
+            bcc=tuple(headers.get("bcc") or ()),
             subject=message.subject or "",
             text=message.body,
             html=message.html,
@@ -168,7 +170,7 @@ def _headers(message: Message) -> dict[str, Any]:
     return headers
 
 
-async def _mint_headers(tx: Tx, message: Message) -> None:
+async def _mint_headers(tx: Tx, message: Message, *, cc: list[str], bcc: list[str]) -> None:
     """Fixes the email's Message-ID, and its In-Reply-To and References from the thread's
     earlier emails, when it is queued: every retry sends the same headers. Kept in
     ``meta["email"]``, where an email received into the thread keeps its own Message-ID."""
@@ -191,6 +193,8 @@ async def _mint_headers(tx: Tx, message: Message) -> None:
             "message_id": f"<msg-{message.id}.{secrets.token_hex(8)}@{domain}>",
             "in_reply_to": references[-1] if references else None,
             "references": references,
+            "cc": cc,
+            "bcc": bcc,
         },
     }
     await tx.session.flush()

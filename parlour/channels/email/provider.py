@@ -45,6 +45,9 @@ class OutgoingEmail:
     reply_to: str | None = None
     # When it was written (the ``Date`` header); now when not given.
     date: datetime | None = None
+    # More recipients: in the Cc header, or only in the envelope (Bcc).
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
     # The mailbox's relay, for the providers that need one ("smtp").
     relay: SmtpRelay | None = None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -37,6 +38,12 @@ def _no_nul(value: str) -> str:
 
 SmtpUsername = Annotated[str, StringConstraints(max_length=320), AfterValidator(_no_nul)]
 SmtpPassword = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
+Signature = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_nul)]
+ImapFolder = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_no_nul),
+]
 
 
 class MailboxIn(BaseModel):
@@ -52,6 +59,15 @@ class MailboxIn(BaseModel):
     smtp_security: SmtpSecurity = "starttls"
     smtp_username: SmtpUsername | None = None
     smtp_password: SmtpPassword | None = None
+    signature: Signature = ""
+    # The IMAP account to poll for incoming mail (optional).
+    imap_host: SmtpHost | None = None
+    # Defaults by security: 993 for implicit TLS, 143 for STARTTLS or none.
+    imap_port: SmtpPort | None = None
+    imap_security: SmtpSecurity = "tls"
+    imap_username: SmtpUsername | None = None
+    imap_password: SmtpPassword | None = None
+    imap_folder: ImapFolder = "INBOX"
 
 
 class MailboxPatch(BaseModel):
@@ -66,6 +82,14 @@ class MailboxPatch(BaseModel):
     smtp_security: SmtpSecurity | None = None
     smtp_username: SmtpUsername | None = None
     smtp_password: SmtpPassword | None = None
+    signature: Signature | None = None
+    # ``imap_host: null`` stops polling.
+    imap_host: SmtpHost | None = None
+    imap_port: SmtpPort | None = None
+    imap_security: SmtpSecurity | None = None
+    imap_username: SmtpUsername | None = None
+    imap_password: SmtpPassword | None = None
+    imap_folder: ImapFolder | None = None
 
 
 class MailboxOut(BaseModel):
@@ -80,9 +104,22 @@ class MailboxOut(BaseModel):
     smtp_username: str | None
     # The password itself is never shown again.
     smtp_password_set: bool
+    signature: str
+    # Where a relay posts raw MIME for this mailbox: POST {inbound_webhook_path}. The token
+    # in it is the mailbox's secret; only admins see it.
+    inbound_webhook_path: str | None
+    imap_host: str | None
+    imap_port: int | None
+    imap_security: str | None
+    imap_username: str | None
+    imap_password_set: bool
+    imap_folder: str | None
+    # The last poll: when, and its failure (None when it worked).
+    imap_checked_at: datetime | None
+    imap_error: str | None
 
     @classmethod
-    def from_model(cls, m: Mailbox) -> MailboxOut:
+    def from_model(cls, m: Mailbox, *, admin: bool = True) -> MailboxOut:
         return cls(
             id=m.id,
             address=m.address,
@@ -94,6 +131,16 @@ class MailboxOut(BaseModel):
             smtp_security=m.smtp_security,
             smtp_username=m.smtp_username,
             smtp_password_set=m.smtp_password_sealed is not None,
+            signature=m.signature or "",
+            inbound_webhook_path=f"/webhooks/email/{m.inbound_token}" if admin else None,
+            imap_host=m.imap_host,
+            imap_port=m.imap_port,
+            imap_security=m.imap_security,
+            imap_username=m.imap_username,
+            imap_password_set=m.imap_password_sealed is not None,
+            imap_folder=m.imap_folder,
+            imap_checked_at=m.imap_checked_at,
+            imap_error=m.imap_error,
         )
 
 

@@ -12,6 +12,7 @@ from parlour.db.tx import Tx
 from parlour.errors import Conflict, InvalidInput, NotFound
 
 DEFAULT_PORTS: dict[str, int] = {"starttls": 587, "tls": 465, "none": 25}
+IMAP_PORTS: dict[str, int] = {"starttls": 143, "tls": 993, "none": 143}
 
 
 async def list_mailboxes(tx: Tx, *, account_id: int) -> list[Mailbox]:
@@ -42,7 +43,13 @@ async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn, secret_key: s
             code="relay_not_used",
             details={"field": "provider"},
         )
-    box = Mailbox(account_id=account_id, address=address, name=data.name, enabled=data.enabled)
+    box = Mailbox(
+        account_id=account_id,
+        address=address,
+        name=data.name,
+        enabled=data.enabled,
+        signature=data.signature,
+    )
     _set_relay(
         box,
         host=data.smtp_host,
@@ -50,6 +57,16 @@ async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn, secret_key: s
         security=data.smtp_security,
         username=data.smtp_username,
         password=data.smtp_password,
+        secret_key=secret_key,
+    )
+    _set_imap(
+        box,
+        host=data.imap_host,
+        port=data.imap_port,
+        security=data.imap_security,
+        username=data.imap_username,
+        password=data.imap_password,
+        folder=data.imap_folder,
         secret_key=secret_key,
     )
     tx.session.add(box)
@@ -66,6 +83,8 @@ async def update_mailbox(
         box.name = patch.name
     if patch.enabled is not None:
         box.enabled = patch.enabled
+    if patch.signature is not None:
+        box.signature = patch.signature
     relay_fields = {"smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password"}
     if given & relay_fields:
         host = patch.smtp_host if "smtp_host" in given else box.smtp_host
@@ -84,6 +103,30 @@ async def update_mailbox(
             security=security,  # type: ignore[arg-type]
             username=patch.smtp_username if "smtp_username" in given else box.smtp_username,
             password=password,
+            secret_key=secret_key,
+        )
+    imap_fields = {
+        "imap_host", "imap_port", "imap_security", "imap_username", "imap_password", "imap_folder"
+    }  # fmt: skip
+    if given & imap_fields:
+        host = patch.imap_host if "imap_host" in given else box.imap_host
+        if host is None and given & (imap_fields - {"imap_host"}):
+            raise _host_required("imap_host")
+        security = patch.imap_security or box.imap_security or "tls"
+        port = patch.imap_port if "imap_port" in given else box.imap_port
+        if "imap_security" in given and "imap_port" not in given:
+            port = None
+        imap_password: str | None | _Keep = (
+            patch.imap_password if "imap_password" in given else _KEEP
+        )
+        _set_imap(
+            box,
+            host=host,
+            port=port,
+            security=security,  # type: ignore[arg-type]
+            username=patch.imap_username if "imap_username" in given else box.imap_username,
+            password=imap_password,
+            folder=patch.imap_folder or box.imap_folder or "INBOX",
             secret_key=secret_key,
         )
     await tx.session.flush()
@@ -156,9 +199,39 @@ def _set_relay(
         box.smtp_password_sealed = seal(secret_key, {"password": password}) if password else None
 
 
-def _host_required() -> InvalidInput:
+def _set_imap(
+    box: Mailbox,
+    *,
+    host: str | None,
+    port: int | None,
+    security: Security,
+    username: str | None,
+    password: str | None | _Keep,
+    folder: str,
+    secret_key: str,
+) -> None:
+    if host is None:
+        box.imap_host = box.imap_port = box.imap_security = box.imap_folder = None
+        box.imap_username = box.imap_password_sealed = box.imap_error = None
+        return
+    moved = (host.lower(), folder) != (box.imap_host, box.imap_folder)
+    box.imap_host = host.lower()
+    box.imap_security = security
+    box.imap_port = port or IMAP_PORTS[security]
+    box.imap_username = username or None
+    box.imap_folder = folder
+    box.imap_error = None
+    if moved:
+        # Another server or folder: its UIDs are its own, so polling starts afresh there.
+        box.imap_uidvalidity = box.imap_last_uid = None
+    if not isinstance(password, _Keep):
+        box.imap_password_sealed = seal(secret_key, {"password": password}) if password else None
+
+
+def _host_required(field: str = "smtp_host") -> InvalidInput:
+    which = "incoming (IMAP)" if field == "imap_host" else "outgoing"
     return InvalidInput(
-        "Give the outgoing mail server's host name.",
-        code="smtp_host_required",
-        details={"field": "smtp_host"},
+        f"Give the {which} mail server's host name.",
+        code=f"{field}_required",
+        details={"field": field},
     )

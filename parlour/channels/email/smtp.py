@@ -43,6 +43,8 @@ def build_message(msg: OutgoingEmail) -> EmailMessage:
     mime = EmailMessage(policy=SMTP_POLICY)
     mime["From"] = formataddr((msg.from_name, msg.from_address))
     mime["To"] = msg.to
+    if msg.cc:
+        mime["Cc"] = ", ".join(msg.cc)
     mime["Subject"] = msg.subject
     mime["Date"] = format_datetime(msg.date or datetime.now(UTC))
     mime["Message-ID"] = msg.message_id_header
@@ -129,7 +131,10 @@ class SmtpEmail:
                 if relay.username:
                     await client.login(relay.username, relay.password or "")
                 await client.mail(msg.from_address)
-                await client.rcpt(msg.to)
+                # A refused Cc or Bcc fails the whole send: a partial delivery would be
+                # marked sent while someone the agent chose never got it.
+                for recipient in dict.fromkeys((msg.to, *msg.cc, *msg.bcc)):
+                    await client.rcpt(recipient)
                 data_sent = True
                 answer = await client.data(data)
         except (aiosmtplib.SMTPException, OSError) as exc:

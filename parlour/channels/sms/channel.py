@@ -19,6 +19,7 @@ from parlour.conversations.channel import (
     Why,
     configured,
     endpoint,
+    no_copies,
     option,
     pick,
     sender_deleted,
@@ -119,6 +120,7 @@ class SmsChannel:
         )
 
     async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
+        no_copies(draft, self.label)
         if draft.attachment_ids:
             # Outbound MMS needs media the provider can fetch from a public URL: not yet.
             raise InvalidInput(
@@ -134,7 +136,7 @@ class SmsChannel:
             )
         return draft
 
-    async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
+    async def queued(self, tx: Tx, *, message: Message, author: Author, draft: Draft) -> None:
         return None
 
     async def outgoing(self, tx: Tx, *, message: Message) -> Outgoing:

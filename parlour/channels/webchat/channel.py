@@ -15,6 +15,7 @@ from parlour.conversations.channel import (
     Outgoing,
     Why,
     endpoint,
+    no_copies,
     option,
     pick,
 )
@@ -81,9 +82,10 @@ class WebchatChannel:
         )
 
     async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
+        no_copies(draft, self.label)
         return draft
 
-    async def queued(self, tx: Tx, *, message: Message, author: Author) -> None:
+    async def queued(self, tx: Tx, *, message: Message, author: Author, draft: Draft) -> None:
         return None
 
     async def outgoing(self, tx: Tx, *, message: Message) -> Outgoing:

@@ -967,6 +967,27 @@ export interface components {
              */
             file: string;
         };
+        /**
+         * BounceOut
+         * @description Why a sent email came back, as the bounce notification said.
+         */
+        BounceOut: {
+            /** Reason */
+            reason: string;
+            /** Status */
+            status?: string | null;
+            /** Diagnostic */
+            diagnostic?: string | null;
+            /**
+             * Permanent
+             * @default true
+             */
+            permanent?: boolean;
+            /** Received At */
+            received_at?: string | null;
+            /** Raw Url */
+            raw_url?: string | null;
+        };
         /** ChannelOption */
         ChannelOption: {
             /**
@@ -1187,6 +1208,55 @@ export interface components {
             /** Assignee Id */
             assignee_id?: number | null;
         };
+        /**
+         * EmailDetailsOut
+         * @description An email's own parts. The message's ``body`` and ``html`` are its new text and HTML
+         *     (the quoted history cut off); the history is ``quoted_text``, the whole HTML
+         *     ``full_html``.
+         */
+        EmailDetailsOut: {
+            /** Message Id */
+            message_id?: string | null;
+            /** In Reply To */
+            in_reply_to?: string | null;
+            /** References */
+            references?: string[];
+            /** Cc */
+            cc?: string[];
+            /** Bcc */
+            bcc?: string[];
+            /**
+             * Signature
+             * @default
+             */
+            signature?: string;
+            /**
+             * Quoted Text
+             * @default
+             */
+            quoted_text?: string;
+            /** Full Html */
+            full_html?: string | null;
+            /**
+             * Auto Reply
+             * @default false
+             */
+            auto_reply?: boolean;
+            /** Defects */
+            defects?: string[];
+            /** Raw Url */
+            raw_url?: string | null;
+            /** Inline Images */
+            inline_images?: {
+                [key: string]: string;
+            };
+            /**
+             * Remote Images
+             * @default false
+             */
+            remote_images?: boolean;
+            bounce?: components["schemas"]["BounceOut"] | null;
+        };
         /** EmailIn */
         EmailIn: {
             /** Id */
@@ -1293,6 +1363,30 @@ export interface components {
             smtp_username?: string | null;
             /** Smtp Password */
             smtp_password?: string | null;
+            /**
+             * Signature
+             * @default
+             */
+            signature?: string;
+            /** Imap Host */
+            imap_host?: string | null;
+            /** Imap Port */
+            imap_port?: number | null;
+            /**
+             * Imap Security
+             * @default tls
+             * @enum {string}
+             */
+            imap_security?: "starttls" | "tls" | "none";
+            /** Imap Username */
+            imap_username?: string | null;
+            /** Imap Password */
+            imap_password?: string | null;
+            /**
+             * Imap Folder
+             * @default INBOX
+             */
+            imap_folder?: string;
         };
         /** MailboxOut */
         MailboxOut: {
@@ -1316,6 +1410,26 @@ export interface components {
             smtp_username: string | null;
             /** Smtp Password Set */
             smtp_password_set: boolean;
+            /** Signature */
+            signature: string;
+            /** Inbound Webhook Path */
+            inbound_webhook_path: string | null;
+            /** Imap Host */
+            imap_host: string | null;
+            /** Imap Port */
+            imap_port: number | null;
+            /** Imap Security */
+            imap_security: string | null;
+            /** Imap Username */
+            imap_username: string | null;
+            /** Imap Password Set */
+            imap_password_set: boolean;
+            /** Imap Folder */
+            imap_folder: string | null;
+            /** Imap Checked At */
+            imap_checked_at: string | null;
+            /** Imap Error */
+            imap_error: string | null;
         };
         /**
          * MailboxPatch
@@ -1337,6 +1451,20 @@ export interface components {
             smtp_username?: string | null;
             /** Smtp Password */
             smtp_password?: string | null;
+            /** Signature */
+            signature?: string | null;
+            /** Imap Host */
+            imap_host?: string | null;
+            /** Imap Port */
+            imap_port?: number | null;
+            /** Imap Security */
+            imap_security?: ("starttls" | "tls" | "none") | null;
+            /** Imap Username */
+            imap_username?: string | null;
+            /** Imap Password */
+            imap_password?: string | null;
+            /** Imap Folder */
+            imap_folder?: string | null;
         };
         /** MergeIn */
         MergeIn: {
@@ -1359,6 +1487,10 @@ export interface components {
             subject?: string | null;
             /** Html */
             html?: string | null;
+            /** Cc */
+            cc?: string[];
+            /** Bcc */
+            bcc?: string[];
             /** Sender Id */
             sender_id?: number | null;
             /** Recipient Id */
@@ -1439,6 +1571,7 @@ export interface components {
              * Format: date-time
              */
             updated_at: string;
+            email?: components["schemas"]["EmailDetailsOut"] | null;
         };
         /**
          * MessagePage
