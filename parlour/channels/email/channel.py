@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parlour.accounts.models import Account
 from parlour.channels.email import reply_token
@@ -27,7 +27,7 @@ from parlour.conversations.channel import (
     pick,
     sender_deleted,
 )
-from parlour.conversations.models import Conversation, Message
+from parlour.conversations.models import Attachment, Conversation, Message
 from parlour.conversations.schemas import ChannelOption, EndpointNames
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
@@ -51,10 +51,17 @@ class EmailChannel:
     label = "Email"
     endpoint_names = ENDPOINT_NAMES
 
-    def __init__(self, providers: dict[str, EmailProvider], *, secret_key: str) -> None:
+    def __init__(
+        self,
+        providers: dict[str, EmailProvider],
+        *,
+        secret_key: str,
+        max_attachment_bytes: int = 18 * 1024 * 1024,
+    ) -> None:
         # Keyed by the ``provider`` stored on a mailbox.
         self.providers = providers
         self._secret_key = secret_key
+        self._max_attachment_bytes = max_attachment_bytes
 
     async def option(
         self,
@@ -109,6 +116,21 @@ class EmailChannel:
         )
 
     async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
+        if draft.attachment_ids:
+            total = await tx.session.scalar(
+                select(func.coalesce(func.sum(Attachment.size), 0)).where(
+                    Attachment.id.in_(draft.attachment_ids),
+                    Attachment.account_id == thread.account_id,
+                )
+            )
+            if (total or 0) > self._max_attachment_bytes:
+                mb = self._max_attachment_bytes / 1024 / 1024
+                raise InvalidInput(
+                    f"The files of one email can be at most {mb:.0f} MB together; "
+                    "send some in another email.",
+                    code="attachments_too_large",
+                    details={"field": "attachment_ids"},
+                )
         subject = draft.subject or await _reply_subject(tx, thread)
         if not subject:
             raise InvalidInput(
