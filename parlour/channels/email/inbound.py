@@ -141,8 +141,8 @@ async def store(
     )
     if bounce is not None:
         return await _bounced(tx, account_id=account_id, bounce=bounce, raw_blob_id=raw_blob.id)
-    if not sender_address or "@" not in sender_address:
-        raise NoSender("The mail names no sender address.", details={"field": "from"})
+    if not sender_address or "@" not in sender_address or len(sender_address) > 320:
+        raise NoSender("The mail names no usable sender address.", details={"field": "from"})
     thread_id, answers_bot = await _thread_answered(
         tx,
         account_id=account_id,

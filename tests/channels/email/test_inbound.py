@@ -286,6 +286,49 @@ async def test_bad_posts_are_refused_and_store_nothing(
     assert stored is None
 
 
+HOSTILE = {
+    "a hundred thousand recipients": (
+        b"From: grace@example.org\r\nTo: "
+        + b", ".join(b"r%d@example.org" % i for i in range(100_000))
+        + b"\r\nSubject: all of you\r\n\r\nHello\r\n"
+    ),
+    "NUL bytes": b"From: grace@example.org\r\nSubject: a\x00b\r\n\r\nHel\x00lo\r\n",
+    "an invalid charset": (
+        b"From: grace@example.org\r\nSubject: =?x-nonsense?Q?caf=E9?=\r\n"
+        b"Content-Type: text/plain; charset=x-nonsense\r\n\r\ncaf\xe9\r\n"
+    ),
+    "a huge header": b"From: grace@example.org\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\nHi\r\n",
+    "a subject of 5000 characters": (
+        b"From: grace@example.org\r\nSubject: " + b"s" * 5000 + b"\r\n\r\nHi\r\n"
+    ),
+    "a multipart without a boundary": (
+        b"From: grace@example.org\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nHi\r\n"
+    ),
+    "a sender address of 1000 characters": (
+        b"From: " + b"g" * 1000 + b"@example.org\r\n\r\nHi\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+async def test_hostile_mail_is_stored_best_effort_or_refused_with_a_code(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, name: str
+) -> None:
+    box = await mailbox(client, tenant)
+    r = await post(client, box, HOSTILE[name])
+    if name.startswith("a sender address"):
+        assert (r.status_code, r.json()["code"]) == (422, "no_sender")
+        return
+    assert (r.status_code, r.json()["outcome"]) == (200, "stored"), r.text
+    conv_id = await conversation_of(runtime, r.json()["message_id"])
+    [message] = await thread_items(client, tenant, conv_id)
+    assert message["from_address"] == "grace@example.org"
+    assert "\x00" not in message["body"] + (message["subject"] or "")
+    assert len(message["subject"] or "") <= 998
+    if name in ("NUL bytes", "an invalid charset", "a huge header"):
+        assert message["email"]["defects"]
+
+
 # --- the SMTP receiver ----------------------------------------------------------------
 
 
