@@ -191,20 +191,9 @@ async def store(
         attachments=attachments,
         meta={
             "email": {
-                "message_id": parsed.message_id,
-                "in_reply_to": parsed.in_reply_to,
-                "references": parsed.references[-50:],
-                "from_name": parsed.sender.name if parsed.sender else "",
-                "cc": [m.address for m in parsed.cc][:50],
-                "signature": parsed.signature,
-                "quoted_text": parsed.quoted_text,
-                "full_html": parsed.html if parsed.html != html else None,
-                "auto_reply": parsed.auto_reply,
-                "defects": parsed.defects,
+                **details_of(parsed),
                 "raw_blob_id": raw_blob.id,
                 "cids": cids,
-                "remote_images": bool(parsed.html and _REMOTE_IMAGE.search(parsed.html)),
-                "date": parsed.date.isoformat() if parsed.date else None,
                 "via": via,
                 "thread_match": thread_id,
             }
@@ -214,6 +203,26 @@ async def store(
     if message is None:  # stored by another transaction since the look above
         return Received("duplicate", None)
     return Received("stored", message.id)
+
+
+def details_of(parsed: mime.ParsedMail) -> dict[str, Any]:
+    """What ``meta["email"]`` keeps of a parsed mail (conversations.schemas.EmailDetailsOut
+    shows it): its ids, the parts the thread folds away, and what was wrong with it."""
+    html = parsed.new_html or parsed.html
+    return {
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references[-50:],
+        "from_name": parsed.sender.name if parsed.sender else "",
+        "cc": [m.address for m in parsed.cc][:50],
+        "signature": parsed.signature,
+        "quoted_text": parsed.quoted_text,
+        "full_html": parsed.html if parsed.html != html else None,
+        "auto_reply": parsed.auto_reply,
+        "defects": parsed.defects,
+        "remote_images": bool(parsed.html and _REMOTE_IMAGE.search(parsed.html)),
+        "date": parsed.date.isoformat() if parsed.date else None,
+    }
 
 
 def message_key(account_id: int, message_id: str | None, raw: bytes) -> str:
