@@ -176,6 +176,7 @@ class EmailChannel:
                 mailbox.address, message.conversation_id, secret_key=self._secret_key
             ),
             date=message.created_at,
+            automatic=message.sender_type == "bot",
             relay=relay,
         )
         return Outgoing(

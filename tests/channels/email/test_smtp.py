@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from parlour.channels.crypto import unseal
 from parlour.channels.email.models import Mailbox
+from parlour.channels.email.provider import OutgoingEmail
+from parlour.channels.email.smtp import build_message
 from parlour.db.tx import transaction
 from parlour.outbox import service as outbox_service
 from parlour.outbox.models import OutboxItem
@@ -408,3 +410,24 @@ async def test_send_test_email_answers_the_relays_own_reply(
         headers=tenant.admin_headers,
     )
     assert (none.status_code, none.json()["code"]) == (409, "no_relay")
+
+
+@pytest.mark.parametrize("automatic", [True, False])
+def test_the_bots_mail_says_it_is_automatic_so_auto_replies_leave_it_alone(
+    automatic: bool,
+) -> None:
+    """RFC 3834 §5: an automatic message carries Auto-Submitted, and a responder must
+    not answer it; a person's mail carries none."""
+    mime = build_message(
+        OutgoingEmail(
+            from_address="help@example.com",
+            from_name="Support",
+            to="grace@example.org",
+            subject="Your order shipped",
+            text="It is on its way.",
+            html=None,
+            message_id_header="<msg-1.a@example.com>",
+            automatic=automatic,
+        )
+    )
+    assert mime["Auto-Submitted"] == ("auto-generated" if automatic else None)
