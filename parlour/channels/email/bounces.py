@@ -59,12 +59,18 @@ from parlour.channels.email.mime import ParsedMail
 MAX_SCAN_BYTES = 2 * 1024 * 1024
 MAX_DIAGNOSTIC = 500
 MAX_RECIPIENTS = 100
+# Of a report's text, and of its own words (before the returned mail), what is searched: the
+# regular expressions cost about a second a megabyte, and reports say what matters up front.
+MAX_TEXT = 200_000
+MAX_HEURISTIC_BYTES = 128 * 1024
+MAX_WORDS = 20_000
 
 STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.])")
 SMTP_REPLY = re.compile(r"(?<![\w.-])([45]\d\d)[ -]")
-# An address in running text: it starts with neither a quote nor a dot ("'user@host'").
+# An address in running text: it starts with neither a quote nor a dot ("'user@host'"); its
+# parts are bounded so a hostile line costs linear time.
 ADDRESS = re.compile(
-    r"(?<![\w.!#$%&*+/=?^`{|}~-])[\w!#$%&*+/=?^`{|}~-][\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)+",
+    r"(?<![\w.!#$%&*+/=?^`{|}~-])[\w!#$%&*+/=?^`{|}~-][\w.!#$%&'*+/=?^`{|}~-]{0,200}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,10}",
     re.ASCII,
 )
 MESSAGE_ID_LINE = re.compile(r"(?im)^[ \t>]*Message-ID:[ \t]*(<[^<>\s]+>)")
@@ -83,8 +89,7 @@ BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 QMAIL_RECIPIENT = re.compile(r"(?m)^<([^<>\s]+@[^<>\s]+)>:\s*$")
 MAILER_LOCALPARTS = {
     "mailer-daemon", "postmaster", "post_master", "mail-daemon", "mailerdaemon", "mail.daemon",
-    "daemon", "mdaemon", "mailadmin", "bounce", "bounces", "smtp", "mta", "mail delivery system",
-    "mail delivery subsystem", "nobody",
+    "mdaemon", "mail delivery system", "mail delivery subsystem", "mail deliver system",
 }  # fmt: skip
 BOUNCE_SUBJECT = re.compile(
     r"(?i)undeliver|undelivered|delivery (status notification|failure|failed|has failed|problem)"
@@ -99,7 +104,8 @@ RETURNED_TYPES = {"message/rfc822", "message/global", "text/rfc822-headers"}
 FAILURE_TEXT = re.compile(
     r"(?i)could not be delivered to|delivery to the following recipients? failed"
     r"|(wasn't|was not|couldn't be|could not be|not) delivered to|following addresse?s? failed"
-    r"|undeliverable to|delivery has failed to"
+    r"|undeliverable to|delivery has failed to|error delivering|(failed|unable) to deliver"
+    r"|delivery (to the following recipients? )?(has )?failed|permanent (fatal )?error"
 )
 # A person replying to or forwarding a bounce is not one.
 REPLY_PREFIX = re.compile(r"(?i)^\s*(re|fwd?|aw|wg|sv|vs|tr|rv)\s*(\[\d+\])?\s*:")
@@ -156,13 +162,14 @@ TEXT_REASONS = [
             r"(?i)user unknown|unknown user|no such (user|mailbox|recipient|address)|does not exist"
             r"|doesn't exist|invalid (recipient|mailbox|address)|recipient (address )?rejected"
             r"|mailbox unavailable|not a valid mailbox|no mailbox|unknown (local part|recipient)"
-            r"|user not found|address rejected|mailbox not found|account .*(disabled|not exist)"
+            r"|user not found|address rejected|mailbox not found"
+            r"|account .{0,40}(disabled|not exist)"
             r"|not listed in|no longer (valid|active|on server)"
         ),
         "1.1",
     ),
     (re.compile(r"(?i)mailbox (is )?full|over ?quota|quota exceeded|insufficient storage"), "2.2"),
-    (re.compile(r"(?i)too (large|big)|size limit|exceeds .*(size|limit)"), "3.4"),
+    (re.compile(r"(?i)too (large|big)|size limit|exceeds .{0,40}(size|limit)"), "3.4"),
     (re.compile(r"(?i)host (or domain name )?not found|domain not found|no mx|unrouteable"), "1.2"),
     (re.compile(r"(?i)timed? ?out|expired|too long|retry time"), "4.7"),
     (re.compile(r"(?i)spam|blocked|blacklist|blocklist|denied|policy|refused|rejected"), "7.1"),
@@ -206,10 +213,20 @@ def _detect(raw: bytes, parsed: ParsedMail) -> Bounce | None:
         return _from_dsn(raw, msg, reports, parsed)
     if _is_report_of_other_kind(msg) or AUTO_REPLY_SUBJECT.search(parsed.subject):
         return None
-    mail_system = _sent_by_mail_system(msg, parsed) or _returns_a_mail_as_failed(msg, parsed)
-    if not mail_system and not _null_return_path(msg):
+    # How sure it is from a mail system decides how far the report's words are searched.
+    subject = bool(BOUNCE_SUBJECT.search(parsed.subject)) and not REPLY_PREFIX.match(parsed.subject)
+    null_sender = _null_return_path(msg)
+    returned = any(p.get_content_type() in RETURNED_TYPES for p in msg.walk())
+    words = _report_words(_report_text(msg, parsed))
+    says_failed = bool(FAILURE_TEXT.search(words) or _status_in(words))
+    sure = (
+        _sent_by_mail_system(msg, parsed)
+        or (subject and (null_sender or returned or says_failed))
+        or (returned and says_failed)
+    )
+    if not (sure or subject or null_sender):
         return None
-    return _from_text(raw, msg, parsed, guess=mail_system)
+    return _from_text(raw, msg, parsed, guess=sure)
 
 
 def _is_delivery_status(part: Message) -> bool:
@@ -230,23 +247,15 @@ def _is_report_of_other_kind(msg: Message) -> bool:
 
 
 def _sent_by_mail_system(msg: Message, parsed: ParsedMail) -> bool:
-    """A mail system's sender, subject or header: enough to read the words for addresses."""
+    """A mail system's own sender or header."""
     sender = parsed.sender.address.lower() if parsed.sender else ""
     name = parsed.sender.name.lower() if parsed.sender else ""
     return (
         sender.split("@", 1)[0] in MAILER_LOCALPARTS
         or name in MAILER_LOCALPARTS
-        or "mailer-daemon" in sender
+        or "mailer-daemon" in str(msg.get("From", "") or "").lower()
         or "X-Failed-Recipients" in msg
-        or (bool(BOUNCE_SUBJECT.search(parsed.subject)) and not REPLY_PREFIX.match(parsed.subject))
     )
-
-
-def _returns_a_mail_as_failed(msg: Message, parsed: ParsedMail) -> bool:
-    """A mail attached whole, and words saying it failed: a mail system with a sender and
-    subject of its own (KDDI's, in Japanese, from no-reply)."""
-    returned = any(p.get_content_type() in RETURNED_TYPES for p in msg.walk())
-    return returned and bool(FAILURE_TEXT.search(_report_words(_report_text(msg, parsed))))
 
 
 def _null_return_path(msg: Message) -> bool:
@@ -339,7 +348,10 @@ def _dsn_blocks(part: Message) -> list[dict[str, str]]:
 def _from_text(raw: bytes, msg: Message, parsed: ParsedMail, *, guess: bool) -> Bounce | None:
     """A report without (readable) RFC 3464 fields. ``guess``: the mail is surely from a mail
     system, so the report's words and the returned mail's To may name the recipient."""
-    temporary, permanent_set = all_failures(msg)
+    # flufl.bounce reads every line, at some 30 ms per thousand: the report is at the start.
+    small = raw if len(raw) <= MAX_HEURISTIC_BYTES else raw[:MAX_HEURISTIC_BYTES]
+    heuristic = msg if small is raw else BytesParser(policy=policy.compat32).parsebytes(small)
+    temporary, permanent_set = all_failures(heuristic)
     found = [_address(a.decode("utf-8", "replace")) for a in sorted(permanent_set | temporary)]
     recipients = [a for a in found if a]
     text = _report_text(msg, parsed)
@@ -350,7 +362,7 @@ def _from_text(raw: bytes, msg: Message, parsed: ParsedMail, *, guess: bool) -> 
         recipients = [a.lower() for a in ADDRESS.findall(failed_header)]
     if not recipients:
         recipients = [a.lower() for a in QMAIL_RECIPIENT.findall(text)]
-    body = BLANK_LINE.split(raw, maxsplit=1)[-1][:MAX_SCAN_BYTES].decode("utf-8", "replace")
+    body = BLANK_LINE.split(raw[: MAX_TEXT * 2], maxsplit=1)[-1].decode("utf-8", "replace")
     if not recipients:  # a DSN pasted as text (sendmail without MIME headers)
         recipients = [a.lower() for a in FINAL_RECIPIENT_LINE.findall(body)]
     if not recipients:
@@ -430,7 +442,7 @@ def _report_text(msg: Message, parsed: ParsedMail) -> str:
                     texts.append(decoded.decode(charset, "replace"))
                 except LookupError:
                     texts.append(decoded.decode("utf-8", "replace"))
-    text = "\n".join(texts) or parsed.text
+    text = ("\n".join(texts) or parsed.text)[:MAX_TEXT]
     return re.sub(r"<[^<>@]*>", " ", text) if "<html" in text.lower() else text
 
 
@@ -467,7 +479,7 @@ def _original_message_id(raw: bytes, msg: Message, parsed: ParsedMail, text: str
     # Postfix, qmail and others without a DSN quote the returned headers in the text; a
     # report with a broken boundary has them somewhere in its body.
     own = parsed.message_id
-    body = BLANK_LINE.split(raw, maxsplit=1)[-1][:MAX_SCAN_BYTES].decode("utf-8", "replace")
+    body = BLANK_LINE.split(raw[: MAX_TEXT * 2], maxsplit=1)[-1].decode("utf-8", "replace")
     for found_id in [*MESSAGE_ID_LINE.findall(text), *MESSAGE_ID_LINE.findall(body)]:
         if found_id != own:
             return str(found_id)
@@ -478,7 +490,7 @@ def _original_message_id(raw: bytes, msg: Message, parsed: ParsedMail, text: str
 
 def _report_words(text: str) -> str:
     """The report's own words: its text up to where the returned mail is quoted."""
-    return RETURNED_START.split(text, maxsplit=1)[0] or text
+    return (RETURNED_START.split(text, maxsplit=1)[0] or text)[:MAX_WORDS]
 
 
 def _permanent(status: str | None, words: str, *, failed: bool) -> bool:

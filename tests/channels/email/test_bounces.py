@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -629,3 +630,56 @@ def test_a_truncated_report_still_names_its_recipient() -> None:
     bounce = detect(cut, parse(cut))
     assert bounce is not None
     assert bounce.recipients == ["userunknown@bouncehammer.jp"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "sender", "body"),
+    [
+        (
+            "Your application was rejected",
+            "Jobs <jobs@example.com>",
+            "Thank you for applying. Questions? Write to hiring@example.com.",
+        ),
+        (
+            "Bounce rate report for March",
+            "Analytics <reports@example.com>",
+            "Your bounce rate went up. Contact ada@example.com for details.",
+        ),
+        (
+            "Delivery failed: your parcel",
+            "Parcels <noreply@parcels.example>",
+            "We tried to deliver your parcel. Reply to support@parcels.example or to "
+            "dispatch@parcels.example to book a new slot.",
+        ),
+    ],
+)
+def test_ordinary_mail_with_a_bounce_like_subject_is_not_a_bounce(
+    subject: str, sender: str, body: str
+) -> None:
+    raw = (
+        f"From: {sender}\r\nTo: support@parlour.test\r\nSubject: {subject}\r\n"
+        f"Message-ID: <n1@example.com>\r\n\r\n{body}\r\n"
+    ).encode()
+    assert detect_raw(raw) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"a" * 2_000_000,
+        b"a'" * 1_000_000,
+        b"account " * 250_000,
+        b"550 user unknown <x@y.example>\r\n" * 60_000,
+        b"Message-ID: <a@b>\r\n" * 100_000,
+    ],
+    ids=["one-word", "quotes", "account", "reply-lines", "message-ids"],
+)
+def test_a_hostile_report_costs_bounded_time(body: bytes) -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: support@parlour.test\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n\r\n" + body
+    )
+    parsed = parse(raw)
+    started = time.perf_counter()
+    detect(raw, parsed)
+    assert time.perf_counter() - started < 3  # about 0.2 s here; the machine is shared
