@@ -59,6 +59,7 @@ from parlour.channels.email.mime import ParsedMail
 MAX_SCAN_BYTES = 2 * 1024 * 1024
 MAX_DIAGNOSTIC = 500
 MAX_RECIPIENTS = 100
+MAX_PARTS = 200
 # Of a report's text, and of its own words (before the returned mail), what is searched: the
 # regular expressions cost about a second a megabyte, and reports say what matters up front.
 MAX_TEXT = 200_000
@@ -208,7 +209,10 @@ def detect(raw: bytes, parsed: ParsedMail) -> Bounce | None:
 
 def _detect(raw: bytes, parsed: ParsedMail) -> Bounce | None:
     msg = BytesParser(policy=policy.compat32).parsebytes(raw[:MAX_SCAN_BYTES].replace(b"\0", b""))
-    reports = [p for p in msg.walk() if _is_delivery_status(p)]
+    reports = [p for p in _report_parts(msg) if _is_delivery_status(p)]
+    if not reports and _sent_by_mail_system(msg, parsed):
+        # A mail system passing on another's report, attached whole.
+        reports = [p for p in msg.walk() if _is_delivery_status(p)][:MAX_PARTS]
     if reports:
         return _from_dsn(raw, msg, reports, parsed)
     if _is_report_of_other_kind(msg) or AUTO_REPLY_SUBJECT.search(parsed.subject):
@@ -216,7 +220,7 @@ def _detect(raw: bytes, parsed: ParsedMail) -> Bounce | None:
     # How sure it is from a mail system decides how far the report's words are searched.
     subject = bool(BOUNCE_SUBJECT.search(parsed.subject)) and not REPLY_PREFIX.match(parsed.subject)
     null_sender = _null_return_path(msg)
-    returned = any(p.get_content_type() in RETURNED_TYPES for p in msg.walk())
+    returned = any(p.get_content_type() in RETURNED_TYPES for p in _report_parts(msg))
     words = _report_words(_report_text(msg, parsed))
     says_failed = bool(FAILURE_TEXT.search(words) or _status_in(words))
     sure = (
@@ -229,13 +233,25 @@ def _detect(raw: bytes, parsed: ParsedMail) -> Bounce | None:
     return _from_text(raw, msg, parsed, guess=sure)
 
 
+def _report_parts(msg: Message) -> list[Message]:
+    """The report's parts, an attached mail as one part: a bounce a person forwards as an
+    attachment is not a bounce of theirs, and a returned mail's own parts are not the report."""
+    parts = [msg]
+    if msg.get_content_maintype() == "multipart":
+        payload = msg.get_payload()
+        for sub in payload if isinstance(payload, list) else []:
+            if isinstance(sub, Message) and len(parts) < MAX_PARTS:
+                parts.extend(_report_parts(sub))
+    return parts
+
+
 def _is_delivery_status(part: Message) -> bool:
     return part.get_content_type() in ("message/delivery-status", "message/global-delivery-status")
 
 
 def _is_report_of_other_kind(msg: Message) -> bool:
     """ARF abuse reports, read receipts (RFC 8098): reports, but not of a failure."""
-    for part in msg.walk():
+    for part in _report_parts(msg):
         kind = part.get_content_type()
         if kind == "multipart/report":
             report_type = str(part.get_param("report-type") or "").lower()
@@ -414,7 +430,7 @@ def _addresses_in_report(text: str, parsed: ParsedMail) -> list[str]:
 
 def _returned_recipients(msg: Message, text: str) -> list[str]:
     """Last resort: whom the returned mail was addressed to, from its own headers."""
-    for part in msg.walk():
+    for part in _report_parts(msg):
         if part.get_content_type() in ("message/rfc822", "message/global"):
             payload = part.get_payload()
             inner = payload[0] if isinstance(payload, list) and payload else None
@@ -459,23 +475,9 @@ def _report_leaves(part: Message) -> list[Message]:
 
 
 def _original_message_id(raw: bytes, msg: Message, parsed: ParsedMail, text: str) -> str | None:
-    for part in msg.walk():
-        kind = part.get_content_type()
-        headers: Message | None = None
-        if kind in ("message/rfc822", "message/global", "message/global-headers"):
-            payload = part.get_payload()
-            inner = payload[0] if isinstance(payload, list) and payload else None
-            headers = inner if isinstance(inner, Message) else None
-        elif kind == "text/rfc822-headers":
-            decoded = part.get_payload(decode=True)
-            if isinstance(decoded, bytes):
-                headers = HeaderParser(policy=policy.compat32).parsestr(
-                    decoded.decode("utf-8", "replace")
-                )
-        if headers is not None:
-            found = re.search(r"<[^<>\s]+>", str(headers.get("Message-ID", "") or ""))
-            if found:
-                return found.group(0)
+    found_id = _returned_message_id(msg, depth=0)
+    if found_id:
+        return found_id
     # Postfix, qmail and others without a DSN quote the returned headers in the text; a
     # report with a broken boundary has them somewhere in its body.
     own = parsed.message_id
@@ -486,6 +488,32 @@ def _original_message_id(raw: bytes, msg: Message, parsed: ParsedMail, text: str
     if parsed.in_reply_to:
         return parsed.in_reply_to
     return parsed.references[-1] if parsed.references else None
+
+
+def _returned_message_id(msg: Message, *, depth: int) -> str | None:
+    """The Message-ID of the returned mail's headers; through a report passed on whole."""
+    for part in _report_parts(msg):
+        kind = part.get_content_type()
+        headers: Message | None = None
+        if kind in ("message/rfc822", "message/global", "message/global-headers"):
+            payload = part.get_payload()
+            inner = payload[0] if isinstance(payload, list) and payload else None
+            headers = inner if isinstance(inner, Message) else None
+            if headers is not None and headers.get_content_type() == "multipart/report":
+                if depth < 3:
+                    return _returned_message_id(headers, depth=depth + 1)
+                return None
+        elif kind == "text/rfc822-headers":
+            decoded = part.get_payload(decode=True)
+            if isinstance(decoded, bytes):
+                headers = HeaderParser(policy=policy.compat32).parsestr(
+                    decoded.decode("utf-8", "replace")
+                )
+        if headers is not None:
+            found = re.search(r"<[^<>\s]+>", str(headers.get("Message-ID", "") or ""))
+            if found:
+                return found.group(0)
+    return None
 
 
 def _report_words(text: str) -> str:

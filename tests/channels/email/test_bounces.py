@@ -683,3 +683,32 @@ def test_a_hostile_report_costs_bounded_time(body: bytes) -> None:
     started = time.perf_counter()
     detect(raw, parsed)
     assert time.perf_counter() - started < 3  # about 0.2 s here; the machine is shared
+
+
+def test_a_bounce_a_person_forwards_as_an_attachment_is_not_theirs() -> None:
+    bounce = (DATA / "rfc3464-01.eml").read_bytes()
+    raw = (
+        b"From: Ada Lovelace <ada@example.com>\r\nTo: support@parlour.test\r\n"
+        b"Subject: Fwd: look at this\r\nMessage-ID: <m3@example.com>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="f"\r\n\r\n'
+        b"--f\r\nContent-Type: text/plain\r\n\r\nWhat does this mean?\r\n"
+        b"--f\r\nContent-Type: message/rfc822\r\n\r\n" + bounce + b"\r\n--f--\r\n"
+    )
+    assert detect_raw(raw) is None
+
+
+def test_a_report_passed_on_by_a_mail_system_names_the_mail_that_bounced() -> None:
+    bounce = (DATA / "rfc3464-01.eml").read_bytes()
+    raw = (
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@relay.example.net>\r\n"
+        b"To: support@parlour.test\r\nSubject: Postmaster notify: see transcript\r\n"
+        b"Message-ID: <wrap@relay.example.net>\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="f"\r\n\r\n'
+        b"--f\r\nContent-Type: text/plain\r\n\r\nA report follows.\r\n"
+        b"--f\r\nContent-Type: message/rfc822\r\n\r\n" + bounce + b"\r\n--f--\r\n"
+    )
+    found = detect_raw(raw)
+    assert found is not None
+    assert found.recipients == ["userunknown@bouncehammer.jp"]
+    assert found.status == "5.1.1"
+    assert found.original_message_id == BOUNCES["rfc3464-01.eml"][3]
