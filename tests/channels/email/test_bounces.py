@@ -712,3 +712,20 @@ def test_a_report_passed_on_by_a_mail_system_names_the_mail_that_bounced() -> No
     assert found.recipients == ["userunknown@bouncehammer.jp"]
     assert found.status == "5.1.1"
     assert found.original_message_id == BOUNCES["rfc3464-01.eml"][3]
+
+
+def test_a_bounce_without_a_from_header_is_read_though_flufl_bounce_raises_on_it() -> None:
+    # flufl.bounce 6.0.0's Yale detector indexes getaddresses([""])[0], empty on Python 3.11.7.
+    raw = (
+        b"Return-Path: <>\r\nTo: support@parlour.test\r\nSubject: failure notice\r\n\r\n"
+        b"Hi. This is the qmail-send program at mx.example.net.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n\r\n"
+        b"<grace@example.com>:\r\n"
+        b"Remote host said: 550 5.1.1 <grace@example.com>: Recipient address rejected\r\n"
+    )
+    found = detect_raw(raw)
+    assert found is not None
+    assert found.recipients == ["grace@example.com"]
+    assert found.status == "5.1.1"
+    assert found.reason == "The address does not exist (5.1.1)."
