@@ -32,7 +32,8 @@ lines, a DSN pasted as text, the addresses the report's own words name, the retu
 To). Its heuristics run only behind the mail-system gate above, so a person's mail quoting a
 bounce is not one. On Python 3.11 it imports and runs, but its Yale detector raises
 IndexError on any single-part mail without a From header (``getaddresses([""])`` is empty
-there) and ends the scan: that is caught, and the fallbacks still read the mail. Together: 598 of the 606 detected, 0 of the 26 non-bounces (the command is in
+there) and ends the scan: that is caught, and the fallbacks still read the mail. Together:
+598 of the 606 detected, 0 of the 26 non-bounces (the command is in
 tests/channels/email/data/bounces/README.md).
 
 ``permanent`` is true for a 5.x.x status; 4.x.x is transient even when the server gave up
