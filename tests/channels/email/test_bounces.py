@@ -397,6 +397,7 @@ NOT_BOUNCES = {
     "is-not-bounce-02.eml": "ordinary mail",
     "cpython-msg_01.txt": "ordinary mail",
     "cpython-msg_02.txt": "ordinary mail",
+    "cpython-msg_34.txt": "a digest of two mails, whose text cites RFC 2046 section 5.1.5",
 }
 
 
