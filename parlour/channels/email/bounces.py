@@ -349,7 +349,7 @@ def _dsn_blocks(part: Message) -> list[dict[str, str]]:
         texts.append(data.decode("utf-8", "replace"))
     blocks: list[dict[str, str]] = []
     for text in texts:
-        for chunk in re.split(r"\r?\n[ \t]*\r?\n", text.replace("\r\n", "\n")):
+        for chunk in re.split(r"\n[ \t]*\n", text.replace("\r\n", "\n").replace("\r", "\n")):
             fields: dict[str, str] = {}
             name = ""
             for line in chunk.split("\n"):
