@@ -41,7 +41,10 @@ ENDPOINT_NAMES = EndpointNames(sender="mailbox_id", recipient="contact_email_id"
 NO_MAILBOX = Why("no_mailbox", "No mailbox is set up. Add one in Settings → Mailboxes.")
 MAILBOX_DISABLED = Why("mailbox_disabled", "This mailbox is disabled.")
 NO_CONTACT_EMAIL = Why("no_contact_email", "This contact has no email address.")
-BOUNCED = Why("email_bounced", "Mail to this address bounced.")
+BOUNCED = Why(
+    "email_bounced",
+    "Mail to this address bounced. Clear the bounce in Communication options to send again.",
+)
 # How many of the thread's earlier Message-IDs a reply's References carries.
 REFERENCES = 10
 
