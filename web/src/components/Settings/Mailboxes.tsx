@@ -79,7 +79,7 @@ function MailboxCard({ mailbox: m, admin, onChanged, onError }: { mailbox: Mailb
     <div class="card mailbox-card" role="group" aria-label={`Mailbox ${m.address}`}>
       <header class="widget-head">
         <div class="mailbox-id">
-          <h3 class="mono-ish">{m.address}</h3>
+          <h3>{m.address}</h3>
           {m.name ? <span class="muted small">Sent as “{m.name}”</span> : null}
         </div>
         <span class={`pill ${m.smtp_host ? "pill-ok" : "pill-muted"}`} title={m.smtp_host ? `Sends through ${m.smtp_host}` : "Outgoing mail is only logged"}>
