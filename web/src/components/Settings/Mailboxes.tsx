@@ -138,20 +138,30 @@ function MailboxCard({ mailbox: m, admin, onChanged, onError }: { mailbox: Mailb
   );
 }
 
-function PollStatus({ m }: { m: MailboxOut }) {
+function PollStatus({ m, brief = false }: { m: MailboxOut; brief?: boolean }) {
   const state = pollState(m);
   if (state === "off") return <span class="muted">No IMAP account: mail arrives by webhook only</span>;
-  const where = `${m.imap_username ? `${m.imap_username} at ` : ""}${m.imap_host}, ${m.imap_folder ?? "INBOX"}`;
-  if (state === "waiting") return <span>{where} · <span class="muted">not polled yet</span></span>;
+  const where = brief ? "" : `${m.imap_username ? `${m.imap_username} at ` : ""}${m.imap_host}, ${m.imap_folder ?? "INBOX"} · `;
+  const when = (iso: string | null | undefined) => {
+    const t = relativeTime(iso);
+    return t === "now" ? "just now" : /^\d+[mh]$/.test(t) ? `${t} ago` : `on ${t}`;
+  };
+  if (state === "waiting") return <span>{where}<span class="muted">not polled yet</span></span>;
   if (state === "error")
     return (
       <span>
-        {where} · <span class="poll-error" role="status">Last poll failed{m.imap_checked_at ? ` ${relativeTime(m.imap_checked_at)}` : ""}: {m.imap_error}</span>
+        {where}
+        <span class="poll-error" role="status" title={fullTime(m.imap_checked_at)}>
+          Last poll failed{m.imap_checked_at ? ` ${when(m.imap_checked_at)}` : ""}: {m.imap_error}
+        </span>
       </span>
     );
   return (
     <span>
-      {where} · <span class="poll-ok" title={fullTime(m.imap_checked_at)}>checked {relativeTime(m.imap_checked_at)}</span>
+      {where}
+      <span class="poll-ok" title={fullTime(m.imap_checked_at)}>
+        Checked {when(m.imap_checked_at)}
+      </span>
     </span>
   );
 }
@@ -278,7 +288,7 @@ function MailboxEditor({ mailbox, onCancel, onSaved }: { mailbox?: MailboxOut; o
           </label>
           <div class="field">
             <span>Last check</span>
-            <div class="field-static">{mailbox ? <PollStatus m={mailbox} /> : <span class="muted">Not polled yet</span>}</div>
+            <div class="field-static">{mailbox ? <PollStatus m={mailbox} brief /> : <span class="muted">Not polled yet</span>}</div>
           </div>
         </div>
       </fieldset>
@@ -296,7 +306,7 @@ function MailboxEditor({ mailbox, onCancel, onSaved }: { mailbox?: MailboxOut; o
       {mailbox?.inbound_webhook_path ? (
         <fieldset class="form-section">
           <legend>Inbound webhook</legend>
-          <Copyable label="Inbound webhook URL" value={webhookUrl(window.location.origin, mailbox.inbound_webhook_path)} />
+          <Copyable label="Webhook URL" value={webhookUrl(window.location.origin, mailbox.inbound_webhook_path)} />
           <p class="hint">For relays that post raw MIME (Postmark, Mailgun, SendGrid). The URL holds this mailbox's secret: give it only to your relay.</p>
         </fieldset>
       ) : null}

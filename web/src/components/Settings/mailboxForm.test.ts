@@ -78,6 +78,14 @@ describe("patchOf", () => {
     const withPort = formOf(mailbox({ smtp_port: 2525 }));
     expect(patchOf(withPort, edit(withPort, (f) => (f.smtp.port = "")))).toEqual({ smtp_port: null });
   });
+
+  it("shows a default port empty, so it follows the security; a port typed stays", () => {
+    const stored = formOf(mailbox({ smtp_port: 587 }));
+    expect(stored.smtp.port).toBe("");
+    expect(patchOf(stored, edit(stored, (f) => (f.smtp.security = "tls")))).toEqual({ smtp_security: "tls" });
+    const custom = formOf(mailbox({ smtp_port: 2525 }));
+    expect(patchOf(custom, edit(custom, (f) => (f.smtp.security = "none")))).toEqual({ smtp_security: "none", smtp_port: 2525 });
+  });
 });
 
 describe("createOf", () => {

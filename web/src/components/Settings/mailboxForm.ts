@@ -42,20 +42,26 @@ function security(value: string | null | undefined, fallback: Security): Securit
 
 const KEEP: Secret = { value: "", forget: false };
 
+/** The port field: empty for the security's default (its placeholder shows it), so a
+ * change of security moves a default port along with it. */
+function shownPort(server: Server, port: number | null | undefined, sec: Security): string {
+  return port == null || port === defaultPort(server, sec) ? "" : String(port);
+}
+
 export function formOf(m?: MailboxOut): MailboxForm {
   return {
     address: m?.address ?? "",
     name: m?.name ?? "",
     smtp: {
       host: m?.smtp_host ?? "",
-      port: m?.smtp_port != null ? String(m.smtp_port) : "",
+      port: shownPort("smtp", m?.smtp_port, security(m?.smtp_security, "starttls")),
       security: security(m?.smtp_security, "starttls"),
       username: m?.smtp_username ?? "",
       password: KEEP,
     },
     imap: {
       host: m?.imap_host ?? "",
-      port: m?.imap_port != null ? String(m.imap_port) : "",
+      port: shownPort("imap", m?.imap_port, security(m?.imap_security, "tls")),
       security: security(m?.imap_security, "tls"),
       username: m?.imap_username ?? "",
       password: KEEP,
@@ -115,7 +121,9 @@ function changedServer(server: Server, before: ServerForm, after: ServerForm): S
   const out: ServerFields = {};
   if (host !== text(before.host)) out[`${server}_host`] = host;
   if (after.security !== before.security) out[`${server}_security`] = after.security;
-  if (port(after.port) !== port(before.port)) out[`${server}_port`] = port(after.port);
+  // The server resets the port when the security changes alone: a port typed is kept.
+  const securityChanged = after.security !== before.security;
+  if (port(after.port) !== port(before.port) || (securityChanged && port(after.port) != null)) out[`${server}_port`] = port(after.port);
   if (text(after.username) !== text(before.username)) out[`${server}_username`] = text(after.username);
   if (after.password.forget) out[`${server}_password`] = null;
   else if (after.password.value) out[`${server}_password`] = after.password.value;
