@@ -100,7 +100,7 @@ describe("parseAddresses", () => {
 
 describe("signature", () => {
   it("starts a new email with two empty lines, '-- ' and the signature", () => {
-    expect(signatureHtml("Ann\nAcme <Support>")).toBe("<div><br></div><div><br></div><div>-- </div><div>Ann</div><div>Acme &lt;Support&gt;</div>");
+    expect(signatureHtml("Ann\nAcme <Support>")).toBe("<div><br></div><div><br></div><div>--&nbsp;</div><div>Ann</div><div>Acme &lt;Support&gt;</div>");
     expect(signatureHtml("  ")).toBe("");
   });
   it("tells a body that is only the signature from one the agent wrote", () => {

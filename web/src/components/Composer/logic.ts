@@ -145,8 +145,10 @@ function escapeHtml(s: string): string {
 export function signatureHtml(signature: string): string {
   const sig = signature.replace(/\r\n?/g, "\n").trim();
   if (!sig) return "";
-  const lines = ["", "", "-- ", ...sig.split("\n")];
-  return lines.map((l) => `<div>${l ? escapeHtml(l) : "<br>"}</div>`).join("");
+  // "--&nbsp;": the delimiter's trailing space survives the editor (and innerText, which
+  // htmlToText turns back into "-- ").
+  const lines = sig.split("\n").map((l) => `<div>${l ? escapeHtml(l) : "<br>"}</div>`);
+  return `<div><br></div><div><br></div><div>--&nbsp;</div>${lines.join("")}`;
 }
 
 /** Whether the editor's text holds nothing the agent wrote: empty, or only a signature
