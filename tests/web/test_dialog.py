@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from playwright.sync_api import Route, expect
@@ -524,3 +525,36 @@ def test_email_composer_sends_cc_and_bcc_and_starts_with_the_signature(app: App,
         assert "-- \nAda Lovelace\nNorthwind Coffee" in last["body"]
     finally:
         api.patch(f"/mailboxes/{mailbox['id']}", {"signature": ""})
+
+
+def test_a_bounced_address_can_be_cleared_so_it_can_be_emailed_again(app: App, api: Api) -> None:
+    conv = api.conversation_of("Mateo Rossi")
+    contact_id = conv["contact"]["id"]  # type: ignore[index]
+    contact = api.get(f"/contacts/{contact_id}")
+    assert isinstance(contact, dict)
+    email = contact["emails"][0]
+    api.patch(f"/contacts/{contact_id}/emails/{email['id']}", {"bounced": True})
+
+    app.login()
+    app.open("Mateo Rossi")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="Email")).to_be_disabled()
+    page.get_by_role("button", name="Communication options", exact=True).click()
+    panel = page.get_by_role("complementary", name="Communication options")
+    expect(panel).to_contain_text("Mail to this address bounced")
+
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    panel.get_by_role("button", name="Clear bounce").click()
+    expect(panel).not_to_contain_text("Mail to this address bounced")
+    assert asked and email["address"] in asked[0]
+    expect(composer.get_by_role("radio", name="Email")).to_be_enabled()
+    contact = api.get(f"/contacts/{contact_id}")
+    assert isinstance(contact, dict)
+    assert contact["emails"][0]["bounced"] is False
