@@ -216,7 +216,8 @@ export function EmailComposer(p: EmailComposerProps) {
       onClose={close}
       size="lg"
       class="email-composer"
-      initialFocus={recipients.length ? "#email-subject" : undefined}
+      // A reply's subject is already there: the agent starts on the body.
+      initialFocus={recipients.length ? (subject ? ".rte-editor" : "#email-subject") : undefined}
       footer={
         <>
           <button type="button" class="btn btn-ghost" onClick={() => fileInput.current?.click()}>

@@ -24,6 +24,13 @@ import {
   type ServerForm,
 } from "./mailboxForm";
 
+/** The fields the form shows, where the server's errors about them appear. */
+const FIELDS = new Set(
+  ["address", "name", "signature", "imap_folder"].concat(
+    ...["smtp", "imap"].map((s) => ["host", "port", "security", "username", "password"].map((f) => `${s}_${f}`)),
+  ),
+);
+
 export function Mailboxes({ admin }: { admin: boolean }) {
   const list = useList<MailboxOut>(api.mailboxes.list);
   const [adding, setAdding] = useState(false);
@@ -238,7 +245,9 @@ function MailboxEditor({ mailbox, onCancel, onSaved }: { mailbox?: MailboxOut; o
       if (err instanceof ApiError) {
         const f = fieldErrorsOf(err);
         setErrors(f);
-        if (!Object.keys(f).length) setError(err.message);
+        // An error about a field the form does not show is told above the buttons.
+        const elsewhere = Object.keys(f).filter((k) => !FIELDS.has(k));
+        if (!Object.keys(f).length || elsewhere.length) setError(elsewhere.length ? f[elsewhere[0]] : err.message);
       } else setError(errorText(err));
     } finally {
       setBusy(false);
