@@ -117,7 +117,9 @@ export function EmailComposer(p: EmailComposerProps) {
     const el = editor.current;
     if (!el || !mailboxes) return;
     const next = mailboxes.find((m) => m.id === mailboxId)?.signature ?? "";
-    if (!onlySignature(htmlToText(el), signature.current)) return;
+    const text = htmlToText(el);
+    // (A restored draft may hold this signature alone.)
+    if (!onlySignature(text, signature.current) && !onlySignature(text, next)) return;
     el.innerHTML = signatureHtml(next);
     signature.current = next;
     setEmpty(true);
