@@ -3,16 +3,20 @@ communication options and the top contact bar; and the three channels."""
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from playwright.sync_api import Route, expect
 
 from tests.web.conftest import App, top_row
-from tests.web.server import Api, free_port
+from tests.web.server import Api, DemoServer, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -399,3 +403,158 @@ def test_an_unsent_email_is_kept_as_a_draft_for_the_thread(app: App) -> None:
     expect(dialog.get_by_role("textbox", name="Email body")).to_have_text("Your bike is ready.")
     dialog.get_by_role("button", name="Discard").click()
     expect(composer.get_by_role("button", name="Write an email to Lucas Martin")).to_be_visible()
+
+
+def _store_email_parts(
+    demo: DemoServer, api: Api, conversation_id: int, message_id: int, parts: dict[str, object]
+) -> None:
+    """Gives a stored email the parts inbound mail would have (quoted history, Cc),
+    written into its row once the outbox is done with it."""
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        page = api.get(f"/conversations/{conversation_id}/messages")
+        assert isinstance(page, dict)
+        status = next(m["status"] for m in page["items"] if m["id"] == message_id)
+        if status not in ("queued", "sending"):
+            break
+        time.sleep(0.2)
+    with sqlite3.connect(demo.db, timeout=15) as db:
+        db.execute(
+            "UPDATE messages SET meta = json_set(coalesce(meta, '{}'), '$.email', json(?))"
+            " WHERE id = ?",
+            (json.dumps(parts), message_id),
+        )
+
+
+def test_an_email_shows_its_cc_and_its_quoted_history_behind_a_toggle(
+    app: App, api: Api, demo: DemoServer
+) -> None:
+    conv = api.conversation_of("Yuki Tanaka")
+    sent = api.post(
+        f"/conversations/{conv['id']}/messages",
+        {
+            "channel": "email",
+            "subject": "Quoted history",
+            "body": "See you Tuesday",
+            "html": "<p>See you Tuesday</p>",
+        },
+    )
+    assert isinstance(sent, dict)
+    _store_email_parts(
+        demo,
+        api,
+        int(str(conv["id"])),
+        sent["id"],
+        {
+            "cc": ["office@tanaka.example"],
+            "quoted_text": "> Does Tuesday work?",
+            "full_html": "<p>See you Tuesday</p><blockquote>Does Tuesday work?</blockquote>",
+            "remote_images": True,
+        },
+    )
+    app.login()
+    log = app.open("Yuki Tanaka")
+    email = log.locator(f'[data-message-id="{sent["id"]}"]')
+    expect(email).to_contain_text("Cc")
+    expect(email).to_contain_text("office@tanaka.example")
+    frame = email.frame_locator("iframe")
+    expect(frame.get_by_text("See you Tuesday")).to_be_visible()
+    expect(frame.get_by_text("Does Tuesday work?")).to_have_count(0)
+
+    toggle = email.get_by_role("button", name="Show quoted text")
+    toggle.click()
+    expect(frame.get_by_text("Does Tuesday work?")).to_be_visible()
+    email.get_by_role("button", name="Hide quoted text").click()
+    expect(frame.get_by_text("Does Tuesday work?")).to_have_count(0)
+
+    # Remote images stay blocked by the frame's own policy until allowed.
+    bar = email.get_by_role("note")
+    expect(bar).to_contain_text("Images from other sites are hidden")
+    srcdoc = email.locator("iframe").get_attribute("srcdoc") or ""
+    assert f"img-src data: blob: {demo.url};" in srcdoc
+    bar.get_by_role("button", name="Show images").click()
+    expect(bar).to_have_count(0)
+    srcdoc = email.locator("iframe").get_attribute("srcdoc") or ""
+    assert f"img-src data: blob: {demo.url} https: http:;" in srcdoc
+
+
+def test_email_composer_sends_cc_and_bcc_and_starts_with_the_signature(app: App, api: Api) -> None:
+    mailbox = next(iter(api.get("/mailboxes")))  # type: ignore[call-overload]
+    api.patch(f"/mailboxes/{mailbox['id']}", {"signature": "Ada Lovelace\nNorthwind Coffee"})
+    try:
+        app.login()
+        log = app.open("Björn Lindqvist")
+        page = app.page
+        page.get_by_role("form", name="Reply").get_by_role(
+            "button", name="Write an email to Björn Lindqvist"
+        ).click()
+        dialog = page.get_by_role("dialog", name="New email to Björn Lindqvist")
+        expect(dialog.get_by_label("Subject")).to_have_value(re.compile(r"^Re: "))
+        body = dialog.get_by_role("textbox", name="Email body")
+        expect(body).to_contain_text("-- Ada Lovelace")
+        expect(dialog.get_by_role("button", name="Send email")).to_be_disabled()
+
+        subject = f"Copies for the team {time.monotonic_ns()}"
+        dialog.get_by_label("Subject").fill(subject)
+        dialog.get_by_role("button", name="Add Cc recipients").click()
+        dialog.get_by_label("Cc", exact=True).fill("anna@lindqvist.example, not-an-address")
+        dialog.get_by_role("button", name="Add Bcc recipients").click()
+        dialog.get_by_label("Bcc", exact=True).fill("files@northwind.example")
+        body.click()
+        page.keyboard.press("Control+Home")
+        page.keyboard.type("Hello Björn and Anna,")
+        dialog.get_by_role("button", name="Send email").click()
+        expect(dialog.get_by_text("“not-an-address” is not an email address.")).to_be_visible()
+
+        dialog.get_by_label("Cc", exact=True).fill("anna@lindqvist.example")
+        dialog.get_by_role("button", name="Send email").click()
+        expect(dialog).to_be_hidden()
+        sent = log.get_by_role("listitem").filter(has_text=subject)
+        expect(sent).to_contain_text("anna@lindqvist.example")
+
+        conv = api.conversation_of("Björn Lindqvist")
+        messages = api.get(f"/conversations/{conv['id']}/messages")
+        assert isinstance(messages, dict)
+        last = messages["items"][-1]
+        assert last["subject"] == subject
+        assert (last["email"]["cc"], last["email"]["bcc"]) == (
+            ["anna@lindqvist.example"],
+            ["files@northwind.example"],
+        )
+        assert last["body"].startswith("Hello Björn and Anna,")
+        assert "-- \nAda Lovelace\nNorthwind Coffee" in last["body"]
+    finally:
+        api.patch(f"/mailboxes/{mailbox['id']}", {"signature": ""})
+
+
+def test_a_bounced_address_can_be_cleared_so_it_can_be_emailed_again(app: App, api: Api) -> None:
+    conv = api.conversation_of("Mateo Rossi")
+    contact_id = conv["contact"]["id"]  # type: ignore[index]
+    contact = api.get(f"/contacts/{contact_id}")
+    assert isinstance(contact, dict)
+    email = contact["emails"][0]
+    api.patch(f"/contacts/{contact_id}/emails/{email['id']}", {"bounced": True})
+
+    app.login()
+    app.open("Mateo Rossi")
+    page = app.page
+    composer = page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="Email")).to_be_disabled()
+    page.get_by_role("button", name="Communication options", exact=True).click()
+    panel = page.get_by_role("complementary", name="Communication options")
+    expect(panel).to_contain_text("Mail to this address bounced")
+
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
+    panel.get_by_role("button", name="Clear bounce").click()
+    expect(panel).not_to_contain_text("Mail to this address bounced")
+    assert asked and email["address"] in asked[0]
+    expect(composer.get_by_role("radio", name="Email")).to_be_enabled()
+    contact = api.get(f"/contacts/{contact_id}")
+    assert isinstance(contact, dict)
+    assert contact["emails"][0]["bounced"] is False

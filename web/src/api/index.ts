@@ -21,6 +21,7 @@ import type {
   MailboxIn,
   MailboxOut,
   MailboxPatch,
+  SendTestOut,
   MessageIn,
   MessageOut,
   MessagePage,
@@ -157,6 +158,9 @@ export const api = {
     update: (id: number, body: MailboxPatch) =>
       http.patch<MailboxOut>(`/mailboxes/${id}`, body),
     remove: (id: number) => http.del(`/mailboxes/${id}`),
+    /** Sends a test email through the mailbox's relay; answers what the relay said. */
+    testEmail: (id: number, to: string) =>
+      http.post<SendTestOut>(`/mailboxes/${id}/test-email`, { to }),
   },
   widgets: {
     list: () => http.get<WidgetOut[]>("/widgets"),

@@ -63,4 +63,20 @@ describe("the sending store", () => {
     expect(inbox.live.value.thread.some((m) => m.status === "failed")).toBe(false);
     inbox.stop();
   });
+
+  it("shows an email's Cc at once and retries it with the same Cc and key", async () => {
+    srv.state.loseAnswers = 1;
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    await inbox.thread.open(1);
+    const draft = { channel: "email" as const, body: "Your quote", subject: "Quote", cc: ["boss@acme.example"], bcc: ["files@us.example"] };
+    const sending = inbox.sending.send(1, draft);
+    expect(inbox.live.value.thread.at(-1)!.email).toEqual({ cc: ["boss@acme.example"], bcc: ["files@us.example"] });
+    await expect(sending).rejects.toThrow();
+    const failed = inbox.live.value.thread.at(-1)!;
+    await inbox.sending.retry(failed);
+    expect(srv.state.sendKeys).toEqual([failed.client_id, failed.client_id]);
+    expect(srv.state.sent).toEqual([expect.objectContaining({ cc: ["boss@acme.example"], bcc: ["files@us.example"], client_id: failed.client_id })]);
+    inbox.stop();
+  });
 });

@@ -57,6 +57,7 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
       created_at: now,
       updated_at: now,
     };
+    if (draft.cc?.length || draft.bcc?.length) optimistic.email = { cc: draft.cc ?? [], bcc: draft.bcc ?? [] };
     // Fill in the endpoints we already know, so the optimistic copy reads right.
     const opt = contact.channelOptions.value?.channels.find((c) => c.channel === draft.channel);
     if (opt) {
@@ -120,6 +121,8 @@ export function createSendingStore({ me, live, contact, toast }: SendingDeps) {
         widget_id: message.widget_id,
         contact_phone_id: message.contact_phone_id,
         contact_email_id: message.contact_email_id,
+        ...(message.email?.cc?.length ? { cc: message.email.cc } : {}),
+        ...(message.email?.bcc?.length ? { bcc: message.email.bcc } : {}),
       }).catch(() => undefined);
       return;
     }

@@ -190,7 +190,23 @@ function EmailRow({ email, busy, onLabel, onBounced }: { email: EmailOut; busy: 
         <span class="switch-track" aria-hidden="true" />
         <span>Bounced</span>
       </label>
-      {email.bounced ? <p class="endpoint-note">Mail to this address bounced. We won't email it until you clear this.</p> : null}
+      {email.bounced ? (
+        <p class="endpoint-note">
+          Mail to this address bounced. We won't email it until you clear this.{" "}
+          <button
+            type="button"
+            class="link-btn"
+            disabled={busy}
+            onClick={() => {
+              if (!confirm(`Clear the bounce on ${email.address}? Agents can then email it again; if the address is still broken, the next email bounces too.`)) return;
+              setBounced(false);
+              onBounced(false);
+            }}
+          >
+            Clear bounce
+          </button>
+        </p>
+      ) : null}
     </li>
   );
 }

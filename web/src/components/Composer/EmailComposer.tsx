@@ -1,15 +1,16 @@
-// The email composer (loaded on demand): To, From, Subject, a small rich-text editor and
-// attachments. The HTML it produces is sanitised again by the server before it is stored.
+// The email composer (loaded on demand): To, Cc and Bcc, From, Subject, a small rich-text
+// editor that starts with the mailbox's signature, and attachments. The HTML it produces
+// is sanitised again by the server before it is stored.
 
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type AttachmentOut, type ChannelOption } from "../../api";
+import { api, ApiError, fieldErrorsOf, type AttachmentOut, type ChannelOption, type MailboxOut } from "../../api";
 import { fileSize } from "../../lib/format";
 import { errorText } from "../../lib/errors";
 import type { Draft } from "../../stores/sending";
 import { Modal } from "../common/Modal";
 import { BoldIcon, ItalicIcon, LinkIcon, ListIcon, PaperclipIcon, SendIcon, TrashIcon, UnderlineIcon } from "../common/Icons";
 import { endpointLabel } from "../Thread/ContactBar";
-import { emailDrafts as drafts } from "./logic";
+import { addressError, emailDrafts as drafts, onlySignature, parseAddresses, recipientErrors, signatureHtml } from "./logic";
 
 export interface EmailComposerProps {
   /** Drafts survive closing the composer, per thread. */
@@ -18,6 +19,8 @@ export interface EmailComposerProps {
   option: ChannelOption | undefined;
   senderId: number | null;
   recipientId: number | null;
+  /** "Re: " and the thread's last subject, for a new draft. */
+  replySubject?: string;
   onSend: (draft: Draft) => Promise<void>;
   onClose: () => void;
 }
@@ -31,6 +34,16 @@ interface Upload {
 }
 
 
+// The mailboxes (every user may read them) give the signatures; asked once per page.
+let mailboxList: Promise<MailboxOut[]> | null = null;
+function loadMailboxes(): Promise<MailboxOut[]> {
+  mailboxList ??= api.mailboxes.list().catch(() => {
+    mailboxList = null;
+    return [];
+  });
+  return mailboxList;
+}
+
 /** Plain text for the message body (previews, search, the SMS-less fallback). */
 export function htmlToText(el: HTMLElement): string {
   return el.innerText.replace(/\u00a0/g, " ").replace(/\n{3,}/g, "\n\n").trim();
@@ -38,7 +51,15 @@ export function htmlToText(el: HTMLElement): string {
 
 export function EmailComposer(p: EmailComposerProps) {
   const saved = drafts.get(p.draftKey);
-  const [subject, setSubject] = useState(saved?.subject ?? "");
+  const [subject, setSubject] = useState(saved?.subject ?? p.replySubject ?? "");
+  const [cc, setCc] = useState(saved?.cc ?? "");
+  const [bcc, setBcc] = useState(saved?.bcc ?? "");
+  const [showCc, setShowCc] = useState(!!saved?.cc);
+  const [showBcc, setShowBcc] = useState(!!saved?.bcc);
+  const [fieldErrors, setFieldErrors] = useState<{ cc?: string; bcc?: string }>({});
+  const [mailboxes, setMailboxes] = useState<MailboxOut[] | null>(null);
+  /** The signature the editor holds now, while the agent has written nothing else. */
+  const signature = useRef("");
   const [to, setTo] = useState<number | null>(p.recipientId);
   const [from, setFrom] = useState<number | null>(p.senderId);
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -49,12 +70,20 @@ export function EmailComposer(p: EmailComposerProps) {
   const fileInput = useRef<HTMLInputElement>(null);
   const subjectRef = useRef(subject);
   subjectRef.current = subject;
+  const ccRef = useRef({ cc, bcc });
+  ccRef.current = { cc, bcc };
+
+  function written(el: HTMLElement | null): boolean {
+    return !!el && !onlySignature(htmlToText(el), signature.current);
+  }
 
   function keepDraft() {
     const el = editor.current;
-    const text = el ? htmlToText(el) : "";
-    if (text || subjectRef.current.trim()) drafts.set(p.draftKey, { subject: subjectRef.current, html: el?.innerHTML ?? "" });
-    else drafts.delete(p.draftKey);
+    const { cc, bcc } = ccRef.current;
+    const subjectChanged = subjectRef.current.trim() && subjectRef.current !== (p.replySubject ?? "");
+    if (written(el) || subjectChanged || cc.trim() || bcc.trim()) {
+      drafts.set(p.draftKey, { subject: subjectRef.current, html: el?.innerHTML ?? "", cc, bcc });
+    } else drafts.delete(p.draftKey);
   }
 
   /** Closing without sending keeps the draft for this thread. */
@@ -73,10 +102,33 @@ export function EmailComposer(p: EmailComposerProps) {
   useEffect(() => setTo(p.recipientId), [p.recipientId]);
   useEffect(() => setFrom(p.senderId), [p.senderId]);
 
+  useEffect(() => {
+    let live = true;
+    void loadMailboxes().then((list) => live && setMailboxes(list));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // The mailbox's signature starts a new email, and follows a change of mailbox while
+  // nothing else was written; a draft the agent wrote is never touched.
+  const mailboxId = from ?? p.option?.default_sender_id ?? null;
+  useEffect(() => {
+    const el = editor.current;
+    if (!el || !mailboxes) return;
+    const next = mailboxes.find((m) => m.id === mailboxId)?.signature ?? "";
+    const text = htmlToText(el);
+    // (A restored draft may hold this signature alone.)
+    if (!onlySignature(text, signature.current) && !onlySignature(text, next)) return;
+    el.innerHTML = signatureHtml(next);
+    signature.current = next;
+    setEmpty(true);
+  }, [mailboxes, mailboxId]);
+
   function exec(command: string, value?: string) {
     editor.current?.focus();
     document.execCommand(command, false, value);
-    setEmpty(!editor.current || htmlToText(editor.current) === "");
+    setEmpty(!written(editor.current));
   }
 
   function addLink() {
@@ -107,9 +159,15 @@ export function EmailComposer(p: EmailComposerProps) {
     const el = editor.current;
     if (!el || busy) return;
     const body = htmlToText(el);
-    if (!body) {
+    if (!written(el)) {
       setError("Write a message first.");
       el.focus();
+      return;
+    }
+    const problems = { cc: addressError(cc) ?? undefined, bcc: addressError(bcc) ?? undefined };
+    setFieldErrors(problems);
+    if (problems.cc || problems.bcc) {
+      setError(null);
       return;
     }
     if (uploads.some((u) => u.state === "uploading")) {
@@ -129,13 +187,23 @@ export function EmailComposer(p: EmailComposerProps) {
       if (to != null) draft.contact_email_id = to;
       if (from != null) draft.mailbox_id = from;
       if (ids.length) draft.attachment_ids = ids;
+      const ccList = parseAddresses(cc).addresses;
+      const bccList = parseAddresses(bcc).addresses;
+      if (ccList.length) draft.cc = ccList;
+      if (bccList.length) draft.bcc = bccList;
       await p.onSend(draft);
       el.innerHTML = "";
+      signature.current = "";
       subjectRef.current = "";
+      ccRef.current = { cc: "", bcc: "" };
       drafts.delete(p.draftKey);
       p.onClose();
     } catch (err) {
-      setError(errorText(err));
+      const pinned = err instanceof ApiError ? recipientErrors(fieldErrorsOf(err)) : {};
+      if (pinned.cc) setShowCc(true);
+      if (pinned.bcc) setShowBcc(true);
+      setFieldErrors(pinned);
+      setError(pinned.cc || pinned.bcc ? null : errorText(err));
     } finally {
       setBusy(false);
     }
@@ -150,7 +218,8 @@ export function EmailComposer(p: EmailComposerProps) {
       onClose={close}
       size="lg"
       class="email-composer"
-      initialFocus={recipients.length ? "#email-subject" : undefined}
+      // A reply's subject is already there: the agent starts on the body.
+      initialFocus={recipients.length ? (subject ? ".rte-editor" : "#email-subject") : undefined}
       footer={
         <>
           <button type="button" class="btn btn-ghost" onClick={() => fileInput.current?.click()}>
@@ -164,7 +233,9 @@ export function EmailComposer(p: EmailComposerProps) {
             class="btn btn-ghost"
             onClick={() => {
               if (editor.current) editor.current.innerHTML = "";
+              signature.current = "";
               subjectRef.current = "";
+              ccRef.current = { cc: "", bcc: "" };
               drafts.delete(p.draftKey);
               p.onClose();
             }}
@@ -200,7 +271,27 @@ export function EmailComposer(p: EmailComposerProps) {
           ) : (
             <span class="muted">No email address on file — add one in the contact's communication options.</span>
           )}
+          {!showCc || !showBcc ? (
+            <span class="cc-links">
+              {!showCc ? (
+                <button type="button" class="link-btn muted" onClick={() => setShowCc(true)} aria-label="Add Cc recipients">
+                  Cc
+                </button>
+              ) : null}
+              {!showBcc ? (
+                <button type="button" class="link-btn muted" onClick={() => setShowBcc(true)} aria-label="Add Bcc recipients">
+                  Bcc
+                </button>
+              ) : null}
+            </span>
+          ) : null}
         </div>
+        {showCc ? (
+          <AddressField id="email-cc" label="Cc" value={cc} error={fieldErrors.cc} onInput={(v) => { setCc(v); setFieldErrors({ ...fieldErrors, cc: undefined }); }} />
+        ) : null}
+        {showBcc ? (
+          <AddressField id="email-bcc" label="Bcc" value={bcc} error={fieldErrors.bcc} onInput={(v) => { setBcc(v); setFieldErrors({ ...fieldErrors, bcc: undefined }); }} />
+        ) : null}
         {senders.length ? (
           <div class="email-field">
             <label for="email-from">From</label>
@@ -244,7 +335,7 @@ export function EmailComposer(p: EmailComposerProps) {
             aria-multiline="true"
             aria-label="Email body"
             data-placeholder={`Write to ${p.contactName}…`}
-            onInput={() => setEmpty(!editor.current || htmlToText(editor.current) === "")}
+            onInput={() => setEmpty(!written(editor.current))}
             onPaste={(e) => {
               // Paste as plain text: foreign markup is rarely what the agent wants.
               const text = e.clipboardData?.getData("text/plain");
@@ -278,5 +369,30 @@ export function EmailComposer(p: EmailComposerProps) {
         ) : null}
       </div>
     </Modal>
+  );
+}
+
+function AddressField({ id, label, value, error, onInput }: { id: string; label: string; value: string; error?: string; onInput: (v: string) => void }) {
+  return (
+    <div class={`email-field${error ? " has-error" : ""}`}>
+      <label for={id}>{label}</label>
+      <div class="email-field-input">
+        <input
+          id={id}
+          value={value}
+          autoComplete="off"
+          spellcheck={false}
+          placeholder="Addresses, separated by commas or spaces"
+          aria-invalid={!!error}
+          aria-describedby={error ? `${id}-error` : undefined}
+          onInput={(e) => onInput((e.target as HTMLInputElement).value)}
+        />
+        {error ? (
+          <span class="field-error" id={`${id}-error`}>
+            {error}
+          </span>
+        ) : null}
+      </div>
+    </div>
   );
 }

@@ -24,6 +24,8 @@ interface Props {
   senderId: number | null;
   onSender: (id: number) => void;
   recipientId: number | null;
+  /** "Re: " and the thread's last email subject. */
+  replySubject?: string;
 }
 
 let emailComposerModule: Promise<ComponentType<EmailComposerProps>> | null = null;
@@ -271,6 +273,7 @@ export function Composer(p: Props) {
             option={option}
             senderId={p.senderId}
             recipientId={p.recipientId}
+            replySubject={p.replySubject}
             onSend={async (draft) => {
               await inbox.sending.send(p.conversationId, { ...draftFor(draft.body), ...draft });
             }}

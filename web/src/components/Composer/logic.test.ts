@@ -1,6 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { ChannelOptions } from "../../api/schemas";
-import { countSms, defaultChannel, isSendShortcut, pickEndpoint } from "./logic";
+import {
+  addressError,
+  countSms,
+  defaultChannel,
+  isSendShortcut,
+  onlySignature,
+  parseAddresses,
+  pickEndpoint,
+  recipientErrors,
+  replySubject,
+  signatureHtml,
+} from "./logic";
 
 describe("countSms", () => {
   it("counts GSM-7 text in 160/153 septet segments", () => {
@@ -59,5 +70,43 @@ describe("isSendShortcut", () => {
     expect(isSendShortcut(key({ ctrlKey: true }))).toBe(true);
     expect(isSendShortcut(key({ shiftKey: true }))).toBe(false);
     expect(isSendShortcut(key({ key: "a" }))).toBe(false);
+  });
+});
+
+describe("replySubject", () => {
+  it("answers the thread's last email subject with one Re:", () => {
+    const m = (id: number, channel: "sms" | "email", subject: string | null) => ({ id, channel, subject });
+    expect(replySubject([m(1, "email", "Your order"), m(2, "sms", null)])).toBe("Re: Your order");
+    expect(replySubject([m(1, "email", "RE: Your order")])).toBe("RE: Your order");
+    expect(replySubject([m(1, "sms", null)])).toBe("");
+  });
+});
+
+describe("parseAddresses", () => {
+  it("splits on commas, semicolons and spaces, keeps each address once, and names the rest", () => {
+    expect(parseAddresses("a@x.com, b@y.org; A@x.com  c@z.io")).toEqual({ addresses: ["a@x.com", "b@y.org", "c@z.io"], invalid: [] });
+    expect(parseAddresses("Ann Smith <ann@x.com>, bob")).toEqual({ addresses: ["ann@x.com"], invalid: ["bob"] });
+    expect(parseAddresses("  ")).toEqual({ addresses: [], invalid: [] });
+  });
+  it("says what is wrong", () => {
+    expect(addressError("a@x.com")).toBeNull();
+    expect(addressError("a@x.com, nope")).toBe("“nope” is not an email address.");
+    expect(addressError("x y@z")).toBe("These are not email addresses: x, y@z.");
+  });
+  it("pins the server's errors to the Cc or Bcc field", () => {
+    expect(recipientErrors({ "cc.1": "value is not an email", body: "x", bcc: "too many" })).toEqual({ cc: "value is not an email", bcc: "too many" });
+  });
+});
+
+describe("signature", () => {
+  it("starts a new email with two empty lines, '-- ' and the signature", () => {
+    expect(signatureHtml("Ann\nAcme <Support>")).toBe("<div><br></div><div><br></div><div>--&nbsp;</div><div>Ann</div><div>Acme &lt;Support&gt;</div>");
+    expect(signatureHtml("  ")).toBe("");
+  });
+  it("tells a body that is only the signature from one the agent wrote", () => {
+    expect(onlySignature("", "Ann")).toBe(true);
+    expect(onlySignature("--\u00a0\nAnn\nAcme", "Ann\nAcme")).toBe(true);
+    expect(onlySignature("Hello\n\n-- \nAnn", "Ann")).toBe(false);
+    expect(onlySignature("Hello", "")).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
-// Pure helpers for the composer: SMS segment counting and channel choice.
+// Pure helpers for the composer: SMS segment counting, channel choice, and the email
+// composer's subject, Cc/Bcc addresses and signature.
 
-import type { Channel, ChannelOption, ChannelOptions } from "../../api/schemas";
+import type { Channel, ChannelOption, ChannelOptions, MessageOut } from "../../api/schemas";
 
 const GSM_BASIC =
   "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
@@ -86,4 +87,77 @@ export function isSendShortcut(e: { key: string; shiftKey: boolean; ctrlKey: boo
 
 /** Unsent emails per thread, kept while the app is open (the composer is a lazy chunk,
  * so the map lives here where the reply box can see whether there is one). */
-export const emailDrafts = new Map<string, { subject: string; html: string }>();
+export const emailDrafts = new Map<string, { subject: string; html: string; cc?: string; bcc?: string }>();
+
+/** The subject of a reply: "Re: " and the thread's last email subject (once). */
+export function replySubject(messages: Pick<MessageOut, "id" | "channel" | "subject">[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const subject = messages[i].channel === "email" ? messages[i].subject?.trim() : "";
+    if (subject) return /^(re|aw|sv|antw)\s*:/i.test(subject) ? subject : `Re: ${subject}`;
+  }
+  return "";
+}
+
+// The server's own check (parlour/conversations/schemas.py EmailAddress).
+const ADDRESS = /^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$/;
+
+/** Cc/Bcc as typed: addresses separated by commas, semicolons or spaces ("Name <a@b>"
+ * keeps the address). Each address once; what is not an address is named. */
+export function parseAddresses(text: string): { addresses: string[]; invalid: string[] } {
+  const addresses: string[] = [];
+  const invalid: string[] = [];
+  const parts = text.split(/[,;\n]+/).flatMap((segment) => {
+    const angled = segment.match(/<([^<>]*)>/);
+    return angled ? [angled[1]] : segment.split(/\s+/);
+  });
+  for (const part of parts) {
+    const a = part.trim();
+    if (!a) continue;
+    if (!ADDRESS.test(a)) invalid.push(a);
+    else if (!addresses.some((x) => x.toLowerCase() === a.toLowerCase())) addresses.push(a);
+  }
+  return { addresses, invalid };
+}
+
+/** The message for a Cc/Bcc field with something that is not an address, or null. */
+export function addressError(text: string): string | null {
+  const { invalid } = parseAddresses(text);
+  if (!invalid.length) return null;
+  return invalid.length === 1 ? `“${invalid[0]}” is not an email address.` : `These are not email addresses: ${invalid.join(", ")}.`;
+}
+
+/** Field → message from a refused send, for the Cc and Bcc fields ("cc.1" → "cc"). */
+export function recipientErrors(fields: Record<string, string>): { cc?: string; bcc?: string } {
+  const out: { cc?: string; bcc?: string } = {};
+  for (const [key, msg] of Object.entries(fields)) {
+    const field = key.split(".")[0];
+    if ((field === "cc" || field === "bcc") && !out[field]) out[field] = msg;
+  }
+  return out;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
+/** A new email's start, as the editor holds it: two empty lines, "-- " and the
+ * mailbox's signature ("\n\n-- \n" + signature as text). Empty without a signature. */
+export function signatureHtml(signature: string): string {
+  const sig = signature.replace(/\r\n?/g, "\n").trim();
+  if (!sig) return "";
+  // "--&nbsp;": the delimiter's trailing space survives the editor (and innerText, which
+  // htmlToText turns back into "-- ").
+  const lines = sig.split("\n").map((l) => `<div>${l ? escapeHtml(l) : "<br>"}</div>`);
+  return `<div><br></div><div><br></div><div>--&nbsp;</div>${lines.join("")}`;
+}
+
+/** Whether the editor's text holds nothing the agent wrote: empty, or only a signature
+ * that was put there (which a change of mailbox may then replace). */
+export function onlySignature(text: string, signature: string | null | undefined): boolean {
+  const t = text.replace(/\u00a0/g, " ").trim();
+  if (!t) return true;
+  const sig = (signature ?? "").replace(/\r\n?/g, "\n").trim();
+  if (!sig) return false;
+  const norm = (s: string) => s.replace(/\s+/g, " ").trim();
+  return norm(t) === norm(`-- \n${sig}`);
+}

@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, fieldErrorsOf, type ConnectionOut, type ProviderNumberOut } from "../../api";
 import { formatPhone, fullTime } from "../../lib/format";
 import { errorText } from "../../lib/errors";
-import { CopyIcon } from "../common/Icons";
+import { Copyable } from "./common";
 
 export function SmsProviders({ admin, onImported }: { admin: boolean; onImported: () => void }) {
   const [conns, setConns] = useState<ConnectionOut[] | null>(null);
@@ -34,29 +34,6 @@ export function SmsProviders({ admin, onImported }: { admin: boolean; onImported
       <ProviderCard name="Telnyx" conn={telnyx} onChanged={reload} form={(done) => <TelnyxForm done={done} />} />
       {error ? <p class="form-error" role="alert">{error}</p> : null}
     </section>
-  );
-}
-
-function Copyable({ label, value }: { label: string; value: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div class="copyable">
-      <span class="copyable-label">{label}</span>
-      <code class="copyable-value">{value}</code>
-      <button
-        type="button"
-        class="icon-btn icon-btn-sm"
-        aria-label={`Copy ${label}`}
-        onClick={() => {
-          void navigator.clipboard?.writeText(value).catch(() => undefined);
-          setCopied(true);
-          setTimeout(() => setCopied(false), 1500);
-        }}
-      >
-        <CopyIcon size={13} />
-      </button>
-      {copied ? <span class="saved-note">Copied</span> : null}
-    </div>
   );
 }
 

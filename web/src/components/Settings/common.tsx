@@ -1,9 +1,11 @@
 // What the settings tabs share: the tab's heading, a list fetched on mount, the note
-// shown to agents where only an admin may change things, and a label edited in place.
+// shown to agents where only an admin may change things, a label edited in place, and a
+// value to copy (a webhook URL).
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import { errorText } from "../../lib/errors";
+import { CopyIcon } from "../common/Icons";
 
 export function Section({ title, intro, children }: { title: string; intro?: ComponentChildren; children: ComponentChildren }) {
   return (
@@ -50,5 +52,29 @@ export function InlineText({ value, label, onSave }: { value: string; label: str
       onBlur={() => v !== value && onSave(v)}
       onKeyDown={(e) => e.key === "Enter" && (e.target as HTMLInputElement).blur()}
     />
+  );
+}
+
+/** A value shown with a copy button (a webhook URL, an id). */
+export function Copyable({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div class="copyable">
+      <span class="copyable-label">{label}</span>
+      <code class="copyable-value">{value}</code>
+      <button
+        type="button"
+        class="icon-btn icon-btn-sm"
+        aria-label={`Copy ${label}`}
+        onClick={() => {
+          void navigator.clipboard?.writeText(value).catch(() => undefined);
+          setCopied(true);
+          setTimeout(() => setCopied(false), 1500);
+        }}
+      >
+        <CopyIcon size={13} />
+      </button>
+      {copied ? <span class="saved-note">Copied</span> : null}
+    </div>
   );
 }

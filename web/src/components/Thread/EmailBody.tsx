@@ -1,16 +1,12 @@
 // Email HTML, already sanitised by the server (nh3), shown in a sandboxed iframe that can
-// run no script and load nothing remote: its own CSP allows only inline styles and data:
-// images, so a tracking pixel or an onerror= handler does nothing.
+// run no script and load nothing from elsewhere: its own CSP (logic.ts emailCsp) allows
+// inline styles and images from this server and data:, so a tracking pixel or an
+// onerror= handler does nothing until the agent allows remote images for the message.
 
 import { useEffect, useRef, useState } from "preact/hooks";
+import { emailDocument } from "./logic";
 
-const CSP = "default-src 'none'; img-src data: cid:; style-src 'unsafe-inline'; font-src data:";
-
-export function emailDocument(html: string): string {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><base target="_blank"><style>html,body{margin:0;padding:0;background:transparent}body{font:14px/1.55 -apple-system,BlinkMacSystemFont,"Segoe UI",Roboto,"Helvetica Neue","Noto Sans","DejaVu Sans",Arial,sans-serif;color:#1f2430;overflow-wrap:anywhere}img{max-width:100%;height:auto}a{color:#4338ca}blockquote{margin:0 0 0 .5em;padding-left:.75em;border-left:3px solid #e4e7ec;color:#5b6474}table{max-width:100%}p{margin:0 0 .75em}body>:last-child,p:last-child{margin-bottom:0}@media (prefers-color-scheme:dark){html{background:#fbfbfc}body{padding:10px 12px}}</style></head><body>${html}</body></html>`;
-}
-
-export function EmailBody({ html, title }: { html: string; title: string }) {
+export function EmailBody({ html, title, allowRemote = false }: { html: string; title: string; allowRemote?: boolean }) {
   const ref = useRef<HTMLIFrameElement>(null);
   const [height, setHeight] = useState(60);
 
@@ -36,7 +32,7 @@ export function EmailBody({ html, title }: { html: string; title: string }) {
       frame.removeEventListener("load", onLoad);
       ro?.disconnect();
     };
-  }, [html]);
+  }, [html, allowRemote]);
 
   return (
     <iframe
@@ -46,7 +42,7 @@ export function EmailBody({ html, title }: { html: string; title: string }) {
       // allow-same-origin (without allow-scripts) only lets us measure the height.
       sandbox="allow-same-origin allow-popups allow-popups-to-escape-sandbox"
       referrerpolicy="no-referrer"
-      srcdoc={emailDocument(html)}
+      srcdoc={emailDocument(html, { origin: window.location.origin, allowRemote })}
       style={{ height: `${height}px` }}
     />
   );

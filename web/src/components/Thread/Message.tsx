@@ -13,7 +13,7 @@ import {
   RetryIcon,
 } from "../common/Icons";
 import { EmailBody } from "./EmailBody";
-import { endpointText, sideOf } from "./logic";
+import { emailHtml, endpointText, failureText, hasQuoted, quotedTextShown, sideOf } from "./logic";
 
 interface Props {
   message: MessageOut;
@@ -63,23 +63,7 @@ export function Message({ message: m, first, onRetry, onDiscard }: Props) {
           </time>
           {m.direction === "out" ? <Status m={m} /> : null}
         </div>
-        {failed ? (
-          <div class="msg-error" role="alert">
-            <AlertIcon size={14} />
-            <span>
-              Not delivered{m.error_message ? `: ${m.error_message}` : "."}
-              {m.error_code && !(m.error_message ?? "").includes(m.error_code) ? ` (${m.error_code})` : ""}
-            </span>
-            <button type="button" class="link-btn" onClick={() => onRetry(m)} aria-label="Retry sending">
-              <RetryIcon size={13} /> Retry
-            </button>
-            {m.id < 0 ? (
-              <button type="button" class="link-btn muted" onClick={() => onDiscard(m)}>
-                Discard
-              </button>
-            ) : null}
-          </div>
-        ) : null}
+        {failed ? <Failure m={m} onRetry={onRetry} onDiscard={onDiscard} /> : null}
       </div>
     </li>
   );
@@ -96,7 +80,14 @@ function Bubble({ m }: { m: MessageOut }) {
 
 function EmailCard({ m }: { m: MessageOut }) {
   const [open, setOpen] = useState(true);
+  const [showQuoted, setShowQuoted] = useState(false);
+  const [allowRemote, setAllowRemote] = useState(false);
   const id = `email-${m.id}`;
+  const e = m.email;
+  const html = emailHtml(m, showQuoted);
+  const quoted = quotedTextShown(m, showQuoted);
+  const cc = e?.cc ?? [];
+  const bcc = e?.bcc ?? [];
   return (
     <div class={`email-card${open ? "" : " is-collapsed"}`}>
       <button
@@ -107,14 +98,102 @@ function EmailCard({ m }: { m: MessageOut }) {
         onClick={() => setOpen(!open)}
       >
         <span class="email-subject">{m.subject || "(no subject)"}</span>
+        {e?.auto_reply ? <span class="pill pill-muted email-tag" title="Sent automatically (an out-of-office or other auto-reply)">Auto-reply</span> : null}
         {!open ? <span class="email-snippet">{m.body.slice(0, 120)}</span> : null}
         <ChevronDownIcon size={16} class="email-chevron" />
       </button>
       {open ? (
         <div class="email-body" id={id}>
-          {m.html ? <EmailBody html={m.html} title={`Email: ${m.subject || "no subject"}`} /> : <p class="bubble-text">{m.body}</p>}
+          {cc.length || bcc.length ? (
+            <dl class="email-people">
+              {cc.length ? (
+                <div>
+                  <dt>Cc</dt>
+                  <dd>{cc.join(", ")}</dd>
+                </div>
+              ) : null}
+              {bcc.length ? (
+                <div>
+                  <dt>Bcc</dt>
+                  <dd>{bcc.join(", ")}</dd>
+                </div>
+              ) : null}
+            </dl>
+          ) : null}
+          {e?.remote_images && html && !allowRemote ? (
+            <div class="email-bar" role="note">
+              <span>Images from other sites are hidden (they can track when you read this).</span>
+              <button type="button" class="link-btn" onClick={() => setAllowRemote(true)}>
+                Show images
+              </button>
+            </div>
+          ) : null}
+          {html ? (
+            <EmailBody html={html} allowRemote={allowRemote} title={`Email: ${m.subject || "no subject"}`} />
+          ) : (
+            <p class="bubble-text">{m.body}</p>
+          )}
+          {hasQuoted(e) ? (
+            <button
+              type="button"
+              class="quoted-toggle"
+              aria-expanded={showQuoted}
+              aria-label={showQuoted ? "Hide quoted text" : "Show quoted text"}
+              title={showQuoted ? "Hide quoted text" : "Show quoted text"}
+              onClick={() => setShowQuoted(!showQuoted)}
+            >
+              •••
+            </button>
+          ) : null}
+          {quoted ? <blockquote class="email-quoted">{quoted}</blockquote> : null}
           <Attachments m={m} />
+          {e?.defects?.length ? (
+            <p class="email-defects" title={e.defects.join("\n")}>
+              <AlertIcon size={13} />
+              <span>This email was malformed; shown as well as it could be read.</span>
+            </p>
+          ) : null}
+          {e?.raw_url ? (
+            <div class="email-foot">
+              <a class="link-btn muted" href={e.raw_url} target="_blank" rel="noopener noreferrer" download>
+                View original
+              </a>
+            </div>
+          ) : null}
         </div>
+      ) : null}
+    </div>
+  );
+}
+
+function Failure({ m, onRetry, onDiscard }: { m: MessageOut; onRetry: (m: MessageOut) => void; onDiscard: (m: MessageOut) => void }) {
+  const bounce = m.email?.bounce;
+  return (
+    <div class={`msg-error${bounce ? " is-bounce" : ""}`} role="alert">
+      <AlertIcon size={14} />
+      {bounce && (bounce.status || bounce.diagnostic) ? (
+        <details class="bounce-details">
+          <summary>{failureText(m)}</summary>
+          {bounce.status ? <p>Status {bounce.status}{bounce.permanent ? " (permanent)" : " (temporary)"}</p> : null}
+          {bounce.diagnostic ? <p class="mono">{bounce.diagnostic}</p> : null}
+        </details>
+      ) : (
+        <span>{failureText(m)}</span>
+      )}
+      {bounce?.raw_url ? (
+        <a class="link-btn" href={bounce.raw_url} target="_blank" rel="noopener noreferrer" download>
+          Bounce report
+        </a>
+      ) : null}
+      {!bounce || !bounce.permanent ? (
+        <button type="button" class="link-btn" onClick={() => onRetry(m)} aria-label="Retry sending">
+          <RetryIcon size={13} /> Retry
+        </button>
+      ) : null}
+      {m.id < 0 ? (
+        <button type="button" class="link-btn muted" onClick={() => onDiscard(m)}>
+          Discard
+        </button>
       ) : null}
     </div>
   );
@@ -146,6 +225,7 @@ function Attachments({ m }: { m: MessageOut }) {
 
 function Status({ m }: { m: MessageOut }) {
   const s = m.status;
+  const bounced = s === "failed" && !!m.email?.bounce;
   const icon =
     s === "delivered" || s === "read" ? (
       <CheckCheckIcon size={13} />
@@ -157,10 +237,10 @@ function Status({ m }: { m: MessageOut }) {
       <ClockIcon size={13} />
     );
   return (
-    <span class={`msg-status status-${s}`} aria-label={`Status: ${statusLabel(s)}`}>
+    <span class={`msg-status status-${s}`} aria-label={`Status: ${bounced ? "Bounced" : statusLabel(s)}`}>
       <span class="dot" aria-hidden="true">·</span>
       {icon}
-      <span>{s === "sending" ? "Sending…" : statusLabel(s)}</span>
+      <span>{s === "sending" ? "Sending…" : bounced ? "Bounced" : statusLabel(s)}</span>
     </span>
   );
 }

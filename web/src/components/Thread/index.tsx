@@ -8,7 +8,7 @@ import { navigate } from "../../lib/router";
 import { useInbox, useSession } from "../../stores/context";
 import { CommunicationOptions } from "../CommunicationOptions";
 import { Composer } from "../Composer";
-import { defaultChannel, optionFor, pickEndpoint } from "../Composer/logic";
+import { defaultChannel, optionFor, pickEndpoint, replySubject } from "../Composer/logic";
 import { ComposeIcon, InboxIcon } from "../common/Icons";
 import { ContactBar } from "./ContactBar";
 import { keepPosition, lastChannel, threadItems } from "./logic";
@@ -102,6 +102,7 @@ export function Thread({ onNewConversation, onEditContact }: Props) {
             senderId={senderId}
             onSender={(id) => setSenders({ ...senders, [current]: id })}
             recipientId={recipientId}
+            replySubject={replySubject(state.thread)}
           />
         ) : null}
       </div>

@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { message } from "../../realtime/fixtures";
-import { endpointText, keepPosition, lastChannel, sideOf, threadItems } from "./logic";
+import {
+  emailCsp,
+  emailDocument,
+  emailHtml,
+  endpointText,
+  failureText,
+  hasQuoted,
+  inlineCids,
+  keepPosition,
+  lastChannel,
+  quotedTextShown,
+  sideOf,
+  threadItems,
+} from "./logic";
 
 describe("sideOf", () => {
   it("puts the prospect left, employees and workflows right", () => {
@@ -46,5 +59,59 @@ describe("lastChannel", () => {
 describe("keepPosition", () => {
   it("moves down by the height added above", () => {
     expect(keepPosition(10, 1000, 3000)).toBe(2010);
+  });
+});
+
+describe("email HTML", () => {
+  it("points cid: images at their attachments and leaves unknown names alone", () => {
+    const html = '<img src="cid:logo@acme"><img src="cid:other"><p>cid: is a scheme</p>';
+    expect(inlineCids(html, { "logo@acme": "/api/v1/attachments/7" })).toBe(
+      '<img src="/api/v1/attachments/7"><img src="cid:other"><p>cid: is a scheme</p>',
+    );
+  });
+
+  it("allows images from this server only, and from anywhere once allowed", () => {
+    expect(emailCsp("https://p.example", false)).toBe(
+      "default-src 'none'; img-src data: blob: https://p.example; style-src 'unsafe-inline'; font-src data:",
+    );
+    expect(emailCsp("https://p.example", true)).toContain("img-src data: blob: https://p.example https: http:;");
+    expect(emailDocument("<p>Hi</p>", { origin: "https://p.example" })).toContain(
+      `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data: blob: https://p.example;`,
+    );
+  });
+
+  const reply = message(5, 1, {
+    channel: "email",
+    body: "Yes, Tuesday works.",
+    html: "<p>Yes, Tuesday works.</p>",
+    email: {
+      quoted_text: "> Does Tuesday work?",
+      full_html: '<p>Yes, Tuesday works.</p><blockquote>Does Tuesday work? <img src="cid:a"></blockquote>',
+      inline_images: { a: "/api/v1/attachments/3" },
+    },
+  });
+
+  it("shows the new part, and the whole email when the quoted text is shown", () => {
+    expect(hasQuoted(reply.email)).toBe(true);
+    expect(hasQuoted({ quoted_text: " " })).toBe(false);
+    expect(emailHtml(reply, false)).toBe("<p>Yes, Tuesday works.</p>");
+    expect(emailHtml(reply, true)).toBe('<p>Yes, Tuesday works.</p><blockquote>Does Tuesday work? <img src="/api/v1/attachments/3"></blockquote>');
+    // The whole HTML holds the history already; a text email shows it below.
+    expect(quotedTextShown(reply, true)).toBeNull();
+    const text = { ...reply, html: null, email: { quoted_text: "> Does Tuesday work?" } };
+    expect(emailHtml(text, true)).toBeNull();
+    expect(quotedTextShown(text, false)).toBeNull();
+    expect(quotedTextShown(text, true)).toBe("> Does Tuesday work?");
+  });
+});
+
+describe("failureText", () => {
+  const failed = message(9, 1, { channel: "email", direction: "out", status: "failed", error_code: "smtp_refused", error_message: "Mailbox unavailable" });
+  it("says why a bounce came back instead of the generic failure", () => {
+    expect(failureText(failed)).toBe("Not delivered: Mailbox unavailable (smtp_refused)");
+    expect(failureText({ ...failed, email: { bounce: { reason: "The address does not exist", status: "5.1.1" } } })).toBe(
+      "Bounced: The address does not exist",
+    );
+    expect(failureText({ ...failed, status: "sent" })).toBeNull();
   });
 });
