@@ -44,7 +44,8 @@ export function Tasks() {
         <div class="select-wrap select-sm">
           <select aria-label="Status" value={status} onChange={(e) => setStatus((e.target as HTMLSelectElement).value)}>
             <option value="">Any status</option>
-            <option value="pending">Pending</option>
+            <option value="queued">Queued</option>
+            <option value="running">Running</option>
             <option value="completed">Completed</option>
             <option value="failed">Failed</option>
           </select>
@@ -68,7 +69,8 @@ export function Tasks() {
                 <td>
                   <span class="task-title">{t.title}</span>
                   <span class="muted small"> · {KIND[t.kind] ?? t.kind}</span>
-                  {t.error ? <div class="field-error">{t.error}</div> : null}
+                  {/* A queued task's error is the temporary failure it will be retried after. */}
+                  {t.error ? <div class={t.status === "failed" ? "field-error" : "muted small"}>{t.error}</div> : null}
                 </td>
                 <td>
                   {u ? (
@@ -81,7 +83,7 @@ export function Tasks() {
                   )}
                 </td>
                 <td>
-                  <span class={`pill ${t.status === "completed" ? "pill-ok" : t.status === "failed" ? "pill-danger" : "pill-muted"}`}>{t.status.charAt(0).toUpperCase() + t.status.slice(1)}</span>
+                  <span class={`pill ${t.status === "completed" ? "pill-ok" : t.status === "failed" ? "pill-danger" : t.status === "running" ? "pill-info" : "pill-muted"}`}>{t.status.charAt(0).toUpperCase() + t.status.slice(1)}</span>
                 </td>
                 <td>{fullTime(t.created_at)}</td>
                 <td>{t.completed_at ? fullTime(t.completed_at) : "—"}</td>
