@@ -55,7 +55,8 @@ API_PREFIX = "/api/v1"
 APP_CSP = (
     # Remote images only ever appear in a received email's sandboxed frame, whose own
     # policy blocks them until the agent allows them (web/src/components/Thread).
-    "default-src 'self'; img-src 'self' data: blob: https: http:; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; img-src 'self' data: blob: https: http:; "
+    "style-src 'self' 'unsafe-inline'; "
     "font-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self' blob: data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )

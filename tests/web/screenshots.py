@@ -122,7 +122,26 @@ def main() -> int:
             page.get_by_label("Owner").select_option("any")
             page.get_by_role("row").nth(1).wait_for()
             shoot(page, "12-tasks")
+
+            page.get_by_role("link", name="Settings").click()
+            page.get_by_role("navigation", name="Settings").get_by_role(
+                "link", name="Mailboxes"
+            ).click()
+            card = page.get_by_role("group", name="Mailbox hello@northwind.example")
+            card.get_by_role("button", name="Edit").click()
+            edit = card.get_by_role("form", name="Edit hello@northwind.example")
+            edit.get_by_label("SMTP server").fill("smtp.northwind.example")
+            edit.get_by_label("SMTP username").fill("hello@northwind.example")
+            shoot(page, "17-settings-mailbox")
+
             page.get_by_role("link", name="Inbox", exact=True).click()
+            open_thread(page, "Björn Lindqvist")
+            shoot(page, "15-email-reply-quote-folded")
+            log = page.get_by_role("log")
+            log.get_by_role("button", name=re.compile("quoted", re.I)).last.click()
+            shoot(page, "15b-email-reply-quote-shown")
+            open_thread(page, "Diego Fernández")
+            shoot(page, "16-email-bounce")
             open_thread(page, "José Álvarez")
 
             server.stop()

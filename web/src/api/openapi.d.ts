@@ -815,6 +815,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/messages/{message_id}/raw": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Raw Email
+         * @description The email exactly as it arrived (message/rfc822), as a download.
+         */
+        get: operations["mailboxes-raw_email"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/messages/{message_id}/bounce": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Bounce Report
+         * @description The bounce report that failed this sent email (message/rfc822), as a download.
+         */
+        get: operations["mailboxes-bounce_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/widgets": {
         parameters: {
             query?: never;
@@ -1221,6 +1261,11 @@ export interface components {
             in_reply_to?: string | null;
             /** References */
             references?: string[];
+            /**
+             * From Name
+             * @default
+             */
+            from_name?: string;
             /** Cc */
             cc?: string[];
             /** Bcc */
@@ -4505,6 +4550,64 @@ export interface operations {
             };
         };
     };
+    "mailboxes-raw_email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "mailboxes-bounce_report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                message_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "widgets-list_widgets": {
         parameters: {
             query?: never;
@@ -4674,7 +4777,7 @@ export interface operations {
         parameters: {
             query?: {
                 owner?: "me" | "any";
-                status?: ("pending" | "completed" | "failed") | null;
+                status?: ("queued" | "running" | "completed" | "failed") | null;
                 limit?: number;
             };
             header?: never;
