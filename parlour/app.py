@@ -24,6 +24,7 @@ from parlour import __version__
 from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
+from parlour.channels.email import imap as email_imap
 from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
 from parlour.channels.sms import media as sms_media
@@ -299,6 +300,8 @@ def _lifespan(
             ):
                 return
             rt.ready.set()
+            if settings.imap_poll:
+                tasks.append(email_imap.start(rt, stop))
             if settings.run_worker:
                 tasks.append(asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker"))
                 await sms_media.resume_pending(rt, providers.sms)

@@ -184,7 +184,11 @@ class DovecotServer:
     of it runs as that user."""
 
     def __init__(
-        self, *, user: str = "agent", password: str = "imap-secret", cert: tuple[Path, Path] | None = None
+        self,
+        *,
+        user: str = "agent",
+        password: str = "imap-secret",
+        cert: tuple[Path, Path] | None = None,
     ) -> None:
         _need_binary(DOVECOT)
         self.user = user
@@ -210,7 +214,7 @@ class DovecotServer:
         mail_dir = self.dir / "mail"
         mail_dir.mkdir()
         os.chown(mail_dir, uid, gid)
-        (self.dir / "passwd").write_text(f"{user}:{{PLAIN}}{password}::::::\n")
+        self.set_password(password)
         tls = "ssl = no"
         tls_listener = ""
         if cert is not None:
@@ -229,6 +233,7 @@ listen = 127.0.0.1
 {tls}
 auth_mechanisms = plain login
 disable_plaintext_auth = no
+auth_failure_delay = 0
 default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 1
@@ -254,6 +259,11 @@ service stats {{
 }}
 """
         )
+
+    def set_password(self, password: str) -> None:
+        """The user's password from now on (Dovecot reads the file again when it changes)."""
+        self.password = password
+        (self.dir / "passwd").write_text(f"{self.user}:{{PLAIN}}{password}::::::\n")
 
     def start(self) -> DovecotServer:
         with self.log.open("ab") as out:
