@@ -356,7 +356,7 @@ class _Session:
                 )
             ).one_or_none()
         if stored is None:
-            raise asyncio.CancelledError  # removed meanwhile: the next rescan agrees
+            raise ImapError("The mailbox was removed.")  # the next rescan stops this task
         if validity is not None and stored.imap_uidvalidity != validity:
             if stored.imap_uidvalidity is not None:
                 log.info(
@@ -370,9 +370,19 @@ class _Session:
             self.last_uid = stored.imap_last_uid or 0
 
     async def _catch_up(self, client: Any) -> None:
-        """Hands every message above ``last_uid`` to the store, in UID order."""
+        """Hands every message above ``last_uid`` to the store, in UID order, until a
+        listing finds none: one that arrives while others are stored may have been
+        announced in their answers (and so not again to the IDLE that follows)."""
+        while await self._import_listed(client):
+            pass
+
+    async def _import_listed(self, client: Any) -> bool:
+        # The FETCH commands' timeout is aioimaplib's, reset by every answer that arrives:
+        # a large message on a slow link takes as long as it takes.
         listing = await self._check(
-            client.uid("fetch", f"{self.last_uid + 1}:*", "(UID RFC822.SIZE)"), "UID FETCH"
+            client.uid("fetch", f"{self.last_uid + 1}:*", "(UID RFC822.SIZE)"),
+            "UID FETCH",
+            whole=False,
         )
         sizes: dict[int, int] = {}
         for line in listing.lines:
@@ -381,21 +391,23 @@ class _Session:
             if found is not None:
                 sizes[int(found.group(1))] = int(size.group(1)) if size else 0
         # "n:*" names the newest message even when its UID is below n (RFC 3501 6.4.8).
-        for uid in sorted(u for u in sizes if u > self.last_uid):
+        new = sorted(u for u in sizes if u > self.last_uid)
+        for uid in new:
             if sizes[uid] > self.p.max_bytes:
                 self._step_over(uid, f"it is {sizes[uid]} bytes, over {self.p.max_bytes}")
             else:
                 raw = await self._fetch(client, uid)
                 if raw is None:
                     log.info("IMAP mailbox %s: UID %s went away", self.account.mailbox_id, uid)
-                elif not await self._store(uid, raw):
-                    continue  # retried at the next pass
+                else:
+                    await self._store(uid, raw)
             await self._write(imap_last_uid=uid)
             self.last_uid = uid
+        return bool(new)
 
     async def _fetch(self, client: Any, uid: int) -> bytes | None:
         response = await self._check(
-            client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), "UID FETCH"
+            client.uid("fetch", str(uid), "(UID BODY.PEEK[])"), "UID FETCH", whole=False
         )
         for line in response.lines:
             # The message is the one literal among the lines (aioimaplib: a bytearray).
@@ -403,13 +415,14 @@ class _Session:
                 return bytes(line)
         return None
 
-    async def _store(self, uid: int, raw: bytes) -> bool:
-        """True once the message is dealt with (stored, a duplicate, or stepped over)."""
+    async def _store(self, uid: int, raw: bytes) -> None:
+        """Returns once the message is dealt with (stored, a duplicate, or stepped over);
+        raises to be retried after the back-off."""
         try:
             outcome = await self.p.store(self.p.rt, self.account.mailbox_id, raw)
         except ParlourError as exc:
             self._step_over(uid, f"the store refused it ({exc.code}: {exc.message})")
-            return True
+            return
         except Exception as exc:
             if is_unavailable(exc):
                 raise
@@ -423,10 +436,9 @@ class _Session:
                 "IMAP mailbox %s: storing UID %s failed %s times; stepping over it",
                 *(self.account.mailbox_id, uid, tries),
             )
-            return True
+            return
         self.failures.pop(uid, None)
         log.debug("IMAP mailbox %s: UID %s %s", self.account.mailbox_id, uid, outcome)
-        return True
 
     def _step_over(self, uid: int, why: str) -> None:
         log.warning(
@@ -446,12 +458,15 @@ class _Session:
             push.cancel()
             lost.cancel()
         if self.lost.is_set():
+            idle.cancel()
             raise ImapError("The IMAP server closed the connection.")
         client.idle_done()
         await asyncio.wait_for(idle, self.p.timeout)
 
-    async def _check(self, call: Awaitable[Any], what: str) -> Any:
-        response = await asyncio.wait_for(call, self.p.timeout)
+    async def _check(self, call: Awaitable[Any], what: str, *, whole: bool = True) -> Any:
+        """The answer of an OK command. ``whole``: it must come within the timeout;
+        else the command keeps its own timeout, on the time between answers."""
+        response = await (asyncio.wait_for(call, self.p.timeout) if whole else call)
         if response.result != "OK":
             raise ImapError(
                 f"The IMAP server answered {what} with {response.result}: {_text(response)}"
