@@ -217,6 +217,9 @@ class ImapPoller:
             await self._locks.release(mailbox_id)
 
     async def _stop_all(self) -> None:
+        # All at once: shutdown waits for the slowest, not the sum.
+        for _, task in self._tasks.values():
+            task.cancel()
         for mailbox_id in list(self._tasks):
             await self._stop_one(mailbox_id)
         if self._locks is not None:
@@ -278,11 +281,7 @@ class _Session:
                     await asyncio.sleep(self.p.poll_seconds)
                     await self._check(client.noop(), "NOOP")
         finally:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(client.logout(), 2)
-            transport = getattr(client.protocol, "transport", None)
-            if transport is not None:
-                transport.close()
+            await _close(client)
 
     async def _connect(self) -> Any:
         a = self.account
@@ -304,9 +303,7 @@ class _Session:
                 assert context is not None
                 await self._starttls(client, context)
         except BaseException:
-            transport = getattr(client.protocol, "transport", None)
-            if transport is not None:
-                transport.close()
+            await _close(client, logout=False)
             raise
         return client
 
@@ -454,14 +451,13 @@ class _Session:
         lost = asyncio.ensure_future(self.lost.wait())
         try:
             await asyncio.wait({push, lost}, return_when=asyncio.FIRST_COMPLETED)
+            if self.lost.is_set():
+                raise ImapError("The IMAP server closed the connection.")
+            client.idle_done()
+            await asyncio.wait_for(idle, self.p.timeout)
         finally:
-            push.cancel()
-            lost.cancel()
-        if self.lost.is_set():
-            idle.cancel()
-            raise ImapError("The IMAP server closed the connection.")
-        client.idle_done()
-        await asyncio.wait_for(idle, self.p.timeout)
+            for waiting in (push, lost, idle):
+                waiting.cancel()
 
     async def _check(self, call: Awaitable[Any], what: str, *, whole: bool = True) -> Any:
         """The answer of an OK command. ``whole``: it must come within the timeout;
@@ -491,6 +487,21 @@ class _Session:
                 .values(**values)
             )
             await tx.commit()
+
+
+async def _close(client: Any, *, logout: bool = True) -> None:
+    """Logs out (unless in IDLE: that would wait for the IDLE to end), closes the
+    connection, and cancels what aioimaplib left waiting on it."""
+    if logout and not client.has_pending_idle():
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(client.logout(), 2)
+    if client._idle_waiter is not None:
+        client._idle_waiter.cancel()
+    for task in [*client.tasks, *client.protocol.tasks]:
+        task.cancel()
+    transport = getattr(client.protocol, "transport", None)
+    if transport is not None:
+        transport.close()
 
 
 def _now() -> datetime:
