@@ -144,11 +144,6 @@ class ImapPoller:
         self.max_bytes = max_bytes
         self._tasks: dict[int, tuple[Account, asyncio.Task[None]]] = {}
         self._locks: _Locks | None = None
-        self._rescan = asyncio.Event()
-
-    def rescan(self) -> None:
-        """Re-reads the mailboxes now rather than at the next interval."""
-        self._rescan.set()
 
     async def run(self, stop: asyncio.Event) -> None:
         try:
@@ -158,15 +153,8 @@ class ImapPoller:
                 except Exception as exc:
                     if not is_unavailable(exc):
                         log.exception("IMAP polling: reading the mailboxes failed")
-                self._rescan.clear()
-                waits = [asyncio.ensure_future(e.wait()) for e in (stop, self._rescan)]
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED),
-                        self.rescan_seconds,
-                    )
-                for w in waits:
-                    w.cancel()
+                    await asyncio.wait_for(stop.wait(), self.rescan_seconds)
         finally:
             await self._stop_all()
 

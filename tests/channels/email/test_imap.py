@@ -389,6 +389,36 @@ async def test_two_pollers_on_one_database_poll_each_mailbox_once(
 
 
 @SQLITE
+async def test_mailboxes_added_changed_and_removed_are_picked_up(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant, dovecot: DovecotServer
+) -> None:
+    t = tag()
+    dovecot.recreate("Work")
+    dovecot.append(mail(f"{t} inbox"))
+    dovecot.append(mail(f"{t} work"), "Work")
+    async with running(poller(runtime, Recorder())):
+        box = await imap_mailbox(client, tenant, dovecot)
+        await wait_for(lambda: stored_count(runtime, tenant, 1))
+        # Another folder: its task starts again there, from that folder's first UID.
+        r = await client.patch(
+            f"/api/v1/mailboxes/{box['id']}",
+            json={"imap_folder": "Work"},
+            headers=tenant.admin_headers,
+        )
+        assert r.status_code == 200, r.text
+        await wait_for(lambda: stored_count(runtime, tenant, 2))
+        # No IMAP server any more: no more polling.
+        r = await client.patch(
+            f"/api/v1/mailboxes/{box['id']}", json={"imap_host": None}, headers=tenant.admin_headers
+        )
+        assert r.status_code == 200, r.text
+        await asyncio.sleep(0.5)
+        dovecot.append(mail(f"{t} unread"), "Work")
+        await asyncio.sleep(1)
+    assert await subjects_stored(runtime, tenant) == [f"{t} inbox", f"{t} work"]
+
+
+@SQLITE
 async def test_parlour_serve_polls_the_mailboxes(
     runtime: Runtime,
     client: httpx.AsyncClient,
