@@ -25,6 +25,8 @@ from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
 from parlour.channels.email import imap as email_imap
+from parlour.channels.email import receiver as email_receiver
+from parlour.channels.email import webhooks as email_webhooks
 from parlour.channels.registry import Providers, make_channels, make_providers
 from parlour.channels.sms import api as sms_api
 from parlour.channels.sms import media as sms_media
@@ -62,13 +64,19 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"code": code, "message": message, "details": details}
 
 
+# Where relays post whole mails (parlour/channels/email/webhooks.py).
+MAIL_WEBHOOKS = "/webhooks/email/"
+
+
 class BodyLimit:
     """Refuses request bodies over the limit, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, upload_bytes: int, mail_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.upload_bytes = upload_bytes
+        # A whole mail posted by a relay; a form around it (SendGrid) adds a little.
+        self.mail_bytes = mail_bytes + 64 * 1024
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,6 +85,8 @@ class BodyLimit:
         headers = dict(scope.get("headers") or [])
         ctype = headers.get(b"content-type", b"")
         limit = self.upload_bytes if ctype.startswith(b"multipart/") else self.max_bytes
+        if scope["path"].startswith(MAIL_WEBHOOKS):
+            limit = self.mail_bytes
         declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._too_large(send, limit)
@@ -231,6 +241,7 @@ def _api_router() -> APIRouter:
         sms_api.router,
         sms_api.sms,
         email_api.router,
+        email_api.messages,
         webchat_api.router,
         tasks_api.router,
         realtime_api.router,
@@ -302,10 +313,17 @@ def _lifespan(
             rt.ready.set()
             if settings.imap_poll:
                 tasks.append(email_imap.start(rt, stop))
+            if settings.inbound_smtp_port:
+                servers.append(
+                    await email_receiver.start(
+                        rt, host=settings.inbound_smtp_host, port=settings.inbound_smtp_port
+                    )
+                )
             if settings.run_worker:
                 tasks.append(asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker"))
                 await sms_media.resume_pending(rt, providers.sms)
 
+        servers: list[asyncio.Server] = []
         tried = asyncio.Event()
         starting = asyncio.create_task(start_serving(), name="start-serving")
         # A database that answers is ready before the first request; one that does not is
@@ -320,6 +338,8 @@ def _lifespan(
         finally:
             stop.set()
             rt.outbox_wakeup.set()
+            for server in servers:
+                server.close()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await asyncio.wait_for(starting, timeout=10)
             for task in tasks:
@@ -360,6 +380,7 @@ def create_app(
     idempotency_openapi.document(app, through=current_user)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
+    app.include_router(email_webhooks.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:
@@ -413,7 +434,10 @@ def create_app(
     _mount_web_app(app, settings)
     idempotency_http.install(app)  # inside BodyLimit, which must see bodies first
     app.add_middleware(
-        BodyLimit, max_bytes=settings.max_body_bytes, upload_bytes=settings.max_upload_bytes
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        upload_bytes=settings.max_upload_bytes,
+        mail_bytes=settings.email_max_bytes,
     )
     app.add_middleware(UntilReady)
     if settings.metrics_token:  # outermost: refusals by the layers above count too

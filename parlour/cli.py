@@ -124,15 +124,35 @@ def worker() -> None:
     asyncio.run(run())
 
 
+# The demo's SMTP receiver: a port that needs no root, and is not the mail server's own.
+DEMO_SMTP_PORT = 2525
+
+
+def _free_or_other(host: str, port: int) -> int:
+    """``port`` if nothing listens there, else one the system picks."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            s.bind((host, 0))
+        chosen: int = s.getsockname()[1]
+        return chosen
+
+
 @app.command()
 def demo(
     db: Annotated[Path, typer.Option(help="SQLite file to (re)create.")] = Path("parlour-demo.db"),
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     no_serve: Annotated[bool, typer.Option(help="Create the data, then exit.")] = False,
+    smtp_port: Annotated[
+        int, typer.Option(help="Port of the built-in SMTP receiver (0: off).")
+    ] = DEMO_SMTP_PORT,
 ) -> None:
     """Create a fresh SQLite database with demo data, print the login, and serve it."""
-    from parlour.sample.demo import create_demo
+    from parlour.sample.demo import DEMO_MAILBOX, create_demo
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -140,12 +160,19 @@ def demo(
     overrides: dict[str, object] = {"database_url": url, "host": host, "port": port}
     if port and not os.environ.get("PARLOUR_PUBLIC_URL"):
         overrides["public_url"] = f"http://{host or '127.0.0.1'}:{port}"
+    if smtp_port and not os.environ.get("PARLOUR_INBOUND_SMTP_PORT"):
+        overrides["inbound_smtp_host"] = host or "127.0.0.1"
+        overrides["inbound_smtp_port"] = _free_or_other(host or "127.0.0.1", smtp_port)
     settings = _settings(**overrides)
     password = os.environ.get("PARLOUR_DEMO_PASSWORD") or "parlour-demo"
     asyncio.run(create_demo(settings, password=password))
     typer.echo("")
     typer.echo(f"  Parlour demo is ready: {settings.public_url}/")
     typer.echo(f"  Log in as admin@example.com / {password}  (or agent@example.com)")
+    if settings.inbound_smtp_port:
+        at = f"{settings.inbound_smtp_host}:{settings.inbound_smtp_port}"
+        typer.echo(f"  Mail to {DEMO_MAILBOX} arrives by SMTP at {at}, for example:")
+        typer.echo(f"    swaks --server {at} --to {DEMO_MAILBOX} --from you@example.org")
     typer.echo("")
     if not no_serve:
         _logging(settings)

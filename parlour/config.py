@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     telnyx_api_base: str = "https://api.telnyx.com"
     # MMS media larger than this is not downloaded (Twilio's own limit is 5 MB).
     sms_media_max_bytes: int = 5_000_000
+    # The built-in SMTP receiver for incoming mail: off unless a port is given. Every
+    # process started with it listens on the port (SO_REUSEPORT shares it).
+    inbound_smtp_port: int | None = Field(default=None, ge=1, le=65535)
+    inbound_smtp_host: str = "0.0.0.0"
+    # The largest incoming mail taken, by SMTP, IMAP or HTTP (refused at DATA: 552).
+    email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1000)
 
     @cached_property
     def is_sqlite(self) -> bool:

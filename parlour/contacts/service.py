@@ -186,6 +186,41 @@ async def create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sende
     return Sender.of(contact, contact.phones[0])
 
 
+async def sender_by_email(
+    tx: Tx, *, account_id: int, address: str
+) -> tuple[Sender, ContactEmail] | None:
+    """The contact writing from ``address`` and that address's row; None if no contact
+    has it."""
+    email = await tx.session.scalar(
+        select(ContactEmail).where(
+            ContactEmail.account_id == account_id,
+            ContactEmail.address == normalize_email(address),
+        )
+    )
+    if email is None:
+        return None
+    contact = await get_contact(tx, account_id=account_id, contact_id=email.contact_id)
+    return Sender.of(contact), email
+
+
+async def create_sender_by_email(
+    tx: Tx, *, account_id: int, address: str, name: str
+) -> tuple[Sender, ContactEmail]:
+    """A new contact for an address no contact has (the caller just looked), named as the
+    mail's From header names its sender. Should another transaction add the address
+    meanwhile, the unique index refuses this one."""
+    contact = Contact(
+        account_id=account_id, name=name[:200], company="", phones=[], emails=[], tags=[]
+    )
+    email = ContactEmail(account_id=account_id, address=normalize_email(address), label="")
+    contact.emails.append(email)
+    reindex(contact)
+    tx.session.add(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact)
+    return Sender.of(contact), email
+
+
 async def _create_by_phone(tx: Tx, account_id: int, e164: str) -> Contact:
     contact = Contact(account_id=account_id, name="", company="", phones=[], emails=[], tags=[])
     contact.phones.append(ContactPhone(account_id=account_id, e164=e164, label="mobile"))

@@ -10,16 +10,25 @@ import nh3
 SPACES = re.compile(r"\s+")
 
 
-def sanitize_html(html: str) -> str:
-    """Email HTML as safe to show: no script, no event handlers, no remote images."""
+def sanitize_html(html: str, *, remote_images: bool = False) -> str:
+    """Email HTML as safe to show: no script, no event handlers, and no remote images
+    unless ``remote_images`` (a received email's, which the app shows only once the agent
+    allows them: its frame's Content-Security-Policy blocks them until then)."""
+
+    def keep(tag: str, attr: str, value: str) -> str | None:
+        if attr in ("src", "href") and value.lower().startswith("data:"):
+            # Inline pictures only: a data: link could open a page of anything.
+            return value if tag == "img" and value.lower().startswith("data:image/") else None
+        if tag == "img" and attr == "src" and not value.startswith("cid:"):
+            return value if remote_images and value.startswith(("https://", "http://")) else None
+        return value
+
     cleaned: str = nh3.clean(
         html,
         # "cid" must be allowed here, or nh3 drops inline images before the filter keeps them.
-        url_schemes={"http", "https", "mailto", "cid"},
+        url_schemes={"http", "https", "mailto", "cid", "data"},
         link_rel="noopener noreferrer nofollow",
-        attribute_filter=lambda tag, attr, value: (
-            None if tag == "img" and attr == "src" and not value.startswith("cid:") else value
-        ),
+        attribute_filter=keep,
     )
     return cleaned
 

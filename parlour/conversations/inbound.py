@@ -32,6 +32,8 @@ class InboundAttachment:
     content_type: str
     size: int = 0
     remote_url: str | None = None
+    # Our own copy, when the channel stored the bytes as they came (email).
+    blob_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class Inbound:
     received_at: datetime | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     attachments: tuple[InboundAttachment, ...] = ()
+    # False for an automatic answer (an out-of-office): stored, but a closed thread
+    # stays closed.
+    reopens: bool = True
+    # The channel sanitised ``html`` itself (email keeps remote images, for the agent to
+    # allow: see conversations.html).
+    html_sanitized: bool = False
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ async def receive_inbound(
     if conv is None:
         return None
     values = _message_values(sender, inbound, conv)
-    if conv.status == "closed":
+    if conv.status == "closed" and inbound.reopens:
         conv.status = "open"  # a contact writing again reopens the thread, as in Chatwoot
     attachments = [
         {
@@ -113,6 +121,7 @@ async def receive_inbound(
             "content_type": item.content_type,
             "size": item.size,
             "remote_url": item.remote_url,
+            "blob_id": item.blob_id,
         }
         for item in inbound.attachments
     ]
@@ -152,7 +161,11 @@ def _message_values(
         "sender_type": "contact",
         "body": inbound.body,
         "subject": inbound.subject,
-        "html": sanitize_html(inbound.html) if inbound.html else None,
+        "html": (
+            (inbound.html if inbound.html_sanitized else sanitize_html(inbound.html))
+            if inbound.html
+            else None
+        ),
         "endpoint_id": inbound.endpoint_id,
         "contact_endpoint_id": inbound.contact_endpoint_id,
         "from_address": inbound.from_address,

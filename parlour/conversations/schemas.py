@@ -130,8 +130,11 @@ class EmailDetailsOut(BaseModel):
     bounce: BounceOut | None = None
 
     @classmethod
-    def of(cls, message_id: int, meta: dict[str, Any] | None) -> EmailDetailsOut:
-        """From ``meta["email"]`` as the email channel stores it."""
+    def of(
+        cls, message_id: int, meta: dict[str, Any] | None, attachment_urls: list[str | None]
+    ) -> EmailDetailsOut:
+        """From ``meta["email"]`` as the email channel stores it; ``attachment_urls``: the
+        message's attachments' URLs, in order (``meta["cids"]`` names them by place)."""
         m = meta or {}
         bounce = m.get("bounce")
         return cls(
@@ -147,7 +150,11 @@ class EmailDetailsOut(BaseModel):
             defects=m.get("defects") or [],
             raw_url=f"/api/v1/messages/{message_id}/raw" if m.get("raw_blob_id") else None,
             inline_images={
-                cid: f"/api/v1/attachments/{att}" for cid, att in (m.get("cids") or {}).items()
+                cid: url
+                for cid, at in (m.get("cids") or {}).items()
+                if isinstance(at, int)
+                and 0 <= at < len(attachment_urls)
+                and (url := attachment_urls[at])
             },
             remote_images=bool(m.get("remote_images")),
             bounce=(
@@ -206,6 +213,7 @@ class MessageOut(BaseModel):
         """``contact`` needs only ``id``, ``name`` and ``avatar_blob_id``; ``names``: the
         older names of the message's channel's endpoints. (A page of a thread is built from
         rows instead: conversations.thread_page.list_messages.)"""
+        files = [AttachmentOut.from_model(a) for a in m.attachments]
         return cls(
             id=m.id,
             conversation_id=m.conversation_id,
@@ -223,12 +231,12 @@ class MessageOut(BaseModel):
             status=m.status,
             error_code=m.error_code,
             error_message=m.error_message,
-            attachments=[AttachmentOut.from_model(a) for a in m.attachments],
+            attachments=files,
             client_id=(m.meta or {}).get("client_id"),
             created_at=m.created_at,
             updated_at=m.updated_at,
             email=(
-                EmailDetailsOut.of(m.id, (m.meta or {}).get("email"))
+                EmailDetailsOut.of(m.id, (m.meta or {}).get("email"), [f.url for f in files])
                 if m.channel == "email"
                 else None
             ),

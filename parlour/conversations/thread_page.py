@@ -109,7 +109,8 @@ def _shaped(
         values = (*v[:_SENDER_AT], sender, *v[_SENDER_AT:_FILES_AT], files.get(m.id, []))
         item = dict(zip(_MESSAGE_FIELDS, values + v[_FILES_AT:], strict=True))
         if item["channel"] == "email":
-            item["email"] = EmailDetailsOut.of(m.id, item["email"]).model_dump()
+            urls = [f["url"] for f in item["attachments"]]
+            item["email"] = EmailDetailsOut.of(m.id, item["email"], urls).model_dump()
         items.append(item)
     return items
 

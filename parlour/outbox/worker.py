@@ -260,6 +260,10 @@ class OutboxWorker:
                     await slot.release()
                 return []
             claimed = await service.claim(tx, limit=BATCH, claimed_by=self.claimed_by)
+            # One statement a batch, whatever the channel: only emails have tasks.
+            await tasks_service.running_for_messages(
+                tx, message_ids=[c.message_id for c in claimed if c.kind == "send"]
+            )
             await tx.commit()
         return claimed
 
@@ -484,6 +488,9 @@ class OutboxWorker:
                 item.state = "pending"
                 item.last_error = outcome.message[:500]
                 item.next_attempt_at = utcnow() + service.backoff(job.attempts)
+                await tasks_service.retrying_for_message(
+                    tx, message_id=message.id, error=f"Will retry: {outcome.message}"
+                )
             else:
                 item.state = "dead"
                 item.last_error = outcome.message[:500]

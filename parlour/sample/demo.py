@@ -29,6 +29,8 @@ from parlour.sample import words
 from parlour.sample.avatars import identicon_png
 from parlour.sample.demo_threads import Shop, ThreadWriter, write_thread
 
+# Where the demo's mail goes; `parlour demo` prints how to send it one.
+DEMO_MAILBOX = "hello@northwind.example"
 # Contacts with no conversation yet: "new conversation" finds them.
 STRANGERS = (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002"))
 OPTED_OUT = 6  # Liam O'Connor no longer takes texts from the main line.
@@ -111,10 +113,11 @@ async def _northwind(tx: Tx, password: str) -> Shop:
     )
     mailbox = Mailbox(
         account_id=account.id,
-        address="hello@northwind.example",
+        address=DEMO_MAILBOX,
         name="Northwind Coffee",
         provider="console",
         enabled=True,
+        signature="Northwind Coffee · 12 Harbour Lane · northwind.example",
     )
     widget = Widget(
         account_id=account.id,

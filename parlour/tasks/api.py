@@ -47,7 +47,7 @@ async def list_tasks(
     user: CurrentUser,
     tx: TxDep,
     owner: Literal["me", "any"] = "me",
-    status: Literal["pending", "completed", "failed"] | None = None,
+    status: Literal["queued", "running", "completed", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[TaskOut]:
     tasks = await service.list_tasks(

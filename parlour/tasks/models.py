@@ -22,7 +22,9 @@ class Task(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     title: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending/completed/failed
+    # queued (waiting its turn, or its retry after a temporary failure: ``error`` says
+    # why), running (being sent), completed, failed.
+    status: Mapped[str] = mapped_column(String(12), default="queued")
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )

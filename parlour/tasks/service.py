@@ -3,7 +3,7 @@ the outbox worker executes it (sends the email) and marks it completed or failed
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from parlour.conversations.models import Message
 from parlour.db.base import utcnow
@@ -17,7 +17,7 @@ async def create_email_task(tx: Tx, *, message: Message, owner_id: int | None) -
         kind="email",
         owner_id=owner_id,
         title=f"Email to {message.to_address}: {message.subject or ''}"[:300],
-        status="pending",
+        status="queued",
         message_id=message.id,
     )
     tx.session.add(task)
@@ -34,10 +34,28 @@ async def finish_for_message(tx: Tx, *, message_id: int, error: str | None) -> N
     task.completed_at = utcnow()
 
 
+async def running_for_messages(tx: Tx, *, message_ids: list[int]) -> None:
+    """The tasks of messages the outbox worker just claimed are being executed."""
+    if message_ids:
+        await tx.session.execute(
+            update(Task)
+            .where(Task.message_id.in_(message_ids), Task.status == "queued")
+            .values(status="running")
+        )
+
+
+async def retrying_for_message(tx: Tx, *, message_id: int, error: str) -> None:
+    """A temporary failure: the task waits for its retry, saying what went wrong."""
+    task = await tx.session.scalar(select(Task).where(Task.message_id == message_id))
+    if task is not None:
+        task.status = "queued"
+        task.error = error[:500]
+
+
 async def reopen_for_message(tx: Tx, *, message_id: int) -> None:
     task = await tx.session.scalar(select(Task).where(Task.message_id == message_id))
     if task is not None:
-        task.status = "pending"
+        task.status = "queued"
         task.error = None
         task.completed_at = None
 

@@ -145,7 +145,7 @@ async def test_a_retried_email_reopens_its_task(
     assert retried.json()["status"] == "queued"
     tasks = (await client.get("/api/v1/tasks", headers=tenant.admin_headers)).json()
     task = next(t for t in tasks if t["message_id"] == sent.json()["id"])
-    assert (task["status"], task["error"]) == ("pending", None)
+    assert (task["status"], task["error"]) == ("queued", None)
 
 
 async def test_only_a_commit_that_queues_a_message_wakes_the_worker(

@@ -6,6 +6,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import select
 
 from parlour.accounts.deps import AdminUser, CurrentUser, require_admin, user_of_request
 from parlour.accounts.models import User
@@ -19,9 +20,11 @@ from parlour.channels.email.schemas import (
     SendTestOut,
 )
 from parlour.channels.email.smtp import SmtpEmail
+from parlour.conversations.models import Message
 from parlour.db.deps import TxDep
-from parlour.db.tx import transaction
-from parlour.errors import Conflict, ParlourError
+from parlour.db.tx import Tx, transaction
+from parlour.errors import Conflict, NotFound, ParlourError
+from parlour.files.api import as_download, blob_response
 from parlour.outbox.delivery import DeliveryError, TransientFailure
 from parlour.runtime import runtime_of
 from parlour.types import PathId
@@ -118,3 +121,35 @@ async def send_test_email(
             details={"smtp_error": exc.code, "temporary": isinstance(exc, TransientFailure)},
         ) from exc
     return SendTestOut(smtp_code=reply.code, smtp_message=reply.message)
+
+
+messages = APIRouter(prefix="/messages", tags=["mailboxes"])
+
+
+@messages.get("/{message_id}/raw", response_class=Response)
+async def raw_email(message_id: PathId, user: CurrentUser, tx: TxDep) -> Response:
+    """The email exactly as it arrived (message/rfc822), as a download."""
+    message = await _email(tx, account_id=user.account_id, message_id=message_id)
+    blob_id = ((message.meta or {}).get("email") or {}).get("raw_blob_id")
+    resp = await blob_response(tx, account_id=user.account_id, blob_id=blob_id)
+    return as_download(resp, f"message-{message_id}.eml")
+
+
+@messages.get("/{message_id}/bounce", response_class=Response)
+async def bounce_report(message_id: PathId, user: CurrentUser, tx: TxDep) -> Response:
+    """The bounce report that failed this sent email (message/rfc822), as a download."""
+    message = await _email(tx, account_id=user.account_id, message_id=message_id)
+    bounce = ((message.meta or {}).get("email") or {}).get("bounce") or {}
+    resp = await blob_response(tx, account_id=user.account_id, blob_id=bounce.get("raw_blob_id"))
+    return as_download(resp, f"bounce-{message_id}.eml")
+
+
+async def _email(tx: Tx, *, account_id: int, message_id: int) -> Message:
+    message = await tx.session.scalar(
+        select(Message).where(
+            Message.id == message_id, Message.account_id == account_id, Message.channel == "email"
+        )
+    )
+    if message is None:
+        raise NotFound("No such email.")
+    return message

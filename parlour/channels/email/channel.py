@@ -3,8 +3,6 @@ sent is an Email Task owned by its author, which the outbox worker executes."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from dataclasses import replace
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from parlour.accounts.models import Account
+from parlour.channels.email import reply_token
 from parlour.channels.email import service as mailboxes
 from parlour.channels.email.models import Mailbox
 from parlour.channels.email.provider import EmailAttachment, EmailProvider, OutgoingEmail
@@ -151,7 +150,7 @@ class EmailChannel:
             in_reply_to=headers.get("in_reply_to"),
             references=list(headers.get("references") or []),
             attachments=await _attachments(tx, message),
-            reply_to=_reply_address(
+            reply_to=reply_token.reply_address(
                 mailbox.address, message.conversation_id, secret_key=self._secret_key
             ),
             date=message.created_at,
@@ -198,15 +197,6 @@ async def _mint_headers(tx: Tx, message: Message, *, cc: list[str], bcc: list[st
         },
     }
     await tx.session.flush()
-
-
-def _reply_address(address: str, conversation_id: int, *, secret_key: str) -> str:
-    """The mailbox's address plus a token naming the thread (``hello+c42.1a2b3c4d@...``),
-    signed so that a reply cannot be steered into another thread by editing it."""
-    local, _, domain = address.partition("@")
-    tag = f"c{conversation_id}"
-    sig = hmac.new(secret_key.encode(), f"reply-to:{tag}".encode(), hashlib.sha256)
-    return f"{local}+{tag}.{sig.hexdigest()[:10]}@{domain}"
 
 
 async def _attachments(tx: Tx, message: Message) -> tuple[EmailAttachment, ...]:

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import re
@@ -66,7 +65,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import NullPool
 
 from parlour.channels.crypto import CannotDecrypt, unseal
-from parlour.channels.email.mime import DEFAULT_MAX_BYTES
+from parlour.channels.email import inbound
 from parlour.channels.email.models import Mailbox
 from parlour.db.engine import Database
 from parlour.db.outage import is_unavailable
@@ -91,10 +90,8 @@ Store = Callable[[Runtime, int, bytes], Awaitable[str]]
 
 
 async def _receive(rt: Runtime, mailbox_id: int, raw: bytes) -> str:
-    # Looked up when called: inbound.py is written alongside this module.
-    inbound: Any = importlib.import_module("parlour.channels.email.inbound")
     received = await inbound.receive(rt, mailbox_id=mailbox_id, raw=raw, via="imap")
-    return str(received.outcome)
+    return received.outcome
 
 
 class ImapError(Exception):
@@ -129,7 +126,7 @@ class ImapPoller:
         idle_seconds: float = IDLE_SECONDS,
         timeout: float = TIMEOUT_SECONDS,
         backoff_seconds: float = BACKOFF_SECONDS,
-        max_bytes: int = DEFAULT_MAX_BYTES,
+        max_bytes: int | None = None,
     ) -> None:
         # ``tls_context``: whom to trust (tests trust their own throwaway certificate); by
         # default the system's certificate authorities.
@@ -141,7 +138,8 @@ class ImapPoller:
         self.idle_seconds = idle_seconds
         self.timeout = timeout
         self.backoff_seconds = backoff_seconds
-        self.max_bytes = max_bytes
+        # Larger mail is not downloaded: the store would refuse it (MailTooLarge).
+        self.max_bytes = max_bytes or rt.settings.email_max_bytes
         self._tasks: dict[int, tuple[Account, asyncio.Task[None]]] = {}
         self._locks: _Locks | None = None
 

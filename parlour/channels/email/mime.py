@@ -173,7 +173,7 @@ def _read(msg: EmailMessage, defects: list[str]) -> ParsedMail:
     if not text and html:
         text = _html_text(html)
     split = quotes.split_reply(text)
-    new_html = sanitize_html(quotes.new_html(html)) if html else None
+    new_html = sanitize_html(quotes.new_html(html), remote_images=True) if html else None
     for part in msg.walk():
         defects.extend(type(d).__name__ for d in part.defects)
     return ParsedMail(
@@ -188,7 +188,7 @@ def _read(msg: EmailMessage, defects: list[str]) -> ParsedMail:
         references=_references(_header(msg, "References", defects)),
         auto_reply=_auto_reply(msg, defects),
         text=text,
-        html=sanitize_html(html) if html else None,
+        html=sanitize_html(html, remote_images=True) if html else None,
         new_text=split.new_text,
         signature=split.signature,
         quoted_text=split.quoted_text,

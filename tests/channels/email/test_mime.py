@@ -327,7 +327,10 @@ def test_html_only_mail_gets_text_and_its_html_is_sanitised() -> None:
     )
     parsed = parse(mail(html, content_type="text/html; charset=utf-8"))
     assert parsed.text == "Hello & welcome\nLine\ntwo"
-    assert parsed.html == "<p>Hello &amp; welcome</p><p>Line<br>two <img></p>"
+    # Remote images are kept, for the agent to allow (the app blocks them until then).
+    assert parsed.html == (
+        '<p>Hello &amp; welcome</p><p>Line<br>two <img src="https://track.example/p.gif"></p>'
+    )
 
 
 def test_nul_bytes_are_removed_and_noted() -> None:

@@ -152,6 +152,9 @@ async def test_a_temporary_refusal_is_retried_with_the_same_message_id(
             )
 
     await wait_for(refused_once)
+    waiting = await task_of(client, tenant, sent["id"])
+    assert waiting["status"] in ("queued", "running")
+    assert waiting["error"].startswith("Will retry: The mail server answered 451")
     sink.answer_data = None
     await message_when(client, tenant, conv_id, sent["id"], "sent")
     [got] = sink.received

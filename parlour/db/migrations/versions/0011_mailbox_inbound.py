@@ -1,6 +1,7 @@
 """Mail that comes in: each mailbox's secret token for raw MIME over HTTP, its IMAP
 account (the password sealed like the relay's) and where polling got to (UIDVALIDITY and
-the last UID imported), and the signature its composer starts with.
+the last UID imported), and the signature its composer starts with. An Email Task
+waiting its turn is "queued" (it was "pending"), beside "running" while it is sent.
 
 Revision ID: 0011
 Revises: 0010
@@ -42,12 +43,14 @@ def upgrade() -> None:
             .where(mailboxes.c.id == box_id)
             .values(inbound_token=secrets.token_urlsafe(24))
         )
+    op.execute("UPDATE tasks SET status = 'queued' WHERE status = 'pending'")
     with op.batch_alter_table("mailboxes") as batch:
         batch.alter_column("inbound_token", existing_type=sa.String(64), nullable=False)
         batch.create_index("uq_mailboxes_inbound_token", ["inbound_token"], unique=True)
 
 
 def downgrade() -> None:
+    op.execute("UPDATE tasks SET status = 'pending' WHERE status IN ('queued', 'running')")
     with op.batch_alter_table("mailboxes") as batch:
         batch.drop_index("uq_mailboxes_inbound_token")
         for column in (
