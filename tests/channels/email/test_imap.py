@@ -354,7 +354,6 @@ async def test_tls_and_starttls(
         server.remove()
 
 
-@SQLITE
 async def test_two_pollers_on_one_database_poll_each_mailbox_once(
     runtime: Runtime,
     client: httpx.AsyncClient,
