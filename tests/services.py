@@ -189,6 +189,7 @@ class DovecotServer:
         user: str = "agent",
         password: str = "imap-secret",
         cert: tuple[Path, Path] | None = None,
+        idle: bool = True,
     ) -> None:
         _need_binary(DOVECOT)
         self.user = user
@@ -223,6 +224,8 @@ class DovecotServer:
                 f"  inet_listener imaps {{\n    address = 127.0.0.1\n"
                 f"    port = {self.tls_port}\n    ssl = yes\n  }}\n"
             )
+        # Without IDLE: a server that can only be polled.
+        capability = "" if idle else "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE"
         self.conf = self.dir / "dovecot.conf"
         self.conf.write_text(
             f"""base_dir = {self.dir}/run
@@ -236,6 +239,7 @@ disable_plaintext_auth = no
 auth_failure_delay = 0
 default_internal_user = {internal}
 default_login_user = {login}
+{capability}
 first_valid_uid = 1
 mail_location = maildir:{mail_dir}/%u
 passdb {{

@@ -323,6 +323,8 @@ class _Session:
         response = await client.login(a.username, password)
         if response.result != "OK":
             raise ImapError(f"The IMAP server refused the login: {_text(response)}")
+        # A server may offer more once logged in (IDLE among them): ask again.
+        await asyncio.wait_for(client.protocol.capability(), self.p.timeout)
 
     async def _select(self, client: Any) -> None:
         response = await self._check(client.select(self.account.folder), "SELECT")

@@ -268,6 +268,23 @@ async def _checked(rt: Runtime, tenant: Tenant) -> bool:
 
 
 @SQLITE
+async def test_a_server_without_idle_is_polled(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    server = DovecotServer(idle=False).start()
+    try:
+        t = tag()
+        await imap_mailbox(client, tenant, server)
+        async with running(poller(runtime, Recorder(), poll_seconds=0.3)):
+            await wait_for(lambda: _checked(runtime, tenant))
+            server.append(mail(f"{t} polled"))
+            await wait_for(lambda: stored_count(runtime, tenant, 1), within=3)
+        assert await subjects_stored(runtime, tenant) == [f"{t} polled"]
+    finally:
+        server.remove()
+
+
+@SQLITE
 async def test_a_refused_login_is_shown_and_retried_until_it_works(
     runtime: Runtime,
     client: httpx.AsyncClient,
