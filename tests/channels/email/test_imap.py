@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from parlour.app import create_app
 from parlour.channels.email import inbound
-from parlour.channels.email.imap import ImapPoller
+from parlour.channels.email.imap import ATTEMPTS, IDLE_SECONDS, ImapPoller
 from parlour.channels.email.mime import MailTooLarge
 from parlour.channels.email.models import Mailbox
 from parlour.config import Settings
@@ -77,9 +77,13 @@ class Recorder:
     """The store the poller is given: the real one, noting what it was handed, refusing
     (as the store does a mail over its size limit) the subjects in ``refuse``."""
 
-    def __init__(self, refuse: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self, refuse: frozenset[str] = frozenset(), fail: frozenset[str] = frozenset()
+    ) -> None:
         self.subjects: list[str] = []
         self.refuse = refuse
+        # These fail as a bug would: not a refusal.
+        self.fail = fail
 
     async def __call__(self, rt: Runtime, mailbox_id: int, raw: bytes) -> str:
         subject = next(
@@ -88,6 +92,8 @@ class Recorder:
         self.subjects.append(subject)
         if subject in self.refuse:
             raise MailTooLarge("The mail is too large.")
+        if subject in self.fail:
+            raise RuntimeError("unexpected")
         received = await inbound.receive(rt, mailbox_id=mailbox_id, raw=raw, via="imap")
         return received.outcome
 
@@ -239,19 +245,22 @@ async def test_a_new_uidvalidity_reads_the_folder_again_without_duplicates(
 
 
 @SQLITE
+# The IDLE held throughout, or re-issued every 0.3 s (every 25 minutes in use).
+@pytest.mark.parametrize("idle_seconds", [IDLE_SECONDS, 0.3])
 async def test_idle_delivers_new_mail_within_two_seconds(
     runtime: Runtime,
     client: httpx.AsyncClient,
     tenant: Tenant,
     dovecot: DovecotServer,
+    idle_seconds: float,
 ) -> None:
     t = tag()
     await imap_mailbox(client, tenant, dovecot)
     store = Recorder()
     # poll_seconds is an hour: only IDLE can bring the mail in time.
-    async with running(poller(runtime, store)):
+    async with running(poller(runtime, store, idle_seconds=idle_seconds)):
         await wait_for(lambda: _checked(runtime, tenant))
-        await asyncio.sleep(0.3)  # into IDLE
+        await asyncio.sleep(1)  # into IDLE, and out and in again for the short one
         dovecot.append(mail(f"{t} pushed"))
         await wait_for(lambda: stored_count(runtime, tenant, 1), within=2.0)
     assert await subjects_stored(runtime, tenant) == [f"{t} pushed"]
@@ -333,6 +342,22 @@ async def test_mail_the_store_refuses_does_not_block_the_mail_after_it(
         await wait_for(lambda: stored_count(runtime, tenant, 2))
         await wait_for(lambda: _last_uid(runtime, box["id"], 4))
     assert store.subjects == [f"{t} before", f"{t} refused", f"{t} after"]
+    assert await subjects_stored(runtime, tenant) == [f"{t} before", f"{t} after"]
+
+
+@SQLITE
+async def test_mail_that_fails_unexpectedly_is_retried_then_stepped_over(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant, dovecot: DovecotServer
+) -> None:
+    t = tag()
+    for name in ("before", "failing", "after"):
+        dovecot.append(mail(f"{t} {name}"))
+    box = await imap_mailbox(client, tenant, dovecot)
+    store = Recorder(fail=frozenset({f"{t} failing"}))
+    async with running(poller(runtime, store, backoff_seconds=0.05)):
+        await wait_for(lambda: _last_uid(runtime, box["id"], 3))
+    # Each try begins where the last stopped: what was stored is not handed over again.
+    assert store.subjects == [f"{t} before", *[f"{t} failing"] * ATTEMPTS, f"{t} after"]
     assert await subjects_stored(runtime, tenant) == [f"{t} before", f"{t} after"]
 
 
