@@ -1,6 +1,6 @@
 """Polling each mailbox's IMAP folder for incoming mail (issue 14).
 
-``parlour serve`` runs one ``ImapPoller`` (``start``/``stop``, from the app's lifespan). It
+``parlour serve`` runs one ``ImapPoller`` (``start``, from the app's lifespan). It
 re-reads the mailboxes every ``RESCAN_SECONDS`` and keeps one task per enabled mailbox
 with an ``imap_host``: a mailbox added, changed or removed in Settings is picked up, the
 task of a changed one restarted. Each task, for as long as it runs:
@@ -49,6 +49,7 @@ transport with ``loop.start_tls``, and ``conn_lost_cb`` ends a pending IDLE.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import logging
 import os
@@ -327,7 +328,7 @@ class _Session:
         await asyncio.wait_for(client.protocol.capability(), self.p.timeout)
 
     async def _select(self, client: Any) -> None:
-        response = await self._check(client.select(self.account.folder), "SELECT")
+        response = await self._check(client.select(folder_name(self.account.folder)), "SELECT")
         found = next(
             (m for line in response.lines if (m := _UIDVALIDITY.search(bytes(line)))), None
         )
@@ -475,6 +476,29 @@ class _Session:
                 .values(**values)
             )
             await tx.commit()
+
+
+def folder_name(folder: str) -> str:
+    """``folder`` as a SELECT names it: quoted, in IMAP's modified UTF-7 (RFC 3501 5.1.3),
+    so that "Sent Items" or "Boîte de réception" work as typed in Settings."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            packed = base64.b64encode("".join(run).encode("utf-16-be")).decode()
+            out.append("&" + packed.rstrip("=").replace("/", ",") + "-")
+            run.clear()
+
+    for ch in folder:
+        if " " <= ch <= "~":
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    encoded = "".join(out).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{encoded}"'
 
 
 async def _close(client: Any, *, logout: bool = True) -> None:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from parlour.app import create_app
 from parlour.channels.email import inbound
-from parlour.channels.email.imap import ATTEMPTS, IDLE_SECONDS, ImapPoller
+from parlour.channels.email.imap import ATTEMPTS, IDLE_SECONDS, ImapPoller, folder_name
 from parlour.channels.email.mime import MailTooLarge
 from parlour.channels.email.models import Mailbox
 from parlour.config import Settings
@@ -457,6 +457,20 @@ async def test_mailboxes_added_changed_and_removed_are_picked_up(
         dovecot.append(mail(f"{t} unread"), "Work")
         await asyncio.sleep(1)
     assert await subjects_stored(runtime, tenant) == [f"{t} inbox", f"{t} work"]
+
+
+@SQLITE
+async def test_a_folder_named_with_spaces_and_accents(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant, dovecot: DovecotServer
+) -> None:
+    t = tag()
+    folder = "Boîte de réception & co"
+    dovecot.recreate(folder_name(folder))
+    dovecot.append(mail(f"{t} accented"), folder_name(folder))
+    await imap_mailbox(client, tenant, dovecot, imap_folder=folder)
+    async with running(poller(runtime, Recorder())):
+        await wait_for(lambda: stored_count(runtime, tenant, 1))
+    assert await subjects_stored(runtime, tenant) == [f"{t} accented"]
 
 
 @SQLITE
