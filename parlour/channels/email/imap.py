@@ -172,6 +172,10 @@ class ImapPoller:
         for mailbox_id, account in wanted.items():
             if mailbox_id in self._tasks or not await self._locks.take(mailbox_id):
                 continue
+            log.info(
+                "IMAP polling mailbox %s: %s on %s:%s (%s)",
+                *(mailbox_id, account.folder, account.host, account.port, account.security),
+            )
             task = asyncio.create_task(
                 _Session(self, account).run(), name=f"imap-mailbox-{mailbox_id}"
             )
