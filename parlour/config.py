@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     inbound_smtp_host: str = "0.0.0.0"
     # The largest incoming mail taken, by SMTP, IMAP or HTTP (refused at DATA: 552).
     email_max_bytes: int = Field(default=25 * 1024 * 1024, ge=1000)
+    # The files of one outgoing email together: base64 makes them a third bigger, and
+    # 18 MB of files is a 25 MB mail, what Gmail and most relays take.
+    email_max_attachments_bytes: int = Field(default=18 * 1024 * 1024, ge=0)
 
     @cached_property
     def is_sqlite(self) -> bool:

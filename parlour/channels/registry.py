@@ -39,6 +39,10 @@ def make_channels(settings: Settings, providers: Providers) -> Channels:
         [
             SmsChannel(providers.sms, secret_key=settings.secret_key),
             WebchatChannel(providers.webchat),
-            EmailChannel(providers.email, secret_key=settings.secret_key),
+            EmailChannel(
+                providers.email,
+                secret_key=settings.secret_key,
+                max_attachment_bytes=settings.email_max_attachments_bytes,
+            ),
         ]
     )

@@ -110,6 +110,8 @@ class EmailDetailsOut(BaseModel):
     message_id: str | None = None
     in_reply_to: str | None = None
     references: list[str] = Field(default_factory=list)
+    # The name in the From header (incoming): who wrote, when not the contact themself.
+    from_name: str = ""
     cc: list[str] = Field(default_factory=list)
     # Outgoing only.
     bcc: list[str] = Field(default_factory=list)
@@ -141,6 +143,7 @@ class EmailDetailsOut(BaseModel):
             message_id=m.get("message_id"),
             in_reply_to=m.get("in_reply_to"),
             references=m.get("references") or [],
+            from_name=m.get("from_name") or "",
             cc=m.get("cc") or [],
             bcc=m.get("bcc") or [],
             signature=m.get("signature") or "",

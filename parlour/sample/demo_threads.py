@@ -1,7 +1,8 @@
 """The demo's threads: four kinds, taken in turn down the cast, each showing features.
 
 0. SMS opened by the bot's welcome;  1. web chat, then SMS: one thread, two channels;
-2. an email and our reply, with its completed Email Task;  3. all three channels, a bot's
+2. an email and our reply, with its completed Email Task (the first time the contact
+answers, quoting us; the fifth time our reply bounced);  3. all three channels, a bot's
 chat reply and a failed SMS. tests/web/ and docs/screenshots open these threads by the
 contact's name and look for what their kind shows.
 """
@@ -11,14 +12,19 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any, NamedTuple
 
+from parlour.channels.email import inbound as email_inbound
+from parlour.channels.email import mime
 from parlour.channels.email.models import Mailbox
 from parlour.channels.sms.models import PhoneNumber
 from parlour.channels.webchat.models import Widget
 from parlour.contacts.models import Contact
 from parlour.conversations.models import Conversation, Message
 from parlour.db.tx import Tx
+from parlour.files import service as files_service
 from parlour.sample import words
 from parlour.tasks.models import Task
 
@@ -71,6 +77,7 @@ class ThreadWriter:
         self.conv = conv
         self.phone = contact.phones[0]
         self.email = contact.emails[0]
+        self.contact_name = contact.name
         self.at = start
         self.rng = rng
 
@@ -216,6 +223,60 @@ async def _email_with_task(w: ThreadWriter, n: int) -> None:
             completed_at=w.at,
         )
     )
+    reply.meta = {"email": {"message_id": f"<msg-{reply.id}.demo@northwind.example>"}}
+    if n == 0:
+        await _quoted_reply(w, subject, reply)
+    elif n == 4:
+        _bounced(w, reply)
+
+
+async def _quoted_reply(w: ThreadWriter, subject: str, ours: Message) -> None:
+    """The contact answers from their mail client, quoting our reply below their own
+    words: parsed as any incoming mail is, so the thread folds the quote away."""
+    quoted = "\n".join(f"> {line}" if line else ">" for line in ours.body.splitlines())
+    mail = EmailMessage()
+    mail["From"] = formataddr((w.contact_name, w.email.address))
+    mail["To"] = w.shop.mailbox.address
+    mail["Subject"] = f"Re: {subject}"
+    mail["Message-ID"] = f"<reply-{ours.id}@mail.example>"
+    mail["In-Reply-To"] = mail["References"] = ours.meta["email"]["message_id"]
+    mail.set_content(
+        "Wonderful, thank you! Please ship it to the shop, not the warehouse.\n\n"
+        f"{w.contact_name.split()[0]}\n\n"
+        f"On {ours.created_at:%a, %d %b %Y at %H:%M}, Northwind Coffee "
+        f"<{w.shop.mailbox.address}> wrote:\n{quoted}\n"
+    )
+    raw = mail.as_bytes()
+    parsed = mime.parse(raw)
+    blob = await files_service.store(
+        w.tx, account_id=w.shop.account_id, data=raw, content_type="message/rfc822"
+    )
+    message = w.email_in(parsed.subject, parsed.new_text)
+    message.provider_message_id = email_inbound.message_key(
+        w.shop.account_id, parsed.message_id, raw
+    )
+    message.meta = {"email": {**email_inbound.details_of(parsed), "raw_blob_id": blob.id}}
+
+
+def _bounced(w: ThreadWriter, ours: Message) -> None:
+    """Our reply came back: the contact's mailbox is gone. The message is failed with the
+    report's reason and the address marked bounced (the composer offers email no more)."""
+    ours.status, ours.error_code = "failed", "email_bounced"
+    ours.error_message = "The address does not exist (5.1.1)."
+    ours.meta = {
+        "email": {
+            **ours.meta["email"],
+            "bounce": {
+                "reason": ours.error_message,
+                "status": "5.1.1",
+                "diagnostic": f"smtp; 550 5.1.1 <{w.email.address}>: Recipient address "
+                "rejected: User unknown in virtual mailbox table",
+                "permanent": True,
+                "received_at": (ours.created_at + timedelta(minutes=1)).isoformat(),
+            },
+        }
+    }
+    w.email.bounced = True
 
 
 async def _three_channels(w: ThreadWriter, n: int) -> None:

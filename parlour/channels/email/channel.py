@@ -7,7 +7,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from parlour.accounts.models import Account
 from parlour.channels.email import reply_token
@@ -27,7 +27,7 @@ from parlour.conversations.channel import (
     pick,
     sender_deleted,
 )
-from parlour.conversations.models import Conversation, Message
+from parlour.conversations.models import Attachment, Conversation, Message
 from parlour.conversations.schemas import ChannelOption, EndpointNames
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
@@ -41,7 +41,10 @@ ENDPOINT_NAMES = EndpointNames(sender="mailbox_id", recipient="contact_email_id"
 NO_MAILBOX = Why("no_mailbox", "No mailbox is set up. Add one in Settings → Mailboxes.")
 MAILBOX_DISABLED = Why("mailbox_disabled", "This mailbox is disabled.")
 NO_CONTACT_EMAIL = Why("no_contact_email", "This contact has no email address.")
-BOUNCED = Why("email_bounced", "Mail to this address bounced.")
+BOUNCED = Why(
+    "email_bounced",
+    "Mail to this address bounced. Clear the bounce in Communication options to send again.",
+)
 # How many of the thread's earlier Message-IDs a reply's References carries.
 REFERENCES = 10
 
@@ -51,10 +54,17 @@ class EmailChannel:
     label = "Email"
     endpoint_names = ENDPOINT_NAMES
 
-    def __init__(self, providers: dict[str, EmailProvider], *, secret_key: str) -> None:
+    def __init__(
+        self,
+        providers: dict[str, EmailProvider],
+        *,
+        secret_key: str,
+        max_attachment_bytes: int = 18 * 1024 * 1024,
+    ) -> None:
         # Keyed by the ``provider`` stored on a mailbox.
         self.providers = providers
         self._secret_key = secret_key
+        self._max_attachment_bytes = max_attachment_bytes
 
     async def option(
         self,
@@ -109,6 +119,21 @@ class EmailChannel:
         )
 
     async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
+        if draft.attachment_ids:
+            total = await tx.session.scalar(
+                select(func.coalesce(func.sum(Attachment.size), 0)).where(
+                    Attachment.id.in_(draft.attachment_ids),
+                    Attachment.account_id == thread.account_id,
+                )
+            )
+            if (total or 0) > self._max_attachment_bytes:
+                mb = self._max_attachment_bytes / 1024 / 1024
+                raise InvalidInput(
+                    f"The files of one email can be at most {mb:.0f} MB together; "
+                    "send some in another email.",
+                    code="attachments_too_large",
+                    details={"field": "attachment_ids"},
+                )
         subject = draft.subject or await _reply_subject(tx, thread)
         if not subject:
             raise InvalidInput(
@@ -154,6 +179,7 @@ class EmailChannel:
                 mailbox.address, message.conversation_id, secret_key=self._secret_key
             ),
             date=message.created_at,
+            automatic=message.sender_type == "bot",
             relay=relay,
         )
         return Outgoing(

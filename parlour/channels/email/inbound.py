@@ -30,6 +30,7 @@ from parlour.channels.email.channel import ENDPOINT_NAMES
 from parlour.channels.email.models import Mailbox
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactEmail
+from parlour.conversations.attachments import clean_filename
 from parlour.conversations.events import emit_message_event
 from parlour.conversations.inbound import Inbound, InboundAttachment, receive_inbound
 from parlour.conversations.models import Conversation, Message
@@ -49,6 +50,7 @@ Outcome = Literal["stored", "duplicate", "bounce", "ignored"]
 # The longest provider id a row keeps; a longer Message-ID is kept as its hash.
 _MAX_KEY = 200
 # Remote images in sanitised HTML: a src (or background) that is not cid: or data:.
+_MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", re.I)
 _REMOTE_IMAGE = re.compile(r"""(?:src|background)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
 
 
@@ -139,8 +141,8 @@ async def store(
     )
     if bounce is not None:
         return await _bounced(tx, account_id=account_id, bounce=bounce, raw_blob_id=raw_blob.id)
-    if not sender_address or "@" not in sender_address:
-        raise NoSender("The mail names no sender address.", details={"field": "from"})
+    if not sender_address or "@" not in sender_address or len(sender_address) > 320:
+        raise NoSender("The mail names no usable sender address.", details={"field": "from"})
     thread_id, answers_bot = await _thread_answered(
         tx,
         account_id=account_id,
@@ -189,19 +191,9 @@ async def store(
         attachments=attachments,
         meta={
             "email": {
-                "message_id": parsed.message_id,
-                "in_reply_to": parsed.in_reply_to,
-                "references": parsed.references[-50:],
-                "cc": [m.address for m in parsed.cc][:50],
-                "signature": parsed.signature,
-                "quoted_text": parsed.quoted_text,
-                "full_html": parsed.html if parsed.html != html else None,
-                "auto_reply": parsed.auto_reply,
-                "defects": parsed.defects,
+                **details_of(parsed),
                 "raw_blob_id": raw_blob.id,
                 "cids": cids,
-                "remote_images": bool(parsed.html and _REMOTE_IMAGE.search(parsed.html)),
-                "date": parsed.date.isoformat() if parsed.date else None,
                 "via": via,
                 "thread_match": thread_id,
             }
@@ -211,6 +203,26 @@ async def store(
     if message is None:  # stored by another transaction since the look above
         return Received("duplicate", None)
     return Received("stored", message.id)
+
+
+def details_of(parsed: mime.ParsedMail) -> dict[str, Any]:
+    """What ``meta["email"]`` keeps of a parsed mail (conversations.schemas.EmailDetailsOut
+    shows it): its ids, the parts the thread folds away, and what was wrong with it."""
+    html = parsed.new_html or parsed.html
+    return {
+        "message_id": parsed.message_id,
+        "in_reply_to": parsed.in_reply_to,
+        "references": parsed.references[-50:],
+        "from_name": parsed.sender.name if parsed.sender else "",
+        "cc": [m.address for m in parsed.cc][:50],
+        "signature": parsed.signature,
+        "quoted_text": parsed.quoted_text,
+        "full_html": parsed.html if parsed.html != html else None,
+        "auto_reply": parsed.auto_reply,
+        "defects": parsed.defects,
+        "remote_images": bool(parsed.html and _REMOTE_IMAGE.search(parsed.html)),
+        "date": parsed.date.isoformat() if parsed.date else None,
+    }
 
 
 def message_key(account_id: int, message_id: str | None, raw: bytes) -> str:
@@ -287,19 +299,36 @@ async def _attachments(
     cids: dict[str, int] = {}
     for att in parsed.attachments:
         blob = await files_service.store(
-            tx, account_id=account_id, data=att.content, content_type=att.content_type
+            tx,
+            account_id=account_id,
+            data=att.content,
+            content_type=_checked_type(att.content_type, att.content),
         )
         if att.content_id:
             cids[att.content_id] = len(stored)
+        ctype = _checked_type(att.content_type, att.content)
         stored.append(
             InboundAttachment(
-                filename=(att.filename or _default_name(att.content_type))[:255],
-                content_type=att.content_type[:100],
+                filename=clean_filename(att.filename or _default_name(ctype)),
+                content_type=ctype,
                 size=len(att.content),
                 blob_id=blob.id,
             )
         )
     return tuple(stored), cids
+
+
+def _checked_type(declared: str, data: bytes) -> str:
+    """The declared type, unless it claims an image the bytes are not (or SVG, which can
+    carry script): then a plain download. Everything is served as a download with
+    ``nosniff`` anyway (parlour/files/api.py)."""
+    ctype = declared.lower()[:100] if _MIME.match(declared or "") else "application/octet-stream"
+    if ctype.startswith("image/"):
+        try:
+            return files_service.sniff_image(data)
+        except InvalidInput:
+            return "application/octet-stream"
+    return ctype
 
 
 def _default_name(content_type: str) -> str:

@@ -45,6 +45,9 @@ class OutgoingEmail:
     reply_to: str | None = None
     # When it was written (the ``Date`` header); now when not given.
     date: datetime | None = None
+    # Sent by an automation (the bot), not a person: marked ``Auto-Submitted:
+    # auto-generated`` (RFC 3834), so that other systems' auto-replies do not answer it.
+    automatic: bool = False
     # More recipients: in the Cc header, or only in the envelope (Bcc).
     cc: tuple[str, ...] = ()
     bcc: tuple[str, ...] = ()

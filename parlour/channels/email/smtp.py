@@ -54,6 +54,8 @@ def build_message(msg: OutgoingEmail) -> EmailMessage:
         mime["In-Reply-To"] = msg.in_reply_to
     if msg.references:
         mime["References"] = " ".join(msg.references)
+    if msg.automatic:
+        mime["Auto-Submitted"] = "auto-generated"
     mime.set_content(msg.text or html_to_text(msg.html or ""))
     if msg.html:
         mime.add_alternative(msg.html, subtype="html")

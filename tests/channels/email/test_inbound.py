@@ -286,6 +286,49 @@ async def test_bad_posts_are_refused_and_store_nothing(
     assert stored is None
 
 
+HOSTILE = {
+    "a hundred thousand recipients": (
+        b"From: grace@example.org\r\nTo: "
+        + b", ".join(b"r%d@example.org" % i for i in range(100_000))
+        + b"\r\nSubject: all of you\r\n\r\nHello\r\n"
+    ),
+    "NUL bytes": b"From: grace@example.org\r\nSubject: a\x00b\r\n\r\nHel\x00lo\r\n",
+    "an invalid charset": (
+        b"From: grace@example.org\r\nSubject: =?x-nonsense?Q?caf=E9?=\r\n"
+        b"Content-Type: text/plain; charset=x-nonsense\r\n\r\ncaf\xe9\r\n"
+    ),
+    "a huge header": b"From: grace@example.org\r\nX-Big: " + b"a" * 2_000_000 + b"\r\n\r\nHi\r\n",
+    "a subject of 5000 characters": (
+        b"From: grace@example.org\r\nSubject: " + b"s" * 5000 + b"\r\n\r\nHi\r\n"
+    ),
+    "a multipart without a boundary": (
+        b"From: grace@example.org\r\nContent-Type: multipart/mixed\r\n\r\n--x\r\nHi\r\n"
+    ),
+    "a sender address of 1000 characters": (
+        b"From: " + b"g" * 1000 + b"@example.org\r\n\r\nHi\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+async def test_hostile_mail_is_stored_best_effort_or_refused_with_a_code(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, name: str
+) -> None:
+    box = await mailbox(client, tenant)
+    r = await post(client, box, HOSTILE[name])
+    if name.startswith("a sender address"):
+        assert (r.status_code, r.json()["code"]) == (422, "no_sender")
+        return
+    assert (r.status_code, r.json()["outcome"]) == (200, "stored"), r.text
+    conv_id = await conversation_of(runtime, r.json()["message_id"])
+    [message] = await thread_items(client, tenant, conv_id)
+    assert message["from_address"] == "grace@example.org"
+    assert "\x00" not in message["body"] + (message["subject"] or "")
+    assert len(message["subject"] or "") <= 998
+    if name in ("NUL bytes", "an invalid charset", "a huge header"):
+        assert message["email"]["defects"]
+
+
 # --- the SMTP receiver ----------------------------------------------------------------
 
 
@@ -351,3 +394,94 @@ async def test_the_receiver_refuses_a_mail_too_big_and_too_many_recipients(
     assert codes[1:101] == [250] * 100
     assert codes[101] == 452
     assert codes[102] == 552
+
+
+# --- bounces -----------------------------------------------------------------------------
+
+
+def postfix_dsn(original: bytes, *, recipient: str, status: str, action: str) -> bytes:
+    """A delivery status notification as Postfix writes one (RFC 3464), returning
+    ``original`` whole."""
+    return (
+        b"Return-Path: <>\r\n"
+        b"From: MAILER-DAEMON@mx.example.org (Mail Delivery System)\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"To: help@example.com\r\n"
+        b"Auto-Submitted: auto-replied\r\n"
+        b"Message-Id: <dsn." + status.encode() + b"@mx.example.org>\r\n"
+        b"MIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+        b"\r\n--B\r\nContent-Type: text/plain\r\n\r\n"
+        b"I'm sorry to have to inform you that your message could not be delivered.\r\n"
+        b"\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        b"Final-Recipient: rfc822; " + recipient.encode() + b"\r\n"
+        b"Action: " + action.encode() + b"\r\n"
+        b"Status: " + status.encode() + b"\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 <" + recipient.encode() + b">: "
+        b"Recipient address rejected: User unknown\r\n"
+        b"\r\n--B\r\nContent-Type: message/rfc822\r\n\r\n" + original + b"\r\n--B--\r\n"
+    )
+
+
+async def test_a_bounce_fails_the_mail_it_reports_and_marks_the_address_bounced(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, sink: FakeSmtp
+) -> None:
+    box = await relay_mailbox(client, tenant, sink)
+    conv_id, email_id = await email_thread(client, tenant)
+    sent = await send_email(client, tenant, conv_id, box["id"], subject="Visit", body="Thursday?")
+    await message_when(client, tenant, conv_id, sent["id"], "sent")
+    original = sink.received[-1].data
+    delayed = postfix_dsn(original, recipient="grace@example.org", status="4.4.1", action="delayed")
+    r = await post(client, box, delayed)
+    assert r.json() == {"outcome": "bounce", "message_id": sent["id"]}
+    still = await message_when(client, tenant, conv_id, sent["id"], "sent")
+    assert still["email"]["bounce"]["permanent"] is False
+
+    dsn = postfix_dsn(original, recipient="grace@example.org", status="5.1.1", action="failed")
+    r = await post(client, box, dsn)
+    assert r.json() == {"outcome": "bounce", "message_id": sent["id"]}
+    failed = await message_when(client, tenant, conv_id, sent["id"], "failed")
+    assert failed["error_code"] == "email_bounced"
+    assert failed["email"]["bounce"]["status"] == "5.1.1"
+    assert "User unknown" in failed["email"]["bounce"]["diagnostic"]
+    report = await client.get(failed["email"]["bounce"]["raw_url"], headers=tenant.agent_headers)
+    assert report.content == dsn
+    # Not a message from the contact: the thread holds only our email.
+    assert [m["id"] for m in await thread_items(client, tenant, conv_id)] == [sent["id"]]
+    task = await client.get("/api/v1/tasks", params={"owner": "any"}, headers=tenant.admin_headers)
+    assert next(t for t in task.json() if t["message_id"] == sent["id"])["status"] == "failed"
+
+    # Sending to the address is refused until an agent clears it.
+    again = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "mailbox_id": box["id"], "subject": "Visit", "body": "Hello?"},
+        headers=tenant.agent_headers,
+    )
+    assert (again.status_code, again.json()["code"]) == (422, "email_bounced"), again.text
+    thread = await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.agent_headers)
+    contact_id = thread.json()["contact"]["id"]
+    cleared = await client.patch(
+        f"/api/v1/contacts/{contact_id}/emails/{email_id}",
+        json={"bounced": False},
+        headers=tenant.agent_headers,
+    )
+    assert cleared.status_code == 200, cleared.text
+    await send_email(client, tenant, conv_id, box["id"], subject="Visit", body="Hello?")
+
+
+async def test_a_bounce_for_mail_not_sent_from_here_only_marks_the_address(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    box = await mailbox(client, tenant)
+    conv_id, _ = await email_thread(client, tenant)
+    stranger = mail(sender="help@example.com", to="grace@example.org").as_bytes()
+    dsn = postfix_dsn(stranger, recipient="grace@example.org", status="5.1.1", action="failed")
+    r = await post(client, box, dsn)
+    assert r.json() == {"outcome": "bounce", "message_id": None}
+    thread = await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.agent_headers)
+    contact = await client.get(
+        f"/api/v1/contacts/{thread.json()['contact']['id']}", headers=tenant.agent_headers
+    )
+    assert contact.json()["emails"][0]["bounced"] is True
+    assert await thread_items(client, tenant, conv_id) == []

@@ -13,6 +13,8 @@ from sqlalchemy import select
 
 from parlour.channels.crypto import unseal
 from parlour.channels.email.models import Mailbox
+from parlour.channels.email.provider import OutgoingEmail
+from parlour.channels.email.smtp import build_message
 from parlour.db.tx import transaction
 from parlour.outbox import service as outbox_service
 from parlour.outbox.models import OutboxItem
@@ -127,6 +129,80 @@ async def test_an_email_arrives_with_its_headers_and_a_reply_threads_under_it(
     assert reply["References"] == mail["Message-ID"]
     assert reply.get_content_type() == "text/plain"
     assert reply.get_content().strip() == "And the invoice."
+
+
+async def test_cc_is_shown_to_all_and_bcc_only_reaches_the_envelope(
+    client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
+) -> None:
+    box = await relay_mailbox(client, tenant, sink)
+    conv_id, _ = await email_thread(client, tenant)
+    sent = await send_email(
+        client,
+        tenant,
+        conv_id,
+        box["id"],
+        subject="Minutes",
+        body="Attached below.",
+        cc=["Boss@Example.org", "boss@example.org", "team@example.org"],
+        bcc=["archive@example.org"],
+    )
+    assert (sent["email"]["cc"], sent["email"]["bcc"]) == (
+        ["boss@example.org", "team@example.org"],
+        ["archive@example.org"],
+    )
+    await message_when(client, tenant, conv_id, sent["id"], "sent")
+    [got] = sink.received
+    assert got.rcpt_tos == [
+        "grace@example.org",
+        "boss@example.org",
+        "team@example.org",
+        "archive@example.org",
+    ]
+    assert got.message["Cc"] == "boss@example.org, team@example.org"
+    assert got.message["Bcc"] is None
+    assert b"archive@example.org" not in got.data
+
+
+async def test_copies_and_too_many_files_are_refused_where_they_cannot_go(
+    client: httpx.AsyncClient,
+    tenant: Tenant,
+    runtime: Runtime,
+    sink: FakeSmtp,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    box = await relay_mailbox(client, tenant, sink)
+    conv_id, _ = await email_thread(client, tenant)
+    sms = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "Hi", "cc": ["boss@example.org"]},
+        headers=tenant.agent_headers,
+    )
+    assert (sms.status_code, sms.json()["code"]) == (422, "copies_not_supported")
+    bad = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "subject": "x", "body": "Hi", "cc": ["not an address"]},
+        headers=tenant.agent_headers,
+    )
+    assert bad.status_code == 422
+    # The limit is PARLOUR_EMAIL_MAX_ATTACHMENTS_BYTES (18 MB); ten bytes here.
+    monkeypatch.setattr(runtime.channels.get("email"), "_max_attachment_bytes", 10)
+    up = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("big.pdf", b"%PDF-1.4 more than ten bytes", "application/pdf")},
+        headers=tenant.agent_headers,
+    )
+    big = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={
+            "channel": "email",
+            "mailbox_id": box["id"],
+            "subject": "x",
+            "body": "Hi",
+            "attachment_ids": [up.json()["id"]],
+        },
+        headers=tenant.agent_headers,
+    )
+    assert (big.status_code, big.json()["code"]) == (422, "attachments_too_large")
 
 
 async def test_a_temporary_refusal_is_retried_with_the_same_message_id(
@@ -334,3 +410,24 @@ async def test_send_test_email_answers_the_relays_own_reply(
         headers=tenant.admin_headers,
     )
     assert (none.status_code, none.json()["code"]) == (409, "no_relay")
+
+
+@pytest.mark.parametrize("automatic", [True, False])
+def test_the_bots_mail_says_it_is_automatic_so_auto_replies_leave_it_alone(
+    automatic: bool,
+) -> None:
+    """RFC 3834 §5: an automatic message carries Auto-Submitted, and a responder must
+    not answer it; a person's mail carries none."""
+    mime = build_message(
+        OutgoingEmail(
+            from_address="help@example.com",
+            from_name="Support",
+            to="grace@example.org",
+            subject="Your order shipped",
+            text="It is on its way.",
+            html=None,
+            message_id_header="<msg-1.a@example.com>",
+            automatic=automatic,
+        )
+    )
+    assert mime["Auto-Submitted"] == ("auto-generated" if automatic else None)
