@@ -62,6 +62,8 @@ from typing import Any, Protocol
 
 import aioimaplib  # type: ignore[import-untyped]
 from sqlalchemy import make_url, select, text, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -246,8 +248,10 @@ class _Session:
                 raise
             except Exception as exc:
                 message = _describe(exc, self.account)
-                if is_unavailable(exc):
-                    log.warning("IMAP mailbox %s: the database is away", self.account.mailbox_id)
+                # (An OSError here is the IMAP server's, most likely: said as such.)
+                if is_unavailable(exc) or isinstance(exc, OperationalError | SqlTimeout):
+                    # parlour.db.outage says so, once per outage, for everyone.
+                    log.debug("IMAP mailbox %s: the database is away", self.account.mailbox_id)
                 else:
                     log.warning("IMAP mailbox %s: %s", self.account.mailbox_id, message)
                     with contextlib.suppress(Exception):
@@ -410,12 +414,14 @@ class _Session:
         raises to be retried after the back-off."""
         try:
             outcome = await self.p.store(self.p.rt, self.account.mailbox_id, raw)
-        except ParlourError as exc:
-            self._step_over(uid, f"the store refused it ({exc.code}: {exc.message})")
-            return
         except Exception as exc:
-            if is_unavailable(exc):
+            # Checked first: DatabaseUnavailable is a ParlourError too, and a database
+            # away for a while must not cost a single mail.
+            if _database_away(exc):
                 raise
+            if isinstance(exc, ParlourError):
+                self._step_over(uid, f"the store refused it ({exc.code}: {exc.message})")
+                return
             tries = self.failures[uid] = self.failures.get(uid, 0) + 1
             if tries < ATTEMPTS:
                 log.exception(
@@ -518,6 +524,16 @@ async def _close(client: Any, *, logout: bool = True) -> None:
     transport = getattr(client.protocol, "transport", None)
     if transport is not None:
         transport.close()
+
+
+def _database_away(exc: BaseException) -> bool:
+    """The database not answering (or not in time), as opposed to refusing this mail."""
+    if is_unavailable(exc):
+        return True
+    if isinstance(exc, OperationalError | InterfaceError | SqlTimeout):
+        return True
+    # A connection refused before SQLAlchemy could wrap it (asyncpg).
+    return isinstance(exc, OSError | TimeoutError)
 
 
 def _now() -> datetime:

@@ -28,12 +28,13 @@ from parlour.channels.email.mime import MailTooLarge
 from parlour.channels.email.models import Mailbox
 from parlour.config import Settings
 from parlour.conversations.models import Message
+from parlour.db.migrate import migrate
 from parlour.db.tx import transaction
 from parlour.runtime import Runtime
 from tests.channels.email.conftest import add_mailbox, unique_address
-from tests.conftest import Tenant, wait_for
+from tests.conftest import Tenant, make_tenant, wait_for
 from tests.fakes.smtp import Certificate
-from tests.services import DovecotServer
+from tests.services import DovecotServer, PostgresServer
 
 # Most tests run on SQLite only: what they exercise is the conversation with the server.
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -47,10 +48,13 @@ def settings(settings: Settings, database_url: str) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-async def _forget_servers(runtime: Runtime) -> AsyncIterator[None]:
+async def _forget_servers(request: pytest.FixtureRequest) -> AsyncIterator[None]:
     # The tests share a database: a later test's poller should not poll the servers of
     # earlier ones, stopped by then.
     yield
+    if "runtime" not in request.fixturenames:
+        return  # a database of its own
+    runtime: Runtime = request.getfixturevalue("runtime")
     async with transaction(runtime.db, runtime.hub) as tx:
         await tx.session.execute(update(Mailbox).values(imap_host=None))
         await tx.commit()
@@ -471,6 +475,47 @@ async def test_a_folder_named_with_spaces_and_accents(
     async with running(poller(runtime, Recorder())):
         await wait_for(lambda: stored_count(runtime, tenant, 1))
     assert await subjects_stored(runtime, tenant) == [f"{t} accented"]
+
+
+@pytest.mark.postgres
+async def test_mail_that_came_while_the_database_was_down_is_stored_when_it_is_back(
+    dovecot: DovecotServer,
+) -> None:
+    pg = PostgresServer()
+    pg.start()
+    try:
+        await migrate(pg.url)
+        settings = Settings(
+            database_url=pg.url,
+            secret_key="test-secret",
+            public_url="http://test",
+            imap_poll=False,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        app = create_app(settings)
+        async with app.router.lifespan_context(app):
+            rt: Runtime = app.state.runtime
+            tenant = await make_tenant(rt)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                await imap_mailbox(client, tenant, dovecot)
+            t = tag()
+            store = Recorder()
+            async with running(poller(rt, store, backoff_seconds=0.1)):
+                await wait_for(lambda: _checked(rt, tenant))
+                await asyncio.to_thread(pg.stop)
+                dovecot.append(mail(f"{t} meanwhile"))
+
+                async def handed_over() -> bool:
+                    return bool(store.subjects)
+
+                await wait_for(handed_over)  # and the store failed: no database
+                await asyncio.sleep(1)
+                await asyncio.to_thread(pg.start)
+                await wait_for(lambda: stored_count(rt, tenant, 1), within=20)
+            assert await subjects_stored(rt, tenant) == [f"{t} meanwhile"]
+    finally:
+        pg.remove()
 
 
 @SQLITE
