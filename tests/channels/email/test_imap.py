@@ -48,13 +48,10 @@ def settings(settings: Settings, database_url: str) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-async def _forget_servers(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+async def _forget_servers(runtime: Runtime) -> AsyncIterator[None]:
     # The tests share a database: a later test's poller should not poll the servers of
     # earlier ones, stopped by then.
     yield
-    if "runtime" not in request.fixturenames:
-        return  # a database of its own
-    runtime: Runtime = request.getfixturevalue("runtime")
     async with transaction(runtime.db, runtime.hub) as tx:
         await tx.session.execute(update(Mailbox).values(imap_host=None))
         await tx.commit()
@@ -323,6 +320,20 @@ async def test_a_refused_login_is_shown_and_retried_until_it_works(
     assert await subjects_stored(runtime, tenant) == [f"{t} waiting"]
 
 
+@SQLITE
+async def test_a_folder_that_does_not_exist_is_reported(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant, dovecot: DovecotServer
+) -> None:
+    box = await imap_mailbox(client, tenant, dovecot, imap_folder="Nowhere")
+    async with running(poller(runtime, Recorder())):
+
+        async def error() -> str | None:
+            return (await mailbox_row(runtime, box["id"])).imap_error
+
+        message = await wait_for(error)
+    assert "SELECT" in message and "NO" in message, message
+
+
 async def _no_error(rt: Runtime, mailbox_id: int) -> bool:
     return (await mailbox_row(rt, mailbox_id)).imap_error is None
 
@@ -477,6 +488,8 @@ async def test_a_folder_named_with_spaces_and_accents(
     assert await subjects_stored(runtime, tenant) == [f"{t} accented"]
 
 
+# A PostgreSQL server of its own, to stop (the shared fixtures' database: SQLite).
+@SQLITE
 @pytest.mark.postgres
 async def test_mail_that_came_while_the_database_was_down_is_stored_when_it_is_back(
     dovecot: DovecotServer,
