@@ -14,7 +14,9 @@ task of a changed one restarted. Each task, for as long as it runs:
    (``inbound.receive``) in UID order, recording ``imap_last_uid`` after each one: a crash
    re-imports at most the message it was storing and skips none;
 4. waits for news with IDLE when the server offers it (re-issued every ``IDLE_SECONDS``,
-   under RFC 2177's 29 minutes), else polls every ``imap_poll_seconds``; then 3 again.
+   under RFC 2177's 29 minutes), else polls every ``imap_poll_seconds``; then 3 again;
+5. after ``RECONNECT_SECONDS``, logs out and begins again at 1 (a folder renumbered
+   while connected is seen only by a new SELECT).
 
 Any failure closes the connection and retries after a back-off (``BACKOFF_SECONDS``
 doubling to ``MAX_BACKOFF_SECONDS``), its text written to ``imap_error`` (shown in
@@ -84,6 +86,9 @@ RESCAN_SECONDS = 30.0
 IDLE_SECONDS = 25 * 60.0
 TIMEOUT_SECONDS = 30.0
 BACKOFF_SECONDS = 5.0
+# A session is ended and begun again this often: Dovecot, for one, never tells a session
+# that its folder was deleted and made again (a new UIDVALIDITY), only a new SELECT does.
+RECONNECT_SECONDS = 4 * 3600.0
 MAX_BACKOFF_SECONDS = 300.0
 ATTEMPTS = 3
 ERROR_CHARS = 500  # mailboxes.imap_error
@@ -129,6 +134,7 @@ class ImapPoller:
         idle_seconds: float = IDLE_SECONDS,
         timeout: float = TIMEOUT_SECONDS,
         backoff_seconds: float = BACKOFF_SECONDS,
+        reconnect_seconds: float = RECONNECT_SECONDS,
         max_bytes: int | None = None,
     ) -> None:
         # ``tls_context``: whom to trust (tests trust their own throwaway certificate); by
@@ -141,6 +147,7 @@ class ImapPoller:
         self.idle_seconds = idle_seconds
         self.timeout = timeout
         self.backoff_seconds = backoff_seconds
+        self.reconnect_seconds = reconnect_seconds
         # Larger mail is not downloaded: the store would refuse it (MailTooLarge).
         self.max_bytes = max_bytes or rt.settings.email_max_bytes
         self._tasks: dict[int, tuple[Account, asyncio.Task[None]]] = {}
@@ -244,6 +251,7 @@ class _Session:
         while True:
             try:
                 await self._connected()
+                continue  # a planned reconnection: at once
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -266,10 +274,13 @@ class _Session:
             await self._login(client)
             await self._select(client)
             idle = client.has_capability("IDLE")
+            until = asyncio.get_running_loop().time() + self.p.reconnect_seconds
             while True:
                 await self._catch_up(client)
                 self.backoff = self.p.backoff_seconds
                 await self._record(error=None)
+                if asyncio.get_running_loop().time() > until:
+                    return
                 if idle:
                     await self._idle(client)
                 else:
