@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY_DIRS := $(wildcard parlour tests bench)
 
-.PHONY: setup demo serve test lint typecheck pytest web chromium api-types clean
+.PHONY: setup demo serve test lint typecheck pytest web chromium dovecot api-types clean
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==0.13.9"
@@ -29,6 +29,13 @@ chromium:
 		( (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
 		  echo "Chromium could not be installed: browser tests will be skipped." )
 
+# Debian's Dovecot for the IMAP polling tests (tests/channels/email/test_imap.py), which
+# start a throwaway server of their own; the system's Dovecot service is not used.
+dovecot:
+	@[ -x /usr/sbin/dovecot ] || \
+		( (apt-get update -qq && apt-get install -y -qq dovecot-imapd >/dev/null) || \
+		  echo "Dovecot could not be installed: IMAP tests will be skipped." )
+
 # The web app's API types, from the server's OpenAPI document (no server runs): rerun
 # after changing a schema or a route, and commit web/src/api/openapi.{json,d.ts}.
 api-types:
@@ -41,7 +48,7 @@ lint: setup
 typecheck: setup
 	$(UV) run mypy
 
-pytest: setup chromium
+pytest: setup chromium dovecot
 	$(UV) run pytest
 
 test: lint typecheck pytest

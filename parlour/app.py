@@ -24,6 +24,7 @@ from parlour import __version__
 from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
+from parlour.channels.email import imap as email_imap
 from parlour.channels.email import receiver as email_receiver
 from parlour.channels.email import webhooks as email_webhooks
 from parlour.channels.registry import Providers, make_channels, make_providers
@@ -313,6 +314,8 @@ def _lifespan(
             ):
                 return
             rt.ready.set()
+            if settings.imap_poll:
+                tasks.append(email_imap.start(rt, stop))
             if settings.inbound_smtp_port:
                 servers.append(
                     await email_receiver.start(

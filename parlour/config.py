@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # callback lost in an outage, say) is looked up at the provider, then again at doubling
     # intervals, seven times in all; 0 never asks.
     status_check_after_seconds: float = Field(default=900.0, ge=0)
+    # `parlour serve` polls each mailbox's IMAP folder (parlour/channels/email/imap.py);
+    # servers without IDLE are asked every imap_poll_seconds.
+    imap_poll: bool = True
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
     max_body_bytes: int = 1_000_000
     max_upload_bytes: int = 10_000_000
     session_days: int = 14

@@ -8,6 +8,7 @@ same Redis 7 and PostgreSQL 15), started on free loopback ports.
 from __future__ import annotations
 
 import contextlib
+import imaplib
 import os
 import shutil
 import socket
@@ -168,3 +169,154 @@ class Serve:
             self.proc.kill()
             self.proc.wait()
         self.log.unlink(missing_ok=True)
+
+
+DOVECOT = "/usr/sbin/dovecot"
+
+
+class DovecotServer:
+    """A throwaway Dovecot IMAP server: one user with a plain password, Maildir storage in
+    a temporary folder, plain IMAP on ``port`` and, given a certificate (PEM files), IMAP
+    over TLS on ``tls_port``. ``make dovecot`` installs it (Debian's dovecot-imapd).
+
+    Dovecot refuses to give root mail access, so run as root it reads and writes the mail
+    as ``nobody`` and runs its helpers as its own package's users; as anyone else, all
+    of it runs as that user."""
+
+    def __init__(
+        self,
+        *,
+        user: str = "agent",
+        password: str = "imap-secret",
+        cert: tuple[Path, Path] | None = None,
+        idle: bool = True,
+    ) -> None:
+        _need_binary(DOVECOT)
+        self.user = user
+        self.password = password
+        self.port = free_port()
+        self.tls_port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="parlour-dovecot-"))
+        self.log = self.dir / "dovecot.log"
+        self._proc: subprocess.Popen[bytes] | None = None
+        if os.geteuid() == 0:
+            import pwd
+
+            mail = pwd.getpwnam("nobody")
+            uid, gid = mail.pw_uid, mail.pw_gid
+            internal, login = "dovecot", "dovenull"
+        else:
+            import pwd
+
+            uid, gid = os.getuid(), os.getgid()
+            internal = login = pwd.getpwuid(uid).pw_name
+        # Dovecot's own users read the configuration and the password file in here.
+        self.dir.chmod(0o755)
+        mail_dir = self.dir / "mail"
+        mail_dir.mkdir()
+        os.chown(mail_dir, uid, gid)
+        self.set_password(password)
+        tls = "ssl = no"
+        tls_listener = ""
+        if cert is not None:
+            tls = f"ssl = yes\nssl_cert = <{cert[0]}\nssl_key = <{cert[1]}"
+            tls_listener = (
+                f"  inet_listener imaps {{\n    address = 127.0.0.1\n"
+                f"    port = {self.tls_port}\n    ssl = yes\n  }}\n"
+            )
+        # Without IDLE: a server that can only be polled.
+        capability = "" if idle else "imap_capability = IMAP4rev1 LITERAL+ SASL-IR ID ENABLE"
+        self.conf = self.dir / "dovecot.conf"
+        self.conf.write_text(
+            f"""base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.log}
+protocols = imap
+listen = 127.0.0.1
+{tls}
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+auth_failure_delay = 0
+default_internal_user = {internal}
+default_login_user = {login}
+{capability}
+first_valid_uid = 1
+mail_location = maildir:{mail_dir}/%u
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN {self.dir}/passwd
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={mail_dir}/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+{tls_listener}}}
+service stats {{
+  unix_listener stats-writer {{
+    mode = 0666
+  }}
+}}
+"""
+        )
+
+    def set_password(self, password: str) -> None:
+        """The user's password from now on (Dovecot reads the file again when it changes)."""
+        self.password = password
+        (self.dir / "passwd").write_text(f"{self.user}:{{PLAIN}}{password}::::::\n")
+
+    def start(self) -> DovecotServer:
+        with self.log.open("ab") as out:
+            self._proc = subprocess.Popen(
+                [DOVECOT, "-F", "-c", str(self.conf)], stdout=out, stderr=subprocess.STDOUT
+            )
+
+        def up() -> bool:
+            if self._proc is not None and self._proc.poll() is not None:
+                raise AssertionError(f"dovecot exited:\n{self.log.read_text()[-3000:]}")
+            return _accepts(self.port)
+
+        wait_until(up, timeout=15, what="Dovecot did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+            self._proc = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def imap(self) -> imaplib.IMAP4:
+        """A logged-in stdlib client, for a test to deliver (APPEND) and rearrange mail."""
+        client = imaplib.IMAP4("127.0.0.1", self.port, timeout=10)
+        client.login(self.user, self.password)
+        return client
+
+    def append(self, raw: bytes, folder: str = "INBOX") -> None:
+        client = self.imap()
+        try:
+            typ, data = client.append(folder, None, None, raw)
+            assert typ == "OK", data
+        finally:
+            client.logout()
+
+    def recreate(self, folder: str) -> None:
+        """Deletes and recreates ``folder``: empty, under a new UIDVALIDITY."""
+        client = self.imap()
+        try:
+            client.delete(folder)
+            typ, data = client.create(folder)
+            assert typ == "OK", data
+        finally:
+            client.logout()
