@@ -128,7 +128,7 @@ class _FileSlot:
     @classmethod
     def take(cls, path: str, host: str) -> _FileSlot:
         for n in range(MAX_SLOTS):
-            fd = _try_flock(_lock_path(path, n))
+            fd = try_flock(_lock_path(path, n))
             if fd is not None:
                 return cls(path, host, n, fd)
         raise NoFreeSlot(f"All {MAX_SLOTS} worker slots of {path} are taken.")
@@ -146,7 +146,7 @@ class _FileSlot:
         if n == self._n:
             yield True
             return
-        fd = _try_flock(_lock_path(self._path, n))
+        fd = try_flock(_lock_path(self._path, n))
         try:
             yield fd is not None
         finally:
@@ -163,7 +163,7 @@ def _lock_path(path: str, n: int) -> str:
     return f"{path}-worker-{n}.lock"
 
 
-def _try_flock(path: str) -> int | None:
+def try_flock(path: str) -> int | None:
     """A descriptor holding an exclusive lock on ``path``, or None when another holds it.
     ``flock`` locks belong to the open file, so two workers of one process exclude each
     other too."""
@@ -236,7 +236,7 @@ _HELD = text(
 # Per session, where the server allows them: an idle session is never timed out (it would
 # drop the lock of a live worker), and a vanished client is noticed within about a minute
 # (it frees the lock of a host that lost power).
-_SESSION_SETTINGS = (
+SESSION_SETTINGS = (
     "SET idle_session_timeout = 0",
     "SET tcp_keepalives_idle = 30",
     "SET tcp_keepalives_interval = 10",
@@ -244,7 +244,7 @@ _SESSION_SETTINGS = (
 )
 
 
-def _key(slot_id: str) -> int:
+def lock_key(slot_id: str) -> int:
     return zlib.crc32(slot_id.encode()) & 0x7FFFFFFF
 
 
@@ -270,13 +270,13 @@ class _PgSlot:
             conn = await engine.connect()
             try:
                 conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                for setting in _SESSION_SETTINGS:
+                for setting in SESSION_SETTINGS:
                     with contextlib.suppress(Exception):  # older servers lack some
                         await conn.exec_driver_sql(setting)
                 pid, epoch = (await conn.execute(text(f"SELECT pg_backend_pid(), {_EPOCH}"))).one()
                 for n in range(MAX_SLOTS):
                     slot_id = f"{host}/{n}"
-                    if await _try_lock(conn, slot_id):
+                    if await try_lock(conn, slot_id):
                         return cls(engine, conn, slot_id, int(pid), int(epoch))
             except BaseException:
                 await conn.close()
@@ -292,7 +292,7 @@ class _PgSlot:
         if self._conn is None:
             return False
         found = await tx.session.scalar(
-            _HELD.bindparams(k1=LOCK_CLASS, k2=_key(self.id), pid=self._pid, epoch=self._epoch)
+            _HELD.bindparams(k1=LOCK_CLASS, k2=lock_key(self.id), pid=self._pid, epoch=self._epoch)
         )
         return bool(found)
 
@@ -306,7 +306,7 @@ class _PgSlot:
             yield True
             return
         async with self._turn:
-            free = await _try_lock(self._conn, slot_id)
+            free = await try_lock(self._conn, slot_id)
         try:
             yield free
         finally:
@@ -315,7 +315,7 @@ class _PgSlot:
                     # Advisory locks count: this undoes the one taken above only.
                     await self._conn.execute(
                         text("SELECT pg_advisory_unlock(:k1, :k2)"),
-                        {"k1": LOCK_CLASS, "k2": _key(slot_id)},
+                        {"k1": LOCK_CLASS, "k2": lock_key(slot_id)},
                     )
 
     async def release(self) -> None:
@@ -328,8 +328,8 @@ class _PgSlot:
             await self._engine.dispose()
 
 
-async def _try_lock(conn: AsyncConnection, slot_id: str) -> bool:
+async def try_lock(conn: AsyncConnection, slot_id: str) -> bool:
     got = await conn.scalar(
-        text("SELECT pg_try_advisory_lock(:k1, :k2)"), {"k1": LOCK_CLASS, "k2": _key(slot_id)}
+        text("SELECT pg_try_advisory_lock(:k1, :k2)"), {"k1": LOCK_CLASS, "k2": lock_key(slot_id)}
     )
     return bool(got)

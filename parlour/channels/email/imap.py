@@ -615,7 +615,7 @@ class _FileLocks:
 
     async def take(self, mailbox_id: int) -> bool:
         try:
-            fd = slots._try_flock(f"{self._path}-imap-{mailbox_id}.lock")
+            fd = slots.try_flock(f"{self._path}-imap-{mailbox_id}.lock")
         except OSError as exc:
             log.warning("no IMAP lock file beside %s (%s): polling anyway", self._path, exc)
             return True
@@ -680,7 +680,7 @@ class _PgLocks:
         try:
             conn = await engine.connect()
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-            for setting in slots._SESSION_SETTINGS:
+            for setting in slots.SESSION_SETTINGS:
                 with contextlib.suppress(Exception):
                     await conn.exec_driver_sql(setting)
         except BaseException:
@@ -689,7 +689,7 @@ class _PgLocks:
         return cls(engine, conn)
 
     async def take(self, mailbox_id: int) -> bool:
-        if await slots._try_lock(self._conn, _lock_name(mailbox_id)):
+        if await slots.try_lock(self._conn, _lock_name(mailbox_id)):
             self._held.add(mailbox_id)
             return True
         return False
@@ -700,7 +700,7 @@ class _PgLocks:
             with contextlib.suppress(Exception):  # a dead session has let go already
                 await self._conn.execute(
                     text("SELECT pg_advisory_unlock(:k1, :k2)"),
-                    {"k1": slots.LOCK_CLASS, "k2": slots._key(_lock_name(mailbox_id))},
+                    {"k1": slots.LOCK_CLASS, "k2": slots.lock_key(_lock_name(mailbox_id))},
                 )
 
     async def alive(self) -> bool:
