@@ -140,8 +140,11 @@ def main() -> int:
             log = page.get_by_role("log")
             log.get_by_role("button", name=re.compile("quoted", re.I)).last.click()
             shoot(page, "15b-email-reply-quote-shown")
+            search = page.get_by_label("Search contacts in this view")
+            search.fill("Diego")
             open_thread(page, "Diego Fernández")
             shoot(page, "16-email-bounce")
+            search.fill("")
             open_thread(page, "José Álvarez")
 
             server.stop()

@@ -147,7 +147,7 @@ function MailboxCard({ mailbox: m, admin, onChanged, onError }: { mailbox: Mailb
 
 function PollStatus({ m, brief = false }: { m: MailboxOut; brief?: boolean }) {
   const state = pollState(m);
-  if (state === "off") return <span class="muted">No IMAP account: mail arrives by webhook only</span>;
+  if (state === "off") return <span class="muted">No IMAP account: mail arrives by SMTP or the webhook</span>;
   const where = brief ? "" : `${m.imap_username ? `${m.imap_username} at ` : ""}${m.imap_host}, ${m.imap_folder ?? "INBOX"} · `;
   const when = (iso: string | null | undefined) => {
     const t = relativeTime(iso);
@@ -287,7 +287,7 @@ function MailboxEditor({ mailbox, onCancel, onSaved }: { mailbox?: MailboxOut; o
 
       <fieldset class="form-section">
         <legend>Incoming mail (IMAP)</legend>
-        <p class="hint">Parlour checks this account for new mail. Leave the server empty to receive by webhook only.</p>
+        <p class="hint">Parlour checks this account for new mail. Leave the server empty to receive only by SMTP (the built-in receiver) or the webhook.</p>
         <ServerFields server="imap" value={form.imap} errors={errors} passwordSet={!!mailbox?.imap_password_set} onChange={(c) => setServer("imap", c)} />
         <div class="field-row">
           <label class="field">
