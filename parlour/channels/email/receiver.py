@@ -98,13 +98,17 @@ class Handler:
         return "250 2.0.0 OK: queued"
 
     async def _mailbox_of(self, address: str) -> tuple[int, bool] | None:
-        """The mailbox an address reaches (its plus tag, a reply token, set aside)."""
+        """The mailbox an address reaches: itself, or with its plus tag (a reply token)
+        set aside."""
+        exact, base = address.lower(), reply_token.base_address(address)
         async with self.rt.db.lookups() as conn:
             row = (
                 await conn.execute(
-                    select(Mailbox.id, Mailbox.enabled).where(
-                        Mailbox.address == reply_token.base_address(address)
-                    )
+                    select(Mailbox.id, Mailbox.enabled)
+                    .where(Mailbox.address.in_([exact, base]))
+                    # The exact address first: a mailbox may itself have a plus in it.
+                    .order_by((Mailbox.address == exact).desc())
+                    .limit(1)
                 )
             ).first()
         return (row[0], bool(row[1])) if row else None

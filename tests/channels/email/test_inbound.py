@@ -485,3 +485,25 @@ async def test_a_bounce_for_mail_not_sent_from_here_only_marks_the_address(
     )
     assert contact.json()["emails"][0]["bounced"] is True
     assert await thread_items(client, tenant, conv_id) == []
+
+
+async def test_a_mailbox_whose_own_address_has_a_plus_is_found_by_it(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime, smtp_port: int
+) -> None:
+    plain = await mailbox(client, tenant)
+    local, _, domain = plain["address"].partition("@")
+    plus = await add_mailbox(client, tenant, f"{local}+eu@{domain}")
+    raw = mail(to=plus["address"]).as_string()
+    replies = await asyncio.to_thread(
+        _talk,
+        smtp_port,
+        [("mail", "FROM:<grace@example.org>"), ("rcpt", f"TO:<{plus['address']}>"), ("data", raw)],
+    )
+    assert [code for code, _ in replies] == [250, 250, 250]
+    async with transaction(runtime.db, runtime.hub, write=False) as tx:
+        reached = await tx.session.scalar(
+            select(Message.endpoint_id).where(
+                Message.endpoint_id.in_([plain["id"], plus["id"]]), Message.direction == "in"
+            )
+        )
+    assert reached == plus["id"]
