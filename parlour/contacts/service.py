@@ -186,26 +186,51 @@ async def create_sender_by_phone(tx: Tx, *, account_id: int, e164: str) -> Sende
     return Sender.of(contact, contact.phones[0])
 
 
-async def sender_by_email(
-    tx: Tx, *, account_id: int, address: str
-) -> tuple[Sender, ContactEmail] | None:
-    """The contact writing from ``address`` and that address's row; None if no contact
-    has it."""
-    email = await tx.session.scalar(
-        select(ContactEmail).where(
-            ContactEmail.account_id == account_id,
-            ContactEmail.address == normalize_email(address),
+async def sender_by_email(tx: Tx, *, account_id: int, address: str) -> tuple[Sender, int] | None:
+    """The contact writing from ``address`` and the id of that address's row; None if no
+    contact has it. One query: every incoming mail asks it."""
+    address = normalize_email(address)
+    row = (
+        await tx.session.execute(_SENDER_BY_EMAIL, {"account_id": account_id, "address": address})
+    ).first()
+    if row is None:
+        return None
+    email_id, contact_id, name, avatar, first_phone = row
+    sender = Sender(
+        contact_id=contact_id,
+        account_id=account_id,
+        name=name,
+        label=name or first_phone or address,
+        avatar_blob_id=avatar,
+    )
+    return sender, email_id
+
+
+def _sender_by_email_query() -> Select[tuple[int, int, str, int | None, str]]:
+    first_phone = (
+        select(ContactPhone.e164)
+        .where(ContactPhone.contact_id == Contact.id)
+        .order_by(ContactPhone.id)
+        .limit(1)
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    return (
+        select(ContactEmail.id, Contact.id, Contact.name, Contact.avatar_blob_id, first_phone)
+        .join(Contact, Contact.id == ContactEmail.contact_id)
+        .where(
+            ContactEmail.account_id == bindparam("account_id"),
+            ContactEmail.address == bindparam("address"),
         )
     )
-    if email is None:
-        return None
-    contact = await get_contact(tx, account_id=account_id, contact_id=email.contact_id)
-    return Sender.of(contact), email
+
+
+_SENDER_BY_EMAIL = _sender_by_email_query()
 
 
 async def create_sender_by_email(
     tx: Tx, *, account_id: int, address: str, name: str
-) -> tuple[Sender, ContactEmail]:
+) -> tuple[Sender, int]:
     """A new contact for an address no contact has (the caller just looked), named as the
     mail's From header names its sender. Should another transaction add the address
     meanwhile, the unique index refuses this one."""
@@ -218,7 +243,7 @@ async def create_sender_by_email(
     tx.session.add(contact)
     await tx.session.flush()
     emit_contact_updated(tx, contact)
-    return Sender.of(contact), email
+    return Sender.of(contact), email.id
 
 
 async def _create_by_phone(tx: Tx, account_id: int, e164: str) -> Contact:

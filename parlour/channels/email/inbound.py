@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from parlour.channels.email import bounces, mime, reply_token
@@ -52,6 +52,12 @@ _MAX_KEY = 200
 # Remote images in sanitised HTML: a src (or background) that is not cid: or data:.
 _MIME = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$", re.I)
 _REMOTE_IMAGE = re.compile(r"""(?:src|background)\s*=\s*["']?\s*(?:https?:)?//""", re.I)
+
+
+_ACCOUNTS_MAILBOXES = select(Mailbox).where(
+    Mailbox.account_id
+    == select(Mailbox.account_id).where(Mailbox.id == bindparam("id")).scalar_subquery()
+)
 
 
 @dataclass(frozen=True)
@@ -84,12 +90,15 @@ async def receive(
     for attempt in range(2):
         try:
             async with transaction(rt.db, rt.hub) as tx:
-                mailbox = await tx.session.get(Mailbox, mailbox_id)
+                # The mailbox and its account's others (is the sender one of ours?) at once.
+                boxes = list(await tx.session.scalars(_ACCOUNTS_MAILBOXES, {"id": mailbox_id}))
+                mailbox = next((b for b in boxes if b.id == mailbox_id), None)
                 if mailbox is None:
                     raise NotFound("No such mailbox.")
                 received = await store(
                     tx,
                     mailbox=mailbox,
+                    ours={b.address for b in boxes},
                     raw=raw,
                     parsed=parsed,
                     bounce=bounce,
@@ -120,13 +129,18 @@ async def store(
     secret_key: str,
     envelope_from: str | None = None,
     envelope_to: tuple[str, ...] = (),
+    ours: set[str] | None = None,
 ) -> Received:
+    """``ours``: the addresses of the account's mailboxes, if already read."""
     account_id = mailbox.account_id
     sender_address = (parsed.sender.address if parsed.sender else "") or (envelope_from or "")
     sender_address = sender_address.strip().lower()
-    ours = set(
-        await tx.session.scalars(select(Mailbox.address).where(Mailbox.account_id == account_id))
-    )
+    if ours is None:
+        ours = set(
+            await tx.session.scalars(
+                select(Mailbox.address).where(Mailbox.account_id == account_id)
+            )
+        )
     if sender_address and reply_token.base_address(sender_address) in ours and bounce is None:
         # Our own mail come back (a copy in the polled folder, a loop): never a message.
         return Received("ignored", None)
@@ -155,8 +169,7 @@ async def store(
     )
     contact_email_id: int | None
     if found is not None:
-        sender, email = found
-        contact_email_id = email.id
+        sender, contact_email_id = found
     else:
         thread = await tx.session.get(Conversation, thread_id) if thread_id else None
         if thread is not None and thread.account_id == account_id and not answers_bot:
@@ -167,13 +180,12 @@ async def store(
             sender = contacts_service.Sender.of(contact)
             contact_email_id = None
         else:
-            sender, email = await contacts_service.create_sender_by_email(
+            sender, contact_email_id = await contacts_service.create_sender_by_email(
                 tx,
                 account_id=account_id,
                 address=sender_address,
                 name=parsed.sender.name if parsed.sender else "",
             )
-            contact_email_id = email.id
     attachments, cids = await _attachments(tx, account_id=account_id, parsed=parsed)
     html = parsed.new_html or parsed.html
     inbound = Inbound(
@@ -236,6 +248,19 @@ def message_key(account_id: int, message_id: str | None, raw: bytes) -> str:
     return key
 
 
+def emails_by_id(keys: list[str]) -> Select[tuple[str | None, int, str, int]]:
+    """The emails stored under these provider ids, with their account. No account_id in
+    the WHERE: with it, SQLite's planner (on a database never ANALYZEd) scans the account's
+    messages by ix_messages_account_id instead of taking the unique index: 308 ms at a
+    million messages (bench/email/thread_lookup.py)."""
+    return select(
+        Message.provider_message_id,
+        Message.conversation_id,
+        Message.sender_type,
+        Message.account_id,
+    ).where(Message.channel == "email", Message.provider_message_id.in_(keys))
+
+
 def _known_keys(account_id: int, ids: list[str]) -> list[str]:
     """The provider ids of ``ids`` as stored: ours as we minted them (outgoing), received
     ones under the account."""
@@ -259,18 +284,9 @@ async def _thread_answered(
     then the newest of References."""
     ids = [i for i in (parsed.in_reply_to, *reversed(parsed.references)) if i][:60]
     if ids:
-        rows = list(
-            await tx.session.execute(
-                select(
-                    Message.provider_message_id, Message.conversation_id, Message.sender_type
-                ).where(
-                    Message.account_id == account_id,
-                    Message.channel == "email",
-                    Message.provider_message_id.in_(_known_keys(account_id, ids)),
-                )
-            )
-        )
-        by_key = {r.provider_message_id: r for r in rows}
+        rows = list(await tx.session.execute(emails_by_id(_known_keys(account_id, ids))))
+        # Another account's rows are dropped here, not in SQL: see emails_by_id.
+        by_key = {r.provider_message_id: r for r in rows if r.account_id == account_id}
         if parsed.in_reply_to:
             parent = by_key.get(parsed.in_reply_to) or by_key.get(
                 message_key(account_id, parsed.in_reply_to, b"")
@@ -344,14 +360,15 @@ async def _bounced(
     it). It is not a message from the contact."""
     sent: Message | None = None
     if bounce.original_message_id:
+        # By the unique index alone (see _thread_answered), the account checked after.
         sent = await tx.session.scalar(
             select(Message).where(
-                Message.account_id == account_id,
                 Message.channel == "email",
-                Message.direction == "out",
                 Message.provider_message_id == bounce.original_message_id,
             )
         )
+        if sent is not None and (sent.account_id != account_id or sent.direction != "out"):
+            sent = None
     recipients = list(bounce.recipients)
     if sent is not None and not recipients and sent.to_address:
         recipients = [sent.to_address]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -43,6 +44,11 @@ class Handler:
 
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        # The mailboxes each mail transaction's recipients reached, found at RCPT, so
+        # DATA need not look them up again (an envelope lives for one mail).
+        self._reached: weakref.WeakKeyDictionary[Envelope, dict[int, None]] = (
+            weakref.WeakKeyDictionary()
+        )
 
     async def handle_RCPT(
         self,
@@ -65,16 +71,13 @@ class Handler:
             return f"550 5.2.1 <{address}>: this mailbox is disabled"
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
+        self._reached.setdefault(envelope, {})[mailbox[0]] = None
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
-        mailbox_ids: dict[int, None] = {}
+        mailbox_ids = self._reached.pop(envelope, {})
         try:
-            for address in envelope.rcpt_tos:
-                found = await self._mailbox_of(address)
-                if found is not None:
-                    mailbox_ids[found[0]] = None
             for mailbox_id in mailbox_ids:
                 await inbound.receive(
                     self.rt,

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import sqlite3
 from collections.abc import AsyncIterator
+from contextlib import closing
 from email.message import EmailMessage
 from email.utils import make_msgid
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.dialects import sqlite
 
-from parlour.channels.email import receiver
+from parlour.channels.email import inbound, receiver
 from parlour.conversations.models import Message
+from parlour.db.migrate import migrate
 from parlour.db.tx import transaction
 from parlour.runtime import Runtime
 from tests.channels.email.conftest import add_mailbox, relay_mailbox, unique_address
@@ -507,3 +512,19 @@ async def test_a_mailbox_whose_own_address_has_a_plus_is_found_by_it(
             )
         )
     assert reached == plus["id"]
+
+
+async def test_a_reply_finds_its_thread_by_the_unique_index_on_a_fresh_sqlite_database(
+    tmp_path: Path,
+) -> None:
+    """A migrated SQLite database has no planner statistics; the lookup of a reply's
+    thread must still use the (channel, provider id) index, not scan the account's
+    messages (bench/email/thread_lookup.py: 308 ms at a million messages)."""
+    path = tmp_path / "fresh.db"
+    await migrate(f"sqlite+aiosqlite:///{path}")
+    # An In-Reply-To and two References, each under both forms of key.
+    query = inbound.emails_by_id([k for n in range(3) for k in (f"<{n}@x>", f"1:<{n}@x>")])
+    sql = str(query.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+    with closing(sqlite3.connect(path)) as conn:
+        plan = " ".join(str(row[-1]) for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    assert "uq_messages_provider_id" in plan, plan
