@@ -12,6 +12,14 @@ signature, which needs talon's trained classifier). talon also pulls lxml, sciki
 numpy; mail-parser-reply is pure Python but would still need most of the rules below. So
 Parlour keeps its own rules here, with no new dependency.
 
+On 84 public replies they were not written against (discourse's email_reply_trimmer, github's
+email_reply_parser and talon's fixtures, ``tests/channels/email/data/replies/``), they found
+52 exactly at first. The rules for other clients' attributions (Zoho, date-first Gmail,
+Italian Outlook headers, Norwegian, Polish, Russian, Ukrainian), runs of sign-offs and an
+indented first line were then added looking at one half only: that half went from 27 to 42
+of 42, the other, only measured, from 25 to 32 of 42 (talon 1.4.4's plain-text rules: 53 of
+84, mail-parser-reply 1.36: 36, quotequail 0.5.4: 9).
+
 For HTML, the cut is at the first quote container a known client writes (``gmail_quote``,
 Thunderbird's ``moz-cite-prefix``, Outlook's ``divRplyFwdMsg``/``appendonsend``, a
 ``blockquote type="cite"``), before the HTML is sanitised.
@@ -31,30 +39,48 @@ ATTRIBUTION = re.compile(
     r"|Am\s.{1,300}?\sschrieb\s.{0,300}?:"
     r"|El\s.{1,300}?\sescribió:"
     r"|Op\s.{1,300}?\sschreef\s.{0,300}?:"
+    # Gmail's date-first attribution: "2016-10-24 15:36 GMT+02:00 Ada <ada@example.com>:".
+    r"|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}\s.{0,300}?<\s*[^<>\s]+@[^<>\s]+>:?"
     r")\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+# Any other "<date or address> ... wrote:" (Zoho's "---- On ... wrote ----", Gmail's "<name>
+# schrieb am <date>:", Norwegian, Polish, Russian and Ukrainian clients) is looked for by
+# ``_other_attribution``, in Python, as a pattern for it would backtrack on hostile lines.
+VERB = re.compile(r"(?<=\s)(wrote|schrieb|skrev|napisał|написал|пише)\b", re.IGNORECASE)
+DIGIT_OR_AT = re.compile(r"[\d@]")
+ADDRESS_TAIL = re.compile(r"<|[^\s<>]*[@>]")
+ON = re.compile(r"^>?\s*On\s")
+ON_WROTE_QUOTE = re.compile(r"^>?\s*On\s.{1,300}?\swrote:\s*>.*$", re.IGNORECASE | re.DOTALL)
+ATTRIBUTION_MAX = 700
+ADDRESSY = re.compile(r"[<>@]")
 ORIGINAL_MESSAGE = re.compile(
     r"^\s*-{2,}\s*(Original Message|Ursprüngliche Nachricht|Message d'origine"
     r"|Forwarded message|Mensaje original)\s*-{2,}\s*$",
     re.IGNORECASE,
 )
 # Outlook's header block: "From:" then, within a few lines, "Sent:" (or "Date:").
-HEADER_FROM = re.compile(r"^\s*\*?(From|De|Von|Van)\s*:\*?\s", re.IGNORECASE)
+HEADER_FROM = re.compile(r"^\s*\*?(From|De|Von|Van|Da)\s*:\*?\s", re.IGNORECASE)
 HEADER_SENT = re.compile(
-    r"^\s*\*?(Sent|Date|Envoyé|Gesendet|Datum|Enviado)\s*:\*?\s", re.IGNORECASE
+    r"^\s*\*?(Sent|Date|Envoyé|Gesendet|Datum|Enviado|Data)\s*:\*?\s", re.IGNORECASE
 )
 # Where the history starts is looked for in the first lines only: the patterns cost some
 # microseconds a line, and a reply's own text is not thousands of lines long.
 MAX_SCAN_LINES = 5000
-UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+RULE = re.compile(r"^\s*(_{10,}|-{10,})\s*$")
 SIGNATURE = re.compile(r"^--\s?$")
+# A client's sign-off; the run of them (and blank lines) at the end of the new text goes.
 SENT_FROM = re.compile(
-    r"^\s*(Sent from my \w.*|Sent from Yahoo Mail\b.*|Sent from (Mail|Outlook) for \w.*"
-    r"|Get Outlook for \w.*"
-    r"|Envoyé de mon \w.*|Von meinem \w.* gesendet)\s*$",
+    r"^\s*[(<]*("
+    r"(Sent|Envoyé|Sendt|Verzonden|Enviado)\s+(from|with|via|depuis|de|fra|met|desde)\s\S.*"
+    r"|(?<=<<)sent by \S.*|Get \[?Outlook for \w.*"
+    r"|From my (iPhone|iPad|Android|BlackBerry|mobile|phone)\b.*|\w+ from mobile"
+    r"|(Diese Nachricht wurde )?von meinem \w.* gesendet\.?"
+    r"|從我的 \S.* 傳送"
+    r")[)>]*\s*$",
     re.IGNORECASE,
 )
+SIGN_OFF_MAX = 120
 
 HTML_QUOTE = re.compile(
     r"<div[^>]*\bclass=[\"']?[^\"'>]*\b(gmail_quote|moz-cite-prefix|yahoo_quoted)\b"
@@ -80,10 +106,18 @@ def split_reply(text: str) -> Split:
         new, quoted = _bottom_posted(quoted)
     sig_at = _signature_start(new)
     return Split(
-        new_text="\n".join(new[:sig_at]).strip(),
+        new_text=_trim("\n".join(new[:sig_at])),
         signature="\n".join(new[sig_at:]).strip(),
         quoted_text="\n".join(quoted).strip(),
     )
+
+
+def _trim(text: str) -> str:
+    """``text`` without the blank lines and spaces around it, but keeping the indentation of
+    its first line (an indented first line is code or a quote, as the rest of its block)."""
+    text = text.rstrip()
+    head = re.match(r"\s*\n", text)
+    return text[head.end() :] if head else text.lstrip()
 
 
 def new_html(html: str) -> str:
@@ -96,11 +130,84 @@ def _bottom_posted(lines: list[str]) -> tuple[list[str], list[str]]:
     """An attribution and its ``>`` lines on top, the answer below them."""
     start = next((i for i, line in enumerate(lines[:4]) if line.startswith(">")), None)
     if start is None:
-        return [], lines
+        # No ">" lines: an attribution on top of an unquoted answer (a client that pastes
+        # the history without quoting it would put it below, so this only takes the top).
+        length = _attribution_length(lines, 0)
+        return (lines[length:], lines[:length]) if length else ([], lines)
     end = start
     while end < len(lines) and (lines[end].startswith(">") or not lines[end].strip()):
         end += 1
     return lines[end:], lines[:end]
+
+
+def _attribution_length(lines: list[str], i: int) -> int:
+    """How many lines from ``lines[i]`` an attribution takes, or 0.
+
+    Lines are joined because clients wrap an attribution. A window that still matches
+    without its first line starts later: ``lines[i]`` is then the reply's own last line.
+    """
+    if i >= len(lines) or not lines[i].strip():
+        return 0
+    for n in (1, 2, 3):
+        if _is_attribution(lines, i, n):
+            later = any(_is_attribution(lines, i + k, n - k) for k in range(1, n))
+            return 0 if later else n
+    if ON.match(lines[i]):
+        # Gmail has been seen to break "On ..., Ada <ada@example.com> wrote:" over blank
+        # lines too, the address on lines of its own: lines with "<", ">" or "@" in them.
+        window = lines[i : i + 7]
+        taken: list[int] = []
+        for k, line in enumerate(window):
+            if not line.strip():
+                continue
+            if taken and not ADDRESSY.search(line):
+                break
+            taken.append(k)
+            if len(taken) > 1 and _is_attribution_text(" ".join(window[j].strip() for j in taken)):
+                return k + 1
+            if len(taken) == 4:
+                break
+    return 0
+
+
+def _is_attribution(lines: list[str], i: int, n: int) -> bool:
+    return _is_attribution_text(" ".join(x.strip() for x in lines[i : i + n]))
+
+
+def _is_attribution_text(text: str) -> bool:
+    text = text.strip()
+    # Every pattern but "On ... wrote: > text" ends the text with ":" or ">", and is at most
+    # some 650 characters long: the checks cost nothing on lines that cannot match.
+    if len(text) > ATTRIBUTION_MAX:
+        return bool(ON_WROTE_QUOTE.match(text))
+    if not text.endswith((":", ">")) and "wrote:" not in text.lower():
+        return _other_attribution(text)
+    return bool(ATTRIBUTION.match(text)) or _other_attribution(text)
+
+
+def _other_attribution(text: str) -> bool:
+    """``text`` ends with a "wrote" verb and ":" (or "----"), has a digit or "@" (a date or
+    an address), and after the verb only "(a)" or words with a date or address in them.
+    It is not begun by a wrapped address ("<ada@example.com> wrote:", "ada@example.com>
+    wrote:"): that is the end of an attribution begun on the line before."""
+    text = text.removeprefix(">").strip()
+    if text.endswith(":"):
+        body = text[:-1]
+    elif text.endswith("--") and text.rstrip("-")[-1:].isspace():
+        body = text.rstrip("-").rstrip()
+    else:
+        return False
+    if body.startswith("--"):
+        body = body.lstrip("-").lstrip()
+    if len(body) > 700 or ADDRESS_TAIL.match(body) or not DIGIT_OR_AT.search(body):
+        return False
+    for verb in VERB.finditer(body, max(0, len(body) - 200)):
+        before, after = body[: verb.start()], body[verb.end() :]
+        if not before.strip() or len(before) > 300:
+            continue
+        if after.strip() in ("", "(a)") or (after[:1].isspace() and DIGIT_OR_AT.search(after)):
+            return True
+    return False
 
 
 def _history_start(lines: list[str]) -> int:
@@ -111,10 +218,8 @@ def _history_start(lines: list[str]) -> int:
             before = i - 1
             while before >= 0 and not lines[before].strip():
                 before -= 1
-            return before if before >= 0 and UNDERSCORES.match(lines[before]) else i
-        if line.strip() and any(
-            ATTRIBUTION.match(" ".join(x.strip() for x in lines[i : i + n])) for n in (1, 2, 3)
-        ):
+            return before if before >= 0 and RULE.match(lines[before]) else i
+        if _attribution_length(lines, i):
             return i
     # A block of ">" lines that runs to the end is history; ">" lines between new ones are
     # inline answers and stay.
@@ -135,9 +240,11 @@ def _signature_start(lines: list[str]) -> int:
     for i, line in enumerate(lines):
         if SIGNATURE.match(line):
             return i
-    last = len(lines) - 1
-    while last >= 0 and not lines[last].strip():
-        last -= 1
-    if last >= 0 and SENT_FROM.match(lines[last]):
-        return last
-    return len(lines)
+    start = len(lines)
+    for i in range(len(lines) - 1, -1, -1):
+        if not lines[i].strip():
+            continue
+        if len(lines[i]) > SIGN_OFF_MAX or not SENT_FROM.match(lines[i]):
+            break
+        start = i
+    return start
