@@ -211,23 +211,24 @@ async def _email_with_task(w: ThreadWriter, n: int) -> None:
     w.email_in(subject, ask, html=html)
     reply = w.email_out("Re: " + subject, answer, html=f"<p>{answer}</p>", by=w.shop.agent_id)
     await w.tx.session.flush()
-    w.tx.session.add(
-        Task(
-            account_id=w.shop.account_id,
-            kind="email",
-            owner_id=w.shop.agent_id,
-            title=f"Email to {w.email.address}: Re: {subject}",
-            status="completed",
-            message_id=reply.id,
-            created_at=reply.created_at,
-            completed_at=w.at,
-        )
+    task = Task(
+        account_id=w.shop.account_id,
+        kind="email",
+        owner_id=w.shop.agent_id,
+        title=f"Email to {w.email.address}: Re: {subject}",
+        status="completed",
+        message_id=reply.id,
+        created_at=reply.created_at,
+        completed_at=w.at,
     )
+    w.tx.session.add(task)
     reply.meta = {"email": {"message_id": f"<msg-{reply.id}.demo@northwind.example>"}}
     if n == 0:
         await _quoted_reply(w, subject, reply)
     elif n == 4:
         _bounced(w, reply)
+        # As a bounce does (parlour/channels/email/inbound.py): the task failed with it.
+        task.status, task.error = "failed", reply.error_message
 
 
 async def _quoted_reply(w: ThreadWriter, subject: str, ours: Message) -> None:

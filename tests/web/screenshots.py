@@ -76,7 +76,9 @@ def main() -> int:
             page.get_by_role("button", name="Write an email to Amélie Dubois").click()
             dialog = page.get_by_role("dialog", name="New email to Amélie Dubois")
             dialog.get_by_label("Subject").fill("Your wholesale order")
-            dialog.get_by_role("textbox", name="Email body").click()
+            # Above the signature the body starts with, as a person would put the cursor.
+            dialog.get_by_role("textbox", name="Email body").focus()
+            page.keyboard.press("Control+Home")
             page.keyboard.type("Hi Amélie,\n\nThanks for your order! ")
             dialog.get_by_role("button", name="Bold").click()
             page.keyboard.type("It ships on Monday")
