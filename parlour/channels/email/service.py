@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from parlour.channels.crypto import CannotDecrypt, seal, unseal
@@ -50,25 +52,8 @@ async def add_mailbox(tx: Tx, *, account_id: int, data: MailboxIn, secret_key: s
         enabled=data.enabled,
         signature=data.signature,
     )
-    _set_relay(
-        box,
-        host=data.smtp_host,
-        port=data.smtp_port,
-        security=data.smtp_security,
-        username=data.smtp_username,
-        password=data.smtp_password,
-        secret_key=secret_key,
-    )
-    _set_imap(
-        box,
-        host=data.imap_host,
-        port=data.imap_port,
-        security=data.imap_security,
-        username=data.imap_username,
-        password=data.imap_password,
-        folder=data.imap_folder,
-        secret_key=secret_key,
-    )
+    _set_relay(box, **_given(data, "smtp"), secret_key=secret_key)
+    _set_imap(box, **_given(data, "imap"), folder=data.imap_folder, secret_key=secret_key)
     tx.session.add(box)
     await tx.session.flush()
     return box
@@ -78,57 +63,19 @@ async def update_mailbox(
     tx: Tx, *, account_id: int, mailbox_id: int, patch: MailboxPatch, secret_key: str
 ) -> Mailbox:
     box = await get_mailbox(tx, account_id=account_id, mailbox_id=mailbox_id)
-    given = patch.model_fields_set
     if patch.name is not None:
         box.name = patch.name
     if patch.enabled is not None:
         box.enabled = patch.enabled
     if patch.signature is not None:
         box.signature = patch.signature
-    relay_fields = {"smtp_host", "smtp_port", "smtp_security", "smtp_username", "smtp_password"}
-    if given & relay_fields:
-        host = patch.smtp_host if "smtp_host" in given else box.smtp_host
-        if host is None and given & (relay_fields - {"smtp_host"}):
-            raise _host_required()
-        security = patch.smtp_security or box.smtp_security or "starttls"
-        port = patch.smtp_port if "smtp_port" in given else box.smtp_port
-        if "smtp_security" in given and "smtp_port" not in given:
-            # A port chosen for the old security would rarely fit the new one.
-            port = None
-        password: str | None | _Keep = patch.smtp_password if "smtp_password" in given else _KEEP
-        _set_relay(
-            box,
-            host=host,
-            port=port,
-            security=security,  # type: ignore[arg-type]
-            username=patch.smtp_username if "smtp_username" in given else box.smtp_username,
-            password=password,
-            secret_key=secret_key,
-        )
-    imap_fields = {
-        "imap_host", "imap_port", "imap_security", "imap_username", "imap_password", "imap_folder"
-    }  # fmt: skip
-    if given & imap_fields:
-        host = patch.imap_host if "imap_host" in given else box.imap_host
-        if host is None and given & (imap_fields - {"imap_host"}):
-            raise _host_required("imap_host")
-        security = patch.imap_security or box.imap_security or "tls"
-        port = patch.imap_port if "imap_port" in given else box.imap_port
-        if "imap_security" in given and "imap_port" not in given:
-            port = None
-        imap_password: str | None | _Keep = (
-            patch.imap_password if "imap_password" in given else _KEEP
-        )
-        _set_imap(
-            box,
-            host=host,
-            port=port,
-            security=security,  # type: ignore[arg-type]
-            username=patch.imap_username if "imap_username" in given else box.imap_username,
-            password=imap_password,
-            folder=patch.imap_folder or box.imap_folder or "INBOX",
-            secret_key=secret_key,
-        )
+    relay = _patched(box, patch, "smtp", default_security="starttls")
+    if relay is not None:
+        _set_relay(box, **relay, secret_key=secret_key)
+    imap = _patched(box, patch, "imap", default_security="tls", more=("folder",))
+    if imap is not None:
+        folder = imap.pop("folder") or box.imap_folder or "INBOX"
+        _set_imap(box, **imap, folder=folder, secret_key=secret_key)
     await tx.session.flush()
     return box
 
@@ -173,6 +120,54 @@ class _Keep:
 
 
 _KEEP = _Keep()
+# What a mailbox keeps of each of its mail servers (the outgoing relay, "smtp_*", and the
+# IMAP account, "imap_*").
+SERVER_FIELDS = ("host", "port", "security", "username", "password")
+
+
+def _given(data: MailboxIn, prefix: str) -> dict[str, Any]:
+    """A new mailbox's settings for one of its servers, by their unprefixed names."""
+    return {name: getattr(data, f"{prefix}_{name}") for name in SERVER_FIELDS}
+
+
+def _patched(
+    box: Mailbox,
+    patch: MailboxPatch,
+    prefix: str,
+    *,
+    default_security: str,
+    more: tuple[str, ...] = (),
+) -> dict[str, Any] | None:
+    """One server's settings after ``patch`` (fields left out stay as they are), or None
+    when the patch names none of them. A password left out is kept."""
+    given = {f for f in patch.model_fields_set if f.startswith(f"{prefix}_")}
+    if not given:
+        return None
+
+    def now(name: str) -> Any:
+        field = f"{prefix}_{name}"
+        return getattr(patch, field) if field in given else getattr(box, field)
+
+    host = now("host")
+    if host is None and given - {f"{prefix}_host"}:
+        raise _host_required(f"{prefix}_host")
+    port = now("port")
+    if f"{prefix}_security" in given and f"{prefix}_port" not in given:
+        # A port chosen for the old security would rarely fit the new one.
+        port = None
+    password = getattr(patch, f"{prefix}_password") if f"{prefix}_password" in given else _KEEP
+    return {
+        "host": host,
+        "port": port,
+        "security": (
+            getattr(patch, f"{prefix}_security")
+            or getattr(box, f"{prefix}_security")
+            or default_security
+        ),
+        "username": now("username"),
+        "password": password,
+        **{name: now(name) for name in more},
+    }
 
 
 def _set_relay(

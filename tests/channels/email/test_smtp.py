@@ -431,3 +431,36 @@ def test_the_bots_mail_says_it_is_automatic_so_auto_replies_leave_it_alone(
         )
     )
     assert mime["Auto-Submitted"] == ("auto-generated" if automatic else None)
+
+
+async def test_the_imap_account_is_kept_and_patched_like_the_relay(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    box = await add_mailbox(
+        client, tenant, unique_address(), imap_host="IMAP.Example.com", imap_password="s3cret"
+    )
+    assert (box["imap_host"], box["imap_port"], box["imap_security"]) == (
+        "imap.example.com",
+        993,
+        "tls",
+    )
+    assert (box["imap_password_set"], box["imap_folder"]) == (True, "INBOX")
+    url = f"/api/v1/mailboxes/{box['id']}"
+    moved = await client.patch(
+        url,
+        json={"imap_security": "starttls", "imap_folder": "Support"},
+        headers=tenant.admin_headers,
+    )
+    assert moved.status_code == 200, moved.text
+    got = moved.json()
+    assert (got["imap_port"], got["imap_folder"], got["imap_password_set"]) == (
+        143,
+        "Support",
+        True,
+    )
+    # The relay is untouched by an IMAP change, and the other way round.
+    assert got["smtp_host"] is None
+    gone = await client.patch(url, json={"imap_host": None}, headers=tenant.admin_headers)
+    assert (gone.json()["imap_host"], gone.json()["imap_password_set"]) == (None, False)
+    orphan = await client.patch(url, json={"imap_folder": "X"}, headers=tenant.admin_headers)
+    assert (orphan.status_code, orphan.json()["code"]) == (422, "imap_host_required")
