@@ -195,18 +195,24 @@ async def sender_by_email(tx: Tx, *, account_id: int, address: str) -> tuple[Sen
     ).first()
     if row is None:
         return None
-    email_id, contact_id, name, avatar, first_phone = row
-    sender = Sender(
+    return sender_of_email_row(row, account_id=account_id, address=address), row[0]
+
+
+def sender_of_email_row(row: Sequence[Any], *, account_id: int, address: str) -> Sender:
+    """The Sender in the first columns of a row of sender_by_email_query()."""
+    _email_id, contact_id, name, avatar, first_phone = row[:5]
+    return Sender(
         contact_id=contact_id,
         account_id=account_id,
         name=name,
         label=name or first_phone or address,
         avatar_blob_id=avatar,
     )
-    return sender, email_id
 
 
-def _sender_by_email_query() -> Select[tuple[int, int, str, int | None, str]]:
+def sender_by_email_query() -> Select[tuple[int, int, str, int | None, str]]:
+    """The email's row id, then a Sender's columns (see sender_by_email), found by
+    ``account_id`` and ``address``; other queries add their own columns to it."""
     first_phone = (
         select(ContactPhone.e164)
         .where(ContactPhone.contact_id == Contact.id)
@@ -225,7 +231,7 @@ def _sender_by_email_query() -> Select[tuple[int, int, str, int | None, str]]:
     )
 
 
-_SENDER_BY_EMAIL = _sender_by_email_query()
+_SENDER_BY_EMAIL = sender_by_email_query()
 
 
 async def create_sender_by_email(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact
+from parlour.contacts.normalize import normalize_email
 from parlour.conversations.html import sanitize_html
 from parlour.conversations.models import Attachment, Conversation, Message
 from parlour.conversations.schemas import ConversationOut, EndpointNames, MessageOut
@@ -93,6 +94,33 @@ async def sender_and_thread_by_phone(
     thread_values = dict(zip(_THREAD_COLUMN_KEYS, row[6:-1], strict=True))
     thread = Conversation(**thread_values) if thread_values["id"] is not None else None
     return sender, ThreadLookup(thread=thread, already_received=bool(row[-1]))
+
+
+async def sender_and_thread_by_email(
+    tx: Tx, *, account_id: int, address: str, channel: str, provider_message_id: str | None
+) -> tuple[contacts_service.Sender, int, ThreadLookup] | None:
+    """The contact writing from ``address``, the id of that address's row, and their
+    thread, in one round trip (as sender_and_thread_by_phone for texts). None if no
+    contact has the address."""
+    conn = await tx.session.connection()
+    address = normalize_email(address)
+    row = (
+        await conn.execute(
+            _SENDER_AND_THREAD_BY_EMAIL,
+            {
+                "account_id": account_id,
+                "address": address,
+                "channel": channel,
+                "provider_message_id": provider_message_id,
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    sender = contacts_service.sender_of_email_row(row, account_id=account_id, address=address)
+    thread_values = dict(zip(_THREAD_COLUMN_KEYS, row[5:-1], strict=True))
+    thread = Conversation(**thread_values) if thread_values["id"] is not None else None
+    return sender, row[0], ThreadLookup(thread=thread, already_received=bool(row[-1]))
 
 
 async def receive_inbound(
@@ -259,6 +287,17 @@ _THREAD_COLUMN_KEYS = tuple(Conversation.__table__.c.keys())
 # provider already delivered the message: see sender_and_thread_by_phone.
 _SENDER_AND_THREAD = (
     contacts_service.sender_by_phone_query()
+    .add_columns(*Conversation.__table__.c, _RECEIVED_BEFORE)
+    .outerjoin(
+        Conversation,
+        and_(
+            Conversation.account_id == bindparam("account_id"),
+            Conversation.contact_id == Contact.id,
+        ),
+    )
+)
+_SENDER_AND_THREAD_BY_EMAIL = (
+    contacts_service.sender_by_email_query()
     .add_columns(*Conversation.__table__.c, _RECEIVED_BEFORE)
     .outerjoin(
         Conversation,

@@ -32,7 +32,13 @@ from parlour.contacts import service as contacts_service
 from parlour.contacts.models import ContactEmail
 from parlour.conversations.attachments import clean_filename
 from parlour.conversations.events import emit_message_event
-from parlour.conversations.inbound import Inbound, InboundAttachment, receive_inbound
+from parlour.conversations.inbound import (
+    Inbound,
+    InboundAttachment,
+    ThreadLookup,
+    receive_inbound,
+    sender_and_thread_by_email,
+)
 from parlour.conversations.models import Conversation, Message
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx, transaction
@@ -145,32 +151,45 @@ async def store(
         # Our own mail come back (a copy in the polled folder, a loop): never a message.
         return Received("ignored", None)
     key = message_key(account_id, parsed.message_id, raw)
-    earlier = await tx.session.scalar(
-        select(Message.id).where(Message.channel == "email", Message.provider_message_id == key)
+    usable = bool(sender_address) and "@" in sender_address and len(sender_address) <= 320
+    # A known sender, their thread and whether this mail is stored already: one round trip,
+    # as for texts. Everyone else needs the looks one by one.
+    known = (
+        await sender_and_thread_by_email(
+            tx,
+            account_id=account_id,
+            address=sender_address,
+            channel="email",
+            provider_message_id=key,
+        )
+        if usable and bounce is None
+        else None
     )
-    if earlier is not None:
+    if known is not None:
+        if known[2].already_received:
+            return Received("duplicate", await _stored_as(tx, key))
+    elif (earlier := await _stored_as(tx, key)) is not None:
         return Received("duplicate", earlier)
     raw_blob = await files_service.store(
         tx, account_id=account_id, data=raw, content_type="message/rfc822"
     )
     if bounce is not None:
         return await _bounced(tx, account_id=account_id, bounce=bounce, raw_blob_id=raw_blob.id)
-    if not sender_address or "@" not in sender_address or len(sender_address) > 320:
+    if not usable:
         raise NoSender("The mail names no usable sender address.", details={"field": "from"})
-    thread_id, answers_bot = await _thread_answered(
-        tx,
-        account_id=account_id,
-        parsed=parsed,
-        secret_key=secret_key,
-        envelope_to=envelope_to,
-    )
-    found = await contacts_service.sender_by_email(
-        tx, account_id=account_id, address=sender_address
-    )
+    thread_id: int | None = None
+    lookup: ThreadLookup | None = None
     contact_email_id: int | None
-    if found is not None:
-        sender, contact_email_id = found
+    if known is not None:
+        sender, contact_email_id, lookup = known
     else:
+        thread_id, answers_bot = await _thread_answered(
+            tx,
+            account_id=account_id,
+            parsed=parsed,
+            secret_key=secret_key,
+            envelope_to=envelope_to,
+        )
         thread = await tx.session.get(Conversation, thread_id) if thread_id else None
         if thread is not None and thread.account_id == account_id and not answers_bot:
             # Someone the contact copied or forwarded to: their reply joins the thread.
@@ -180,6 +199,7 @@ async def store(
             sender = contacts_service.Sender.of(contact)
             contact_email_id = None
         else:
+            thread_id = None
             sender, contact_email_id = await contacts_service.create_sender_by_email(
                 tx,
                 account_id=account_id,
@@ -211,7 +231,9 @@ async def store(
             }
         },
     )
-    message = await receive_inbound(tx, sender=sender, inbound=inbound, names=ENDPOINT_NAMES)
+    message = await receive_inbound(
+        tx, sender=sender, inbound=inbound, names=ENDPOINT_NAMES, known=lookup
+    )
     if message is None:  # stored by another transaction since the look above
         return Received("duplicate", None)
     return Received("stored", message.id)
@@ -235,6 +257,14 @@ def details_of(parsed: mime.ParsedMail) -> dict[str, Any]:
         "remote_images": bool(parsed.html and _REMOTE_IMAGE.search(parsed.html)),
         "date": parsed.date.isoformat() if parsed.date else None,
     }
+
+
+async def _stored_as(tx: Tx, key: str) -> int | None:
+    """The message already stored under this provider id, if any."""
+    found: int | None = await tx.session.scalar(
+        select(Message.id).where(Message.channel == "email", Message.provider_message_id == key)
+    )
+    return found
 
 
 def message_key(account_id: int, message_id: str | None, raw: bytes) -> str:
