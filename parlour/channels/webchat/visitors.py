@@ -165,10 +165,19 @@ def new_visitor(widget: Widget, *, identifier: str | None = None) -> Visitor:
 async def contact_of(tx: Tx, visitor: Visitor, *, name: str | None = None) -> Contact:
     """The visitor's contact, created ("Visitor 1a2b") if they have none yet."""
     if visitor.contact_id is not None:
-        contact = await tx.session.get(Contact, visitor.contact_id)
-        if contact is not None:
-            return contact
-    contact = Contact(account_id=visitor.account_id, name=name or default_name(visitor.id))
+        found = await tx.session.get(Contact, visitor.contact_id)
+        if found is not None:
+            return await contacts_service.get_contact(
+                tx, account_id=visitor.account_id, contact_id=found.id
+            )
+    contact = Contact(
+        account_id=visitor.account_id,
+        name=name or default_name(visitor.id),
+        company="",
+        phones=[],
+        emails=[],
+        tags=[],
+    )
     contacts_service.reindex(contact)
     tx.session.add(contact)
     await tx.session.flush()
