@@ -350,3 +350,32 @@ async def test_files_email_and_typing(
         assert resp.status_code == 204
         event = await next_event(sub.queue, "typing")
     assert event.data["conversation_id"] == thread["id"] and event.data["from"] == "visitor"
+
+
+async def test_the_visitor_never_sees_the_contacts_other_channels(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    site = await site_of(runtime, tenant)
+    token = (await start(client, site))["visitor_token"]
+    await say(client, token, "Call me back?")
+    thread = await thread_of_agent(client, tenant)
+    phone = await client.post(
+        f"/api/v1/contacts/{thread['contact']['id']}/phones",
+        json={"number": "+16505550123"},
+        headers=tenant.agent_headers,
+    )
+    assert phone.status_code == 201, phone.text
+    text = await client.post(
+        f"/api/v1/conversations/{thread['id']}/messages",
+        json={"channel": "sms", "body": "A text, not a chat"},
+        headers=tenant.agent_headers,
+    )
+    assert text.status_code == 201, text.text
+    chat = await client.post(
+        f"/api/v1/conversations/{thread['id']}/messages",
+        json={"channel": "webchat", "body": "On it"},
+        headers=tenant.agent_headers,
+    )
+    seen = await visitor_messages(client, token)
+    assert [m["body"] for m in seen["items"]] == ["Call me back?", "On it"]
+    assert seen["items"][-1]["id"] == chat.json()["id"]
