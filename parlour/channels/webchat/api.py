@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.webchat import service
@@ -49,6 +50,19 @@ async def update_widget(
 async def remove_widget(widget_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await service.remove_widget(tx, account_id=admin.account_id, widget_id=widget_id)
     await tx.commit()
+
+
+class IdentitySecretOut(BaseModel):
+    identity_secret: str
+
+
+@router.get("/{widget_id}/identity-secret")
+async def identity_secret(widget_id: PathId, admin: AdminUser, tx: TxDep) -> IdentitySecretOut:
+    """The key the website signs its visitors' identities with (HMAC-SHA256 of
+    ``f"{identifier}:{timestamp}"``, see /widget/v1 visitors). Admins only: whoever
+    holds it can chat as any of the website's users."""
+    widget = await service.get_widget(tx, account_id=admin.account_id, widget_id=widget_id)
+    return IdentitySecretOut(identity_secret=widget.identity_secret)
 
 
 # An agent typing in a thread: the visitor's chat window shows it (channels/webchat/socket).

@@ -141,8 +141,25 @@ class _Pump:
                         )
                     )
 
+    async def _still_valid(self) -> bool:
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            visitor = await tx.session.get(Visitor, self.caller.visitor.id)
+        return (
+            visitor is not None
+            and visitor.revoked_at is None
+            and visitor.nonce == self.caller.visitor.nonce
+        )
+
     async def _forward(self, event: Event) -> None:
         data = event.data
+        if event.type == "contact.deleted":
+            # A merge (the visitor identified on another tab) or a deletion: the token
+            # this socket opened with may be spent; if so the widget must start afresh.
+            if not await self._still_valid():
+                await self.ws.close(code=CLOSE_BAD_TOKEN)
+                raise WebSocketDisconnect(CLOSE_BAD_TOKEN)
+            self.thread_id = None
+            return
         if event.type == "typing":
             if data.get("from") == "user" and data.get("conversation_id") == await self._thread():
                 await self.ws.send_json({"type": "typing", "name": str(data.get("name") or "")})

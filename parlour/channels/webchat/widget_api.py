@@ -385,6 +385,7 @@ async def upload(
     file: UploadFile, caller: CallerDep, request: Request, tx: TxDep
 ) -> chat.VisitorAttachment:
     settings = runtime_of(request).settings
+    limits_of(runtime_of(request)).messages.take(f"visitor:{caller.visitor.id}")
     data = await read_upload(file, limit=settings.max_upload_bytes)
     ctype = (file.content_type or "").split(";")[0].strip().lower()
     if _IMAGE.match(ctype):

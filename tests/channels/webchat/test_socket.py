@@ -17,7 +17,7 @@ from parlour.app import create_app
 from parlour.channels.registry import Providers
 from parlour.config import Settings
 from parlour.runtime import Runtime
-from tests.channels.webchat.conftest import ORIGIN, Site, bearer, site_of
+from tests.channels.webchat.conftest import ORIGIN, Site, bearer, site_of, vouch
 from tests.conftest import Tenant, make_tenant
 
 
@@ -168,3 +168,31 @@ def test_bad_tokens_origins_malformed_frames_and_floods_are_closed(
                     ws.send_json({"type": "typing"})
                 ws.receive_json()
             assert exc.value.code == 4429
+
+
+def test_a_socket_whose_visitor_was_merged_away_is_told_to_start_again(
+    settings: Settings, providers: Providers
+) -> None:
+    with serving(settings, providers) as (tc, rt):
+        _, site = tenant_and_site(tc, rt)
+        ident = vouch(site, "user-1")
+        known = tc.post(
+            f"/widget/v1/{site.public_token}/visitors",
+            json={"identity": ident},
+            headers={"Origin": ORIGIN},
+        ).json()["visitor_token"]
+        say(tc, known, "logged in")
+        anon = visitor(tc, site)
+        say(tc, anon, "not yet")
+        with tc.websocket_connect(f"/widget/v1/ws?token={anon}", headers={"Origin": ORIGIN}) as ws:
+            assert ws.receive_json()["type"] == "hello"
+            resp = tc.post(
+                f"/widget/v1/{site.public_token}/visitors",
+                json={"visitor_token": anon, "identity": vouch(site, "user-1")},
+                headers={"Origin": ORIGIN},
+            )
+            assert resp.status_code == 200
+            with pytest.raises(WebSocketDisconnect) as exc:
+                while True:
+                    ws.receive_json()
+            assert exc.value.code == 4401

@@ -173,3 +173,15 @@ async def test_an_anonymous_visitor_who_identifies_first_keeps_their_thread(
     assert named["name"] == "Linus"
     thread = await thread_of_agent(client, tenant)
     assert thread["contact"]["name"] == "Linus"
+
+
+async def test_only_admins_read_the_identity_secret(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    site = await site_of(runtime, tenant)
+    url = f"/api/v1/widgets/{site.widget_id}/identity-secret"
+    resp = await client.get(url, headers=tenant.admin_headers)
+    assert resp.status_code == 200 and resp.json() == {"identity_secret": site.secret}
+    assert (await client.get(url, headers=tenant.agent_headers)).status_code == 403
+    listed = await client.get("/api/v1/widgets", headers=tenant.agent_headers)
+    assert "identity_secret" not in listed.json()[0]
