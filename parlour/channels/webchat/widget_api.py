@@ -202,7 +202,7 @@ async def preflight(rest: str) -> Response:
     )
 
 
-class ConfigOut(BaseModel):
+class WidgetConfigOut(BaseModel):
     name: str
     greeting: str
     color: str
@@ -212,10 +212,10 @@ class ConfigOut(BaseModel):
 
 
 @router.get("/{public_token}/config")
-async def config(widget: PublicWidget, request: Request) -> ConfigOut:
+async def config(widget: PublicWidget, request: Request) -> WidgetConfigOut:
     rt = runtime_of(request)
     online = offline.is_online(widget, rt)
-    return ConfigOut(
+    return WidgetConfigOut(
         name=widget.name,
         greeting=widget.greeting,
         color=widget.color,
@@ -229,7 +229,7 @@ Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
 
 
-class IdentityIn(BaseModel):
+class VisitorIdentityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     identifier: Identifier
     name: ShortName | None = None
@@ -241,7 +241,7 @@ class IdentityIn(BaseModel):
 class VisitorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     visitor_token: Annotated[str, StringConstraints(max_length=300)] | None = None
-    identity: IdentityIn | None = None
+    identity: VisitorIdentityIn | None = None
 
 
 class VisitorOut(BaseModel):
@@ -291,7 +291,7 @@ async def start_visitor(
     )
 
 
-class MessagesOut(BaseModel):
+class VisitorMessagesOut(BaseModel):
     items: list[chat.VisitorMessage]
     unread: int
 
@@ -303,14 +303,14 @@ async def list_messages(
     tx: TxDep,
     after: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-) -> MessagesOut:
+) -> VisitorMessagesOut:
     items, unread = await chat.list_messages(
         tx, caller.visitor, _shaper(request), after=after, limit=limit
     )
-    return MessagesOut(items=items, unread=unread)
+    return VisitorMessagesOut(items=items, unread=unread)
 
 
-class MessageIn(BaseModel):
+class VisitorMessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = ""
     client_id: Annotated[str, StringConstraints(max_length=100)] | None = None
@@ -319,7 +319,7 @@ class MessageIn(BaseModel):
 
 @router.post("/messages", status_code=201)
 async def send_message(
-    body: MessageIn,
+    body: VisitorMessageIn,
     caller: CallerDep,
     request: Request,
     tx: TxDep,
@@ -342,24 +342,24 @@ async def send_message(
     return shaped
 
 
-class ReadIn(BaseModel):
+class VisitorReadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     up_to: int = Field(ge=0)
 
 
 @router.post("/read", status_code=204, response_class=Response, response_model=None)
-async def mark_read(body: ReadIn, caller: CallerDep, tx: TxDep) -> None:
+async def mark_read(body: VisitorReadIn, caller: CallerDep, tx: TxDep) -> None:
     await chat.mark_read(tx, caller.visitor, up_to=body.up_to)
     await tx.commit()
 
 
-class EmailIn(BaseModel):
+class VisitorEmailIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     email: RawEmail
 
 
 @router.post("/email", status_code=204, response_class=Response, response_model=None)
-async def leave_email(body: EmailIn, caller: CallerDep, tx: TxDep) -> None:
+async def leave_email(body: VisitorEmailIn, caller: CallerDep, tx: TxDep) -> None:
     contact = await visitors.contact_of(tx, caller.visitor)
     await visitors.add_email(tx, contact, body.email)
     await tx.commit()
@@ -413,7 +413,7 @@ async def upload(
     return chat.attachment_out(att, public_url=settings.public_url, secret_key=settings.secret_key)
 
 
-@router.get("/files/{attachment_id}/{signature}", response_class=Response)
+@router.get("/files/{attachment_id}/{signature}", response_class=Response, include_in_schema=False)
 async def download(attachment_id: int, signature: str, request: Request, tx: TxDep) -> Response:
     """A file of a visitor's thread, by the signed address only they were given."""
     secret = runtime_of(request).settings.secret_key
