@@ -152,20 +152,22 @@ class Shaper:
 
 
 async def list_messages(
-    tx: Tx, visitor: Visitor, shaper: Shaper, *, after: int, limit: int
+    tx: Tx, visitor: Visitor, shaper: Shaper, *, after: int | None, limit: int
 ) -> tuple[list[VisitorMessage], int]:
+    """The ``limit`` messages after ``after``, oldest first; without ``after`` (the window
+    opening), the newest ``limit``, still oldest first."""
     conv = await thread_of(tx, visitor)
     if conv is None:
         return [], 0
+    query = select(Message).where(*_visible(conv.id))  # type: ignore[arg-type]
+    if after is None:
+        query = query.order_by(Message.id.desc())
+    else:
+        query = query.where(Message.id > after).order_by(Message.id)
     rows = list(
-        await tx.session.scalars(
-            select(Message)
-            .where(*_visible(conv.id), Message.id > after)  # type: ignore[arg-type]
-            .order_by(Message.id)
-            .limit(limit)
-            .options(selectinload(Message.attachments))
-        )
+        await tx.session.scalars(query.limit(limit).options(selectinload(Message.attachments)))
     )
+    rows.sort(key=lambda m: m.id)
     return await shaper.shape(tx, rows, conv=conv), await unread(tx, conv.id)
 
 

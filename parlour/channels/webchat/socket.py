@@ -40,9 +40,13 @@ _SEEN_KEPT = 1000
 @router.websocket("/widget/v1/ws")
 async def visitor_socket(ws: WebSocket, token: str = "") -> None:
     rt = runtime_of(ws)
+    host = ws.client.host if ws.client else "unknown"
     # Accepted first, so the widget sees why it is turned away (a close before accepting
     # reaches a browser as a bare failed handshake).
     await ws.accept()
+    if limits_of(rt).requests.wait_for(f"ip:{host}"):
+        await ws.close(code=CLOSE_FLOOD)
+        return
     try:
         async with transaction(rt.db, rt.hub, write=False) as tx:
             caller = await load_caller(tx, rt, token, ws.headers.get("origin"))

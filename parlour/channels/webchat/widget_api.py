@@ -301,7 +301,7 @@ async def list_messages(
     caller: CallerDep,
     request: Request,
     tx: TxDep,
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int | None, Query(ge=0)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> VisitorMessagesOut:
     items, unread = await chat.list_messages(

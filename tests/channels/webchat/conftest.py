@@ -70,8 +70,11 @@ async def say(client: httpx.AsyncClient, token: str, body: str, **extra: Any) ->
     return out
 
 
-async def visitor_messages(client: httpx.AsyncClient, token: str, after: int = 0) -> dict[str, Any]:
-    resp = await client.get(f"/widget/v1/messages?after={after}", headers=bearer(token))
+async def visitor_messages(
+    client: httpx.AsyncClient, token: str, after: int | None = None, limit: int = 50
+) -> dict[str, Any]:
+    query = f"limit={limit}" + ("" if after is None else f"&after={after}")
+    resp = await client.get(f"/widget/v1/messages?{query}", headers=bearer(token))
     assert resp.status_code == 200, resp.text
     out: dict[str, Any] = resp.json()
     return out

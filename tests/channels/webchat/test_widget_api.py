@@ -379,3 +379,16 @@ async def test_the_visitor_never_sees_the_contacts_other_channels(
     seen = await visitor_messages(client, token)
     assert [m["body"] for m in seen["items"]] == ["Call me back?", "On it"]
     assert seen["items"][-1]["id"] == chat.json()["id"]
+
+
+async def test_the_window_opens_on_the_newest_messages_and_pages_forward(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    site = await site_of(runtime, tenant)
+    token = (await start(client, site))["visitor_token"]
+    ids = [(await say(client, token, f"m{i}"))["id"] for i in range(5)]
+    newest = await visitor_messages(client, token, limit=3)
+    assert [m["id"] for m in newest["items"]] == ids[2:]
+    after = await visitor_messages(client, token, after=ids[0], limit=2)
+    assert [m["id"] for m in after["items"]] == ids[1:3]
+    assert (await visitor_messages(client, token, after=ids[-1]))["items"] == []

@@ -5281,7 +5281,7 @@ export interface operations {
     "widget-list_messages": {
         parameters: {
             query?: {
-                after?: number;
+                after?: number | null;
                 limit?: number;
             };
             header?: {
