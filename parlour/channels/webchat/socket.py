@@ -77,6 +77,7 @@ class _Pump:
         self.caller = caller
         self.frames = frames
         self.thread_id: int | None = None
+        self.contact_id: int | None = None
         self.sent: set[int] = set()
         s = rt.settings
         self.shaper = chat.Shaper(public_url=s.public_url, secret_key=s.secret_key)
@@ -87,6 +88,7 @@ class _Pump:
                 visitor = await tx.session.get(Visitor, self.caller.visitor.id)
                 conv = await chat.thread_of(tx, visitor) if visitor else None
                 self.thread_id = conv.id if conv else None
+                self.contact_id = visitor.contact_id if visitor else None
         return self.thread_id
 
     async def run(self, queue: asyncio.Queue[Any]) -> None:
@@ -157,6 +159,8 @@ class _Pump:
     async def _forward(self, event: Event) -> None:
         data = event.data
         if event.type == "contact.deleted":
+            if self.contact_id is None or data.get("contact_id") != self.contact_id:
+                return
             # A merge (the visitor identified on another tab) or a deletion: the token
             # this socket opened with may be spent; if so the widget must start afresh.
             if not await self._still_valid():
@@ -165,7 +169,7 @@ class _Pump:
             self.thread_id = None
             return
         if event.type == "typing":
-            if data.get("from") == "user" and data.get("conversation_id") == await self._thread():
+            if data.get("from") == "user" and data.get("conversation_id") == self.thread_id:
                 await self.ws.send_json({"type": "typing", "name": str(data.get("name") or "")})
             return
         message = data.get("message")
@@ -174,6 +178,13 @@ class _Pump:
         ):
             return
         if message.get("channel") != WEBCHAT:
+            return
+        if self.thread_id is None and not (
+            message.get("direction") == "in"
+            and message.get("recipient_id") == self.caller.visitor.id
+        ):
+            # No thread yet: only this visitor's own first message can start one. Idle
+            # visitors far outnumber agents; they must not each query on every message.
             return
         thread = await self._thread()
         if thread is None or message.get("conversation_id") != thread:

@@ -196,3 +196,20 @@ def test_a_socket_whose_visitor_was_merged_away_is_told_to_start_again(
                 while True:
                     ws.receive_json()
             assert exc.value.code == 4401
+
+
+def test_a_visitor_connected_before_writing_sees_their_thread_start(
+    settings: Settings, providers: Providers
+) -> None:
+    with serving(settings, providers) as (tc, rt):
+        tenant, site = tenant_and_site(tc, rt)
+        token = visitor(tc, site)
+        other = visitor(tc, site)
+        with tc.websocket_connect(f"/widget/v1/ws?token={token}", headers={"Origin": ORIGIN}) as ws:
+            assert ws.receive_json() == {"type": "hello", "unread": 0}
+            say(tc, other, "not mine")
+            first = say(tc, token, "my first")
+            assert next_of(ws, "message")["message"]["id"] == first["id"]
+            conv = thread_id(tc, tenant, first["sender"]["name"])
+            answer = reply(tc, tenant, conv, "welcome")
+            assert next_of(ws, "message")["message"]["id"] == answer
