@@ -213,3 +213,27 @@ def test_a_visitor_connected_before_writing_sees_their_thread_start(
             conv = thread_id(tc, tenant, first["sender"]["name"])
             answer = reply(tc, tenant, conv, "welcome")
             assert next_of(ws, "message")["message"]["id"] == answer
+
+
+def test_an_agent_online_is_an_agents_socket_not_a_visitors(
+    settings: Settings, providers: Providers
+) -> None:
+    with serving(settings, providers) as (tc, rt):
+        tenant, site = tenant_and_site(tc, rt)
+        tc.portal.call(partial(site_of, rt, tenant, offline_mode="no_agent_online"))  # type: ignore[union-attr]
+        token = visitor(tc, site)
+        url = f"/widget/v1/{site.public_token}/config"
+
+        def online() -> bool:
+            conf = tc.get(url, headers={"Origin": ORIGIN}).json()
+            assert conf["ask_email"] is not conf["online"]
+            return bool(conf["online"])
+
+        with tc.websocket_connect(f"/widget/v1/ws?token={token}", headers={"Origin": ORIGIN}) as ws:
+            ws.receive_json()
+            assert not online()
+            agent_token = tenant.agent_headers["Authorization"].split()[1]
+            with tc.websocket_connect(f"/api/v1/ws?token={agent_token}") as agent:
+                agent.receive_json()
+                assert online()
+        assert not online()
