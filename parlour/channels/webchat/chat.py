@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from datetime import datetime
 from typing import Literal
 
@@ -20,12 +21,28 @@ from parlour.channels.webchat.visitors import contact_of
 from parlour.contacts.models import Contact
 from parlour.contacts.service import Sender
 from parlour.conversations import outbound
+from parlour.conversations.attachments import clean_filename
 from parlour.conversations.inbound import Inbound, InboundAttachment, receive_inbound
 from parlour.conversations.models import Attachment, Conversation, Message, ReadMarker
 from parlour.db.tx import Tx
-from parlour.errors import InvalidInput
+from parlour.errors import InvalidInput, ParlourError
+from parlour.files import service as files_service
 
 MAX_PER_MESSAGE = 10
+# What a visitor may upload: pictures and the documents people send support. Anything
+# else (HTML, SVG, scripts, archives) is refused: agents open what visitors send.
+ALLOWED_TYPES = frozenset(
+    {
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+    }
+)
+_IMAGE = re.compile(r"^image/")
 READ_AT_ONCE = 500
 
 
@@ -314,3 +331,33 @@ async def mark_read(tx: Tx, visitor: Visitor, *, up_to: int) -> int:
     for m in rows:
         await outbound.set_status(tx, message=m, status="read", names=ENDPOINT_NAMES)
     return len(rows)
+
+
+async def store_upload(
+    tx: Tx, visitor: Visitor, *, filename: str, content_type: str, data: bytes
+) -> Attachment:
+    """A file the visitor will send: kept as an upload only they may send."""
+    ctype = content_type.split(";")[0].strip().lower()
+    if _IMAGE.match(ctype):
+        ctype = files_service.sniff_image(data)  # the bytes say what it is, not the name
+    if ctype not in ALLOWED_TYPES:
+        raise ParlourError(
+            "Send a picture, a PDF or a text file.", code="unsupported_file_type", status=415
+        )
+    blob = await files_service.store(
+        tx, account_id=visitor.account_id, data=data, content_type=ctype
+    )
+    att = Attachment(
+        account_id=visitor.account_id,
+        message_id=None,
+        uploaded_by=None,
+        blob_id=blob.id,
+        filename=clean_filename(filename),
+        content_type=ctype,
+        size=len(data),
+    )
+    tx.session.add(att)
+    await tx.session.flush()
+    tx.session.add(VisitorUpload(attachment_id=att.id, visitor_id=visitor.id))
+    await tx.session.flush()
+    return att

@@ -13,7 +13,6 @@ that would open the agents' API to other sites.
 from __future__ import annotations
 
 import hmac
-import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -26,15 +25,13 @@ from sqlalchemy import select
 from parlour.channels.webchat import chat, offline, visitors
 from parlour.channels.webchat.channel import NAME as WEBCHAT
 from parlour.channels.webchat.limits import WidgetLimits
-from parlour.channels.webchat.models import Visitor, VisitorUpload, Widget
+from parlour.channels.webchat.models import Visitor, Widget
 from parlour.contacts.schemas import RawEmail
-from parlour.conversations.attachments import clean_filename
 from parlour.conversations.models import Attachment
 from parlour.db.base import utcnow
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import Forbidden, NotFound, ParlourError
-from parlour.files import service as files_service
 from parlour.files.api import as_download, blob_response, read_upload
 from parlour.realtime.events import Event
 from parlour.runtime import Runtime, runtime_of
@@ -42,20 +39,6 @@ from parlour.runtime import Runtime, runtime_of
 PREFIX = "/widget/v1"
 MAX_BODY = 5000
 ALLOW_HEADERS = "Content-Type, Authorization, Idempotency-Key"
-# What a visitor may upload: pictures and the documents people send support. Anything
-# else (HTML, SVG, scripts, archives) is refused: agents open what visitors send.
-ALLOWED_TYPES = frozenset(
-    {
-        "image/png",
-        "image/jpeg",
-        "image/gif",
-        "image/webp",
-        "application/pdf",
-        "text/plain",
-        "text/csv",
-    }
-)
-_IMAGE = re.compile(r"^image/")
 
 
 class WidgetRoute(APIRoute):
@@ -387,28 +370,13 @@ async def upload(
     settings = runtime_of(request).settings
     limits_of(runtime_of(request)).messages.take(f"visitor:{caller.visitor.id}")
     data = await read_upload(file, limit=settings.max_upload_bytes)
-    ctype = (file.content_type or "").split(";")[0].strip().lower()
-    if _IMAGE.match(ctype):
-        ctype = files_service.sniff_image(data)  # the bytes say what it is, not the name
-    if ctype not in ALLOWED_TYPES:
-        raise ParlourError(
-            "Send a picture, a PDF or a text file.", code="unsupported_file_type", status=415
-        )
-    blob = await files_service.store(
-        tx, account_id=caller.widget.account_id, data=data, content_type=ctype
+    att = await chat.store_upload(
+        tx,
+        caller.visitor,
+        filename=file.filename or "file",
+        content_type=file.content_type or "",
+        data=data,
     )
-    att = Attachment(
-        account_id=caller.widget.account_id,
-        message_id=None,
-        uploaded_by=None,
-        blob_id=blob.id,
-        filename=clean_filename(file.filename or "file"),
-        content_type=ctype,
-        size=len(data),
-    )
-    tx.session.add(att)
-    await tx.session.flush()
-    tx.session.add(VisitorUpload(attachment_id=att.id, visitor_id=caller.visitor.id))
     await tx.commit()
     return chat.attachment_out(att, public_url=settings.public_url, secret_key=settings.secret_key)
 
