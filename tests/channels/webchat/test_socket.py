@@ -169,6 +169,14 @@ def test_bad_tokens_origins_malformed_frames_and_floods_are_closed(
                 ws.receive_json()
             assert exc.value.code == 4429
 
+        tc.portal.call(partial(site_of, rt, tenant, enabled=False))  # type: ignore[union-attr]
+        with (
+            pytest.raises(WebSocketDisconnect) as exc,
+            tc.websocket_connect(f"/widget/v1/ws?token={token}", headers={"Origin": ORIGIN}) as ws,
+        ):
+            ws.receive_json()
+        assert exc.value.code == 4403
+
 
 def test_a_socket_whose_visitor_was_merged_away_is_told_to_start_again(
     settings: Settings, providers: Providers
