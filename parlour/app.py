@@ -32,6 +32,8 @@ from parlour.channels.sms import api as sms_api
 from parlour.channels.sms import media as sms_media
 from parlour.channels.sms import webhooks as sms_webhooks
 from parlour.channels.webchat import api as webchat_api
+from parlour.channels.webchat import socket as webchat_socket
+from parlour.channels.webchat import widget_api as webchat_widget_api
 from parlour.config import Settings
 from parlour.contacts import api as contacts_api
 from parlour.conversations import api as conversations_api
@@ -246,6 +248,7 @@ def _api_router() -> APIRouter:
         email_api.router,
         email_api.messages,
         webchat_api.router,
+        webchat_api.typing,
         tasks_api.router,
         realtime_api.router,
     ):
@@ -384,6 +387,8 @@ def create_app(
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
     app.include_router(email_webhooks.router)
+    app.include_router(webchat_widget_api.router)
+    app.include_router(webchat_socket.router)
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict[str, str]:

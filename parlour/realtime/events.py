@@ -18,6 +18,9 @@ EventType = Literal[
     "conversation.read",
     "contact.updated",
     "contact.deleted",
+    # Someone is typing in a thread (``data``: conversation_id, from "visitor" | "user",
+    # name). Published, never stored: one missed is not worth replaying.
+    "typing",
 ]
 
 

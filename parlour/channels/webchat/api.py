@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.webchat import service
 from parlour.channels.webchat.schemas import WidgetIn, WidgetOut, WidgetPatch
+from parlour.conversations.models import Conversation
 from parlour.db.deps import TxDep
+from parlour.errors import NotFound
+from parlour.realtime.events import Event
 from parlour.runtime import runtime_of
 from parlour.types import PathId
 
@@ -46,3 +50,41 @@ async def update_widget(
 async def remove_widget(widget_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await service.remove_widget(tx, account_id=admin.account_id, widget_id=widget_id)
     await tx.commit()
+
+
+class IdentitySecretOut(BaseModel):
+    identity_secret: str
+
+
+@router.get("/{widget_id}/identity-secret")
+async def identity_secret(widget_id: PathId, admin: AdminUser, tx: TxDep) -> IdentitySecretOut:
+    """The key the website signs its visitors' identities with (HMAC-SHA256 of
+    ``f"{identifier}:{timestamp}"``, see /widget/v1 visitors). Admins only: whoever
+    holds it can chat as any of the website's users."""
+    widget = await service.get_widget(tx, account_id=admin.account_id, widget_id=widget_id)
+    return IdentitySecretOut(identity_secret=widget.identity_secret)
+
+
+# An agent typing in a thread: the visitor's chat window shows it (channels/webchat/socket).
+typing = APIRouter(tags=["widgets"])
+
+
+@typing.post(
+    "/conversations/{conversation_id}/typing",
+    status_code=204,
+    response_class=Response,
+    response_model=None,
+)
+async def agent_typing(
+    conversation_id: PathId, request: Request, user: CurrentUser, tx: TxDep
+) -> None:
+    conv = await tx.session.get(Conversation, conversation_id)
+    if conv is None or conv.account_id != user.account_id:
+        raise NotFound("No such conversation.")
+    await runtime_of(request).hub.publish(
+        Event(
+            type="typing",
+            account_id=user.account_id,
+            data={"conversation_id": conv.id, "from": "user", "name": user.name},
+        )
+    )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from parlour.channels.webchat.models import Widget
 from parlour.types import Name
@@ -15,6 +16,31 @@ Origin = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^https?://[^/\s]+$")
 ]
 Greeting = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+OfflineMode = Literal["never", "office_hours", "no_agent_online"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+
+
+def _span(value: list[str]) -> list[str]:
+    if value[0] >= value[1]:
+        raise ValueError("an office day must end after it starts")
+    return value
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+# {"mon": ["09:00", "17:00"], ...}; a day left out is closed.
+OfficeHours = dict[
+    Weekday,
+    Annotated[list[ClockTime], Field(min_length=2, max_length=2), AfterValidator(_span)],
+]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)]
 
 
 class WidgetIn(BaseModel):
@@ -24,6 +50,9 @@ class WidgetIn(BaseModel):
     allowed_origins: list[Origin] = Field(default_factory=list, max_length=20)
     greeting: Greeting = ""
     color: Color = "#4f46e5"
+    offline_mode: OfflineMode = "never"
+    office_hours: OfficeHours = Field(default_factory=dict)
+    timezone: TimeZone = "UTC"
 
 
 class WidgetPatch(BaseModel):
@@ -33,6 +62,9 @@ class WidgetPatch(BaseModel):
     allowed_origins: list[Origin] | None = Field(default=None, max_length=20)
     greeting: Greeting | None = None
     color: Color | None = None
+    offline_mode: OfflineMode | None = None
+    office_hours: OfficeHours | None = None
+    timezone: TimeZone | None = None
 
 
 class WidgetOut(BaseModel):
@@ -43,6 +75,9 @@ class WidgetOut(BaseModel):
     allowed_origins: list[str]
     greeting: str
     color: str
+    offline_mode: str
+    office_hours: dict[str, list[str]]
+    timezone: str
     embed_snippet: str
 
     @classmethod
@@ -57,5 +92,8 @@ class WidgetOut(BaseModel):
             allowed_origins=list(w.allowed_origins or []),
             greeting=w.greeting,
             color=w.color,
+            offline_mode=w.offline_mode or "never",
+            office_hours=dict(w.office_hours or {}),
+            timezone=w.timezone or "UTC",
             embed_snippet=snippet,
         )

@@ -37,6 +37,9 @@ async def add_widget(tx: Tx, *, account_id: int, data: WidgetIn) -> Widget:
         allowed_origins=list(data.allowed_origins),
         greeting=data.greeting,
         color=data.color,
+        offline_mode=data.offline_mode,
+        office_hours={day: span for day, span in data.office_hours.items()},
+        timezone=data.timezone,
         identity_secret=secrets.token_hex(32),
     )
     tx.session.add(widget)
@@ -46,12 +49,14 @@ async def add_widget(tx: Tx, *, account_id: int, data: WidgetIn) -> Widget:
 
 async def update_widget(tx: Tx, *, account_id: int, widget_id: int, patch: WidgetPatch) -> Widget:
     widget = await get_widget(tx, account_id=account_id, widget_id=widget_id)
-    for field in ("name", "enabled", "greeting", "color"):
+    for field in ("name", "enabled", "greeting", "color", "offline_mode", "timezone"):
         value = getattr(patch, field)
         if value is not None:
             setattr(widget, field, value)
     if patch.allowed_origins is not None:
         widget.allowed_origins = list(patch.allowed_origins)
+    if patch.office_hours is not None:
+        widget.office_hours = {day: span for day, span in patch.office_hours.items()}
     await tx.session.flush()
     return widget
 

@@ -891,6 +891,45 @@ export interface paths {
         patch: operations["widgets-update_widget"];
         trace?: never;
     };
+    "/api/v1/widgets/{widget_id}/identity-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Identity Secret
+         * @description The key the website signs its visitors' identities with (HMAC-SHA256 of
+         *     ``f"{identifier}:{timestamp}"``, see /widget/v1 visitors). Admins only: whoever
+         *     holds it can chat as any of the website's users.
+         */
+        get: operations["widgets-identity_secret"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Agent Typing */
+        post: operations["widgets-agent_typing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks": {
         parameters: {
             query?: never;
@@ -902,6 +941,130 @@ export interface paths {
         get: operations["tasks-list_tasks"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{public_token}/config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Config */
+        get: operations["widget-config"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/{public_token}/visitors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Visitor
+         * @description The visitor this browser is: the one its token names (refreshed), the one the
+         *     website vouches for, or a new anonymous one.
+         */
+        post: operations["widget-start_visitor"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Messages */
+        get: operations["widget-list_messages"];
+        put?: never;
+        /** Send Message */
+        post: operations["widget-send_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark Read */
+        post: operations["widget-mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave Email */
+        post: operations["widget-leave_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/typing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Visitor Typing */
+        post: operations["widget-visitor_typing"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/widget/v1/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Upload */
+        post: operations["widget-upload"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1001,6 +1164,14 @@ export interface components {
         };
         /** Body_users-upload_my_avatar */
         "Body_users-upload_my_avatar": {
+            /**
+             * File
+             * Format: binary
+             */
+            file: string;
+        };
+        /** Body_widget-upload */
+        "Body_widget-upload": {
             /**
              * File
              * Format: binary
@@ -1353,6 +1524,11 @@ export interface components {
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** IdentitySecretOut */
+        IdentitySecretOut: {
+            /** Identity Secret */
+            identity_secret: string;
         };
         /** ImportNumbersIn */
         ImportNumbersIn: {
@@ -1999,6 +2175,129 @@ export interface components {
             /** Count */
             count?: number | null;
         };
+        /** VisitorAttachment */
+        VisitorAttachment: {
+            /** Id */
+            id: number;
+            /** Filename */
+            filename: string;
+            /** Content Type */
+            content_type: string;
+            /** Size */
+            size: number;
+            /** Url */
+            url: string;
+        };
+        /** VisitorEmailIn */
+        VisitorEmailIn: {
+            /** Email */
+            email: string;
+        };
+        /** VisitorIdentityIn */
+        VisitorIdentityIn: {
+            /** Identifier */
+            identifier: string;
+            /** Name */
+            name?: string | null;
+            /** Email */
+            email?: string | null;
+            /** Timestamp */
+            timestamp: number;
+            /** Hash */
+            hash: string;
+        };
+        /** VisitorIn */
+        VisitorIn: {
+            /** Visitor Token */
+            visitor_token?: string | null;
+            identity?: components["schemas"]["VisitorIdentityIn"] | null;
+        };
+        /** VisitorMessage */
+        VisitorMessage: {
+            /** Id */
+            id: number;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "in" | "out";
+            /** Body */
+            body: string;
+            sender: components["schemas"]["VisitorSender"];
+            /** Attachments */
+            attachments: components["schemas"]["VisitorAttachment"][];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Read */
+            read: boolean;
+            /** Client Id */
+            client_id?: string | null;
+        };
+        /** VisitorMessageIn */
+        VisitorMessageIn: {
+            /**
+             * Body
+             * @default
+             */
+            body?: string;
+            /** Client Id */
+            client_id?: string | null;
+            /** Attachment Ids */
+            attachment_ids?: number[];
+        };
+        /** VisitorMessagesOut */
+        VisitorMessagesOut: {
+            /** Items */
+            items: components["schemas"]["VisitorMessage"][];
+            /** Unread */
+            unread: number;
+        };
+        /** VisitorOut */
+        VisitorOut: {
+            /** Visitor Token */
+            visitor_token: string;
+            /** Visitor Id */
+            visitor_id: number;
+            /** Expires At */
+            expires_at: string;
+            /** Name */
+            name: string;
+        };
+        /** VisitorReadIn */
+        VisitorReadIn: {
+            /** Up To */
+            up_to: number;
+        };
+        /** VisitorSender */
+        VisitorSender: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "contact" | "user" | "bot";
+            /** Name */
+            name: string;
+            /** Avatar Url */
+            avatar_url?: string | null;
+        };
+        /** WidgetConfigOut */
+        WidgetConfigOut: {
+            /** Name */
+            name: string;
+            /** Greeting */
+            greeting: string;
+            /** Color */
+            color: string;
+            /** Online */
+            online: boolean;
+            /** Ask Email */
+            ask_email: boolean;
+            /** Max Attachment Bytes */
+            max_attachment_bytes: number;
+        };
         /** WidgetIn */
         WidgetIn: {
             /** Name */
@@ -2020,6 +2319,21 @@ export interface components {
              * @default #4f46e5
              */
             color?: string;
+            /**
+             * Offline Mode
+             * @default never
+             * @enum {string}
+             */
+            offline_mode?: "never" | "office_hours" | "no_agent_online";
+            /** Office Hours */
+            office_hours?: {
+                [key: string]: string[];
+            };
+            /**
+             * Timezone
+             * @default UTC
+             */
+            timezone?: string;
         };
         /** WidgetOut */
         WidgetOut: {
@@ -2037,6 +2351,14 @@ export interface components {
             greeting: string;
             /** Color */
             color: string;
+            /** Offline Mode */
+            offline_mode: string;
+            /** Office Hours */
+            office_hours: {
+                [key: string]: string[];
+            };
+            /** Timezone */
+            timezone: string;
             /** Embed Snippet */
             embed_snippet: string;
         };
@@ -2052,6 +2374,14 @@ export interface components {
             greeting?: string | null;
             /** Color */
             color?: string | null;
+            /** Offline Mode */
+            offline_mode?: ("never" | "office_hours" | "no_agent_online") | null;
+            /** Office Hours */
+            office_hours?: {
+                [key: string]: string[];
+            } | null;
+            /** Timezone */
+            timezone?: string | null;
         };
         /**
          * ErrorOut
@@ -4773,6 +5103,82 @@ export interface operations {
             };
         };
     };
+    "widgets-identity_secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                widget_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitySecretOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widgets-agent_typing": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                conversation_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     "tasks-list_tasks": {
         parameters: {
             query?: {
@@ -4793,6 +5199,272 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TaskOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-config": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                public_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WidgetConfigOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-start_visitor": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                public_token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-list_messages": {
+        parameters: {
+            query?: {
+                after?: number | null;
+                limit?: number;
+            };
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorMessagesOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-send_message": {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string | null;
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorMessageIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorMessage"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-mark_read": {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorReadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-leave_email": {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitorEmailIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-visitor_typing": {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widget-upload": {
+        parameters: {
+            query?: never;
+            header?: {
+                authorization?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_widget-upload"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitorAttachment"];
                 };
             };
             /** @description Validation Error */
