@@ -47,6 +47,8 @@ def serve_website(
                 self._send(200, "text/html; charset=utf-8", page)
             elif path == "/site.css":
                 self._send(200, "text/css; charset=utf-8", css)
+            elif path == "/favicon.ico":
+                self._send(204, "image/x-icon", b"")
             else:
                 self._send(404, "text/plain; charset=utf-8", b"Not found\n")
 

@@ -13,6 +13,7 @@ while /widget/v1 is not there.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -26,7 +27,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import IN_CI
-from tests.web.server import ROOT, DemoServer
+from tests.web.server import ROOT, Api, DemoServer
 
 WIDGET = ROOT / "widget"
 BUILT = ROOT / "parlour" / "static" / "widget"
@@ -308,10 +309,69 @@ def test_email_form_when_nobody_is_online(browser: Any, parlour: FakeParlour, we
     page.context.close()
 
 
+def _website_of(demo: DemoServer) -> str:
+    """The demo company's website `parlour demo` printed next to the login."""
+    found = re.search(r"with the chat widget\): (http://\S+?)/?$", demo.log.read_text(), re.M)
+    assert found, demo.log.read_text()[-2000:]
+    return found.group(1)
+
+
 def test_widget_against_the_server(browser: Any, demo: DemoServer) -> None:
+    """The visitor chats from the demo website with the real server; the agent replies live,
+    and a reply posted while the visitor is away is unread on their next visit."""
     config = httpx.get(f"{demo.url}/widget/v1/{TOKEN}/config", timeout=5)
     if config.status_code == 404 and config.json().get("code") != "unknown_widget":
         pytest.skip("the server side of the widget (/widget/v1, branch widget-api) is not here yet")
     loader = httpx.get(f"{demo.url}/widget.js", timeout=5)
     assert loader.status_code == 200
     assert loader.headers["cache-control"] == "public, max-age=300"
+    website = _website_of(demo)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: problems.append(r.url) if r.status >= 400 else None)
+    page.goto(website + "/")
+    launcher = page.get_by_role("button", name=re.compile("^Chat with "))
+    launcher.click()
+    dialog = page.get_by_role("dialog")
+    message = dialog.get_by_role("textbox", name="Message")
+    expect(message).to_be_focused()
+    message.fill("<b>Hello</b> from the website")
+    message.press("Enter")
+    log = dialog.get_by_role("log", name="Messages")
+    expect(log).to_contain_text("<b>Hello</b> from the website")
+    expect(log).not_to_contain_text("Sending…")
+
+    api = Api(demo.url)
+    try:
+        token = json.loads(page.evaluate(f"localStorage.getItem('parlour-widget:{TOKEN}')"))
+        visitor = httpx.post(
+            f"{demo.url}/widget/v1/{TOKEN}/visitors",
+            json={"visitor_token": token["token"], "identity": None},
+            headers={"Origin": website},
+            timeout=5,
+        ).json()
+        conv = api.conversation_of(visitor["name"])
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "webchat", "body": "Hi!"})
+        expect(log).to_contain_text("Hi!")  # live, over the socket
+
+        dialog.get_by_role("button", name="Close chat").click()
+        expect(launcher).to_be_focused()
+        page.close()
+        api.post(
+            f"/conversations/{conv['id']}/messages",
+            {"channel": "webchat", "body": "Your flat white is ready"},
+        )
+        page = context.new_page()
+        page.goto(website + "/")
+        expect(page.locator("parlour-widget .badge")).to_have_text("1")
+        expect(page.get_by_role("button", name=re.compile("^New message from"))).to_contain_text(
+            "Your flat white is ready"
+        )
+        page.get_by_role("button", name=re.compile("^Chat with ")).click()
+        expect(page.locator("parlour-widget .badge")).to_be_hidden()
+    finally:
+        api.close()
+        context.close()
+    assert problems == [], problems
