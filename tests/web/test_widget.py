@@ -309,6 +309,29 @@ def test_email_form_when_nobody_is_online(browser: Any, parlour: FakeParlour, we
     page.context.close()
 
 
+def test_the_server_serves_the_loader_and_its_chunks(demo: DemoServer) -> None:
+    """`GET /widget.js` answers the built loader with a short cache (a deploy takes effect in
+    minutes), `/widget/assets/*` the hashed window chunk with a year's immutable cache."""
+    _built()
+    loader = httpx.get(f"{demo.url}/widget.js", timeout=5)
+    assert loader.status_code == 200
+    assert loader.headers["content-type"].startswith("text/javascript")
+    assert loader.headers["cache-control"] == "public, max-age=300"
+    assert loader.content == (BUILT / "widget.js").read_bytes()
+    chunk = next((BUILT / "assets").glob("window-*.js")).name
+    assert chunk.encode() in loader.content  # the loader names the chunk it loads
+    answer = httpx.get(f"{demo.url}/widget/assets/{chunk}", timeout=5)
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    for missing in ("/widget/assets/window-nope.js", "/widget/assets/..%2Fwidget.js"):
+        refused = httpx.get(f"{demo.url}{missing}", timeout=5)
+        assert refused.status_code == 404
+        assert refused.json()["code"] == "not_found"
+    page = httpx.get(_website_of(demo) + "/", timeout=5)
+    assert f'src="{demo.url}/widget.js" data-parlour-widget="{TOKEN}"' in page.text
+    assert "script-src " + demo.url in page.headers["content-security-policy"]
+
+
 def _website_of(demo: DemoServer) -> str:
     """The demo company's website `parlour demo` printed next to the login."""
     found = re.search(r"with the chat widget\): (http://\S+?)/?$", demo.log.read_text(), re.M)
