@@ -365,6 +365,15 @@ def test_widget_against_the_server(browser: Any, demo: DemoServer) -> None:
     log = dialog.get_by_role("log", name="Messages")
     expect(log).to_contain_text("<b>Hello</b> from the website")
     expect(log).not_to_contain_text("Sending…")
+    # An attachment: the window checks type and size before uploading.
+    files = dialog.locator("input[type=file]")
+    files.set_input_files(files=[{"name": "page.html", "mimeType": "text/html", "buffer": b"<b>"}])
+    expect(dialog.get_by_role("alert")).to_contain_text("page.html: this type of file")
+    receipt = {"name": "receipt.txt", "mimeType": "text/plain", "buffer": b"Order 42"}
+    files.set_input_files(files=[receipt])
+    expect(dialog).to_contain_text("Attached: receipt.txt")
+    dialog.get_by_role("button", name="Send").click()
+    expect(log.get_by_role("link", name="receipt.txt")).to_be_visible()
 
     api = Api(demo.url)
     try:

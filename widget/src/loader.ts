@@ -18,6 +18,7 @@ export interface WindowContext {
 export interface WindowHandle {
   show(): void;
   hide(): void;
+  reconnect(): void;
 }
 type Mount = (context: WindowContext) => WindowHandle;
 
@@ -67,13 +68,17 @@ async function start(script: HTMLScriptElement): Promise<void> {
     open(): void;
     close(): void;
   } = { identify: async () => {}, open: () => {}, close: () => {} };
-  let pendingIdentity: Identity | null = null;
+  // A host page that knows its user before the loader runs may set
+  // window.ParlourWidget = { identity: {...} } ahead of the snippet.
+  const preset = (window as unknown as { ParlourWidget?: { identity?: Identity } }).ParlourWidget;
+  let pendingIdentity: Identity | null = preset?.identity ?? null;
   let ready = false;
   api.identify = async (identity) => {
     pendingIdentity = identity;
     if (ready) {
       await client.visitor(store, identity);
-      thread.messages = [];
+      thread.reset();
+      handle?.reconnect();
       await thread.catchUp();
     }
   };

@@ -235,6 +235,11 @@ export class Thread {
     this.messages = mergeMessages(this.messages, incoming);
     this.emit();
   }
+  /** Another visitor now (identify()): their thread is fetched again. */
+  reset(): void {
+    this.messages = [];
+    this.emit();
+  }
   readUpTo(upTo: number): void {
     this.messages = markRead(this.messages, upTo);
     this.emit();

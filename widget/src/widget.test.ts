@@ -27,6 +27,7 @@ describe("rendering", () => {
   it("checks attachments' size and type, and backs off to 30 s", () => {
     expect(checkFile({ size: 2_000_000, type: "image/png", name: "big.png" }, 1_000_000)).toMatch(/too large/);
     expect(checkFile({ size: 10, type: "application/x-msdownload", name: "a.exe" }, 1_000_000)).toMatch(/cannot be sent/);
+    expect(checkFile({ size: 10, type: "image/svg+xml", name: "a.svg" }, 1_000_000)).toMatch(/cannot be sent/);
     expect(checkFile({ size: 10, type: "image/png", name: "a.png" }, 1_000_000)).toBeNull();
     expect(backoff(0, () => 0.5)).toBe(1000);
     expect(backoff(3, () => 0.5)).toBe(8000);
@@ -183,5 +184,15 @@ describe("the loader", () => {
     expect(preview.querySelector("b")!.textContent).toBe("Ada");
     expect(root().adoptedStyleSheets.length).toBeGreaterThan(0);
     expect(typeof (window as unknown as { ParlourWidget: { open: unknown } }).ParlourWidget.open).toBe("function");
+  });
+
+  it("identify() vouches for a logged-in user and fetches their thread", async () => {
+    const widget = (window as unknown as { ParlourWidget: { identify(i: object): Promise<void> } }).ParlourWidget;
+    const identity = { identifier: "cust-42", name: "Sam", timestamp: 1_800_000_000, hash: "ab12" };
+    const before = server.calls.length;
+    await widget.identify(identity);
+    const calls = server.calls.slice(before);
+    expect(calls[0]).toMatchObject({ method: "POST", path: "/pub-demo/visitors", body: { visitor_token: "vt-new-1", identity } });
+    expect(calls[1].path).toBe("/messages?after=0&limit=50");
   });
 });

@@ -43,8 +43,10 @@ input:focus,textarea:focus{border-color:var(--pw-color);outline:2px solid var(--
 .file{width:100%;font-size:13px;color:#555}
 `;
 const ICON_ATTACH = "M21 12l-8.5 8.5a5 5 0 0 1-7-7L14 5a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 8";
-// What the widget lets a visitor attach (the server checks again).
-const ACCEPT = "image/*,application/pdf,text/plain,.doc,.docx,.xls,.xlsx,.csv,.zip";
+// What the widget lets a visitor attach: pictures and the documents people send support
+// (the server checks again, and refuses HTML, SVG, scripts and archives).
+const TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv"];
+const ACCEPT = TYPES.join(",");
 
 interface Pending {
   clientId: string;
@@ -278,6 +280,11 @@ export function mount({ root, client, thread, config, close, renew }: WindowCont
       open = false;
       panel.hidden = true;
     },
+    reconnect() {
+      // After identify(): the socket is the old visitor's; the new one opens with the new token.
+      attempt = 0;
+      socket?.close();
+    },
   };
 }
 
@@ -289,7 +296,7 @@ export function backoff(attempt: number, random = Math.random): number {
 /** Why a file cannot be attached, or null. */
 export function checkFile(file: { size: number; type: string; name: string }, maxBytes: number): string | null {
   if (maxBytes && file.size > maxBytes) return `${file.name} is too large (the limit is ${Math.floor(maxBytes / 1024 / 1024) || 1} MB).`;
-  if (file.type && !/^(image\/|application\/pdf|text\/plain|text\/csv|application\/(zip|msword|vnd\.))/.test(file.type))
+  if (!TYPES.includes(file.type))
     return `${file.name}: this type of file cannot be sent.`;
   return null;
 }
