@@ -30,6 +30,7 @@ const LAUNCHER_CSS = `
 background:var(--pw-color);color:var(--pw-on);display:flex;align-items:center;justify-content:center;cursor:pointer;
 box-shadow:0 4px 16px rgba(0,0,0,.25);transition:transform .15s}
 .launcher:hover{transform:scale(1.06)}
+@media (prefers-reduced-motion:reduce){.launcher{transition:none}.launcher:hover{transform:none}}
 .launcher:focus-visible{outline:3px solid #111;outline-offset:3px}
 .launcher svg{width:28px;height:28px;fill:none;stroke:currentColor;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}
 .badge{position:absolute;top:-4px;right:-4px;min-width:22px;height:22px;padding:0 6px;border-radius:11px;background:#d92d20;
