@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 PY_DIRS := $(wildcard parlour tests bench)
 
-.PHONY: setup demo serve test lint typecheck pytest web chromium dovecot api-types clean
+.PHONY: setup demo serve test lint typecheck pytest web widget chromium dovecot api-types clean
 
 $(UV):
 	python3 -m pip install --user --quiet "uv==0.13.9"
@@ -15,6 +15,9 @@ setup: $(UV)
 	$(UV) run --frozen python -m compileall -q parlour
 	@if [ -f web/package-lock.json ]; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
+	fi
+	@if [ -f widget/package-lock.json ]; then \
+		cd widget && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \
 	fi
 
 demo: setup
@@ -51,7 +54,12 @@ typecheck: setup
 pytest: setup chromium dovecot
 	$(UV) run pytest
 
-test: lint typecheck pytest
+# The visitor's chat widget (widget/ -> parlour/static/widget): typecheck, build, its unit
+# tests, and the size budget (widget.js <= 20 KB gzipped, or this fails).
+widget: setup
+	cd widget && npm run build --silent && npm test --silent && npm run size --silent
+
+test: lint typecheck widget pytest
 
 clean:
-	rm -rf .venv web/node_modules parlour/static/app .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv web/node_modules widget/node_modules parlour/static/app parlour/static/widget .mypy_cache .ruff_cache .pytest_cache

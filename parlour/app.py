@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -459,10 +460,38 @@ def _mount_web_app(app: FastAPI, settings: Settings) -> None:
     if assets.is_dir():
         app.mount("/assets", StaticFiles(directory=assets), name="assets")
     index = app_dir / "index.html"
+    widget_dir = settings.static_dir / "widget"
+
+    # The visitor widget (widget/, built by `make setup`): the loader at the snippet's URL
+    # with a short cache so a deploy takes effect; its hashed chunks cached for a year.
+    @app.get("/widget.js", include_in_schema=False)
+    async def widget_loader() -> Response:
+        loader = widget_dir / "widget.js"
+        if not loader.is_file():
+            return JSONResponse(error_body("not_found", "The widget is not built."), 404)
+        return FileResponse(
+            loader,
+            media_type="text/javascript",
+            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+        )
+
+    @app.get("/widget/assets/{name}", include_in_schema=False)
+    async def widget_asset(name: str) -> Response:
+        asset = widget_dir / "assets" / name
+        if not re.fullmatch(r"[\w-]+\.js", name) or not asset.is_file():
+            return JSONResponse(error_body("not_found", "Not Found"), 404)
+        return FileResponse(
+            asset,
+            media_type="text/javascript",
+            headers={
+                "Cache-Control": "public, max-age=31536000, immutable",
+                "Access-Control-Allow-Origin": "*",
+            },
+        )
 
     @app.get("/{path:path}", include_in_schema=False)
     async def web_app(path: str) -> Response:
-        if path.startswith(("api/", "webhooks/")):
+        if path.startswith(("api/", "webhooks/", "widget/")):
             return JSONResponse(error_body("not_found", "Not Found"), status_code=404)
         if not index.is_file():
             return HTMLResponse(

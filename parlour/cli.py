@@ -126,6 +126,8 @@ def worker() -> None:
 
 # The demo's SMTP receiver: a port that needs no root, and is not the mail server's own.
 DEMO_SMTP_PORT = 2525
+# The demo company's website with the chat widget (a second origin: another port).
+DEMO_WEBSITE_PORT = 8090
 
 
 def _free_or_other(host: str, port: int) -> int:
@@ -152,7 +154,8 @@ def demo(
     ] = DEMO_SMTP_PORT,
 ) -> None:
     """Create a fresh SQLite database with demo data, print the login, and serve it."""
-    from parlour.sample.demo import DEMO_MAILBOX, create_demo
+    from parlour.sample.demo import DEMO_MAILBOX, DEMO_WIDGET_TOKEN, create_demo
+    from parlour.sample.website import serve_website
 
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
@@ -165,10 +168,17 @@ def demo(
         overrides["inbound_smtp_port"] = _free_or_other(host or "127.0.0.1", smtp_port)
     settings = _settings(**overrides)
     password = os.environ.get("PARLOUR_DEMO_PASSWORD") or "parlour-demo"
-    asyncio.run(create_demo(settings, password=password))
+    site_host = host or "127.0.0.1"
+    site_port = _free_or_other(site_host, DEMO_WEBSITE_PORT)
+    site_hosts = ["127.0.0.1", "localhost"] if site_host in ("127.0.0.1", "localhost") else []
+    origins = [f"http://{h}:{site_port}" for h in site_hosts or [site_host]]
+    asyncio.run(create_demo(settings, password=password, website_origins=origins))
     typer.echo("")
     typer.echo(f"  Parlour demo is ready: {settings.public_url}/")
     typer.echo(f"  Log in as admin@example.com / {password}  (or agent@example.com)")
+    if not no_serve:
+        serve_website(settings.public_url, DEMO_WIDGET_TOKEN, host=site_host, port=site_port)
+        typer.echo(f"  The demo company's website (with the chat widget): {origins[0]}/")
     if settings.inbound_smtp_port:
         at = f"{settings.inbound_smtp_host}:{settings.inbound_smtp_port}"
         typer.echo(f"  Mail to {DEMO_MAILBOX} arrives by SMTP at {at}, for example:")

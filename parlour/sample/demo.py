@@ -9,6 +9,7 @@ kind of thread each contact has (demo_threads.py).
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from parlour.accounts import service as accounts_service
@@ -31,25 +32,33 @@ from parlour.sample.demo_threads import Shop, ThreadWriter, write_thread
 
 # Where the demo's mail goes; `parlour demo` prints how to send it one.
 DEMO_MAILBOX = "hello@northwind.example"
+# The demo widget's public token (its snippet is on the demo company's website).
+DEMO_WIDGET_TOKEN = "wgt_demo_northwind"
 # Contacts with no conversation yet: "new conversation" finds them.
 STRANGERS = (("Walter Gómez", "+14155559001"), ("Rosa Parks", "+14155559002"))
 OPTED_OUT = 6  # Liam O'Connor no longer takes texts from the main line.
 
 
-async def create_demo(settings: Settings, *, password: str) -> None:
+async def create_demo(
+    settings: Settings, *, password: str, website_origins: Sequence[str] = ()
+) -> None:
+    """``website_origins``: where `parlour demo` serves the company's website (its chat
+    widget must be allowed there)."""
     await migrate(settings.database_url)
     db = make_database(settings)
     try:
         async with transaction(db, MemoryHub()) as tx:
-            await _fill(tx, settings, password)
+            await _fill(tx, settings, password, website_origins)
             await tx.commit()
     finally:
         await db.dispose()
 
 
-async def _fill(tx: Tx, settings: Settings, password: str) -> None:
+async def _fill(
+    tx: Tx, settings: Settings, password: str, website_origins: Sequence[str] = ()
+) -> None:
     rng = random.Random(7)
-    shop = await _northwind(tx, password)
+    shop = await _northwind(tx, password, website_origins)
     now = utcnow()
     for i, person in enumerate(words.CAST):
         contact = await _contact(tx, settings, shop, i, person)
@@ -76,7 +85,7 @@ async def _fill(tx: Tx, settings: Settings, password: str) -> None:
     await tx.session.flush()
 
 
-async def _northwind(tx: Tx, password: str) -> Shop:
+async def _northwind(tx: Tx, password: str, website_origins: Sequence[str] = ()) -> Shop:
     """The account, an admin and an agent with their avatars, two numbers, a mailbox, a widget."""
     account = await accounts_service.get_or_create_account(tx, name="Northwind Coffee")
     admin = await accounts_service.create_user(
@@ -122,9 +131,9 @@ async def _northwind(tx: Tx, password: str) -> Shop:
     widget = Widget(
         account_id=account.id,
         name="northwind.example",
-        public_token="wgt_demo_northwind",
+        public_token=DEMO_WIDGET_TOKEN,
         enabled=True,
-        allowed_origins=["https://northwind.example"],
+        allowed_origins=["https://northwind.example", *website_origins],
         greeting="Hi! How can we help?",
         color="#4f46e5",
         identity_secret="demo-secret",
