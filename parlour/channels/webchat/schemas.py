@@ -75,7 +75,7 @@ class WidgetOut(BaseModel):
     allowed_origins: list[str]
     greeting: str
     color: str
-    offline_mode: str
+    offline_mode: OfflineMode
     office_hours: dict[str, list[str]]
     timezone: str
     embed_snippet: str

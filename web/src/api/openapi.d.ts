@@ -2351,8 +2351,11 @@ export interface components {
             greeting: string;
             /** Color */
             color: string;
-            /** Offline Mode */
-            offline_mode: string;
+            /**
+             * Offline Mode
+             * @enum {string}
+             */
+            offline_mode: "never" | "office_hours" | "no_agent_online";
             /** Office Hours */
             office_hours: {
                 [key: string]: string[];
