@@ -10,6 +10,7 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from parlour.accounts.throttle import LoginThrottle
+from parlour.channels.webchat.limits import WidgetLimits
 from parlour.config import Settings
 from parlour.conversations.channel import Channels
 from parlour.db.engine import Database
@@ -31,6 +32,8 @@ class Runtime:
     # are answered 503.
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # The web-chat visitors' rate limits, kept per process like the login throttle.
+    widget_limits: WidgetLimits = field(default_factory=WidgetLimits)
     metrics: Metrics = field(default_factory=Metrics)
 
 

@@ -96,11 +96,7 @@ def check_widget(widget: Widget, origin: str | None) -> None:
 
 
 def limits_of(rt: Runtime) -> WidgetLimits:
-    found: WidgetLimits | None = getattr(rt, "_widget_limits", None)
-    if found is None:
-        found = WidgetLimits()
-        rt._widget_limits = found  # type: ignore[attr-defined]
-    return found
+    return rt.widget_limits
 
 
 def _by_ip(request: Request) -> None:
