@@ -16,8 +16,8 @@ setup: $(UV)
 	@if [ -f web/package-lock.json ]; then \
 		cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build; \
 	fi
-	@if [ -f widget/package-lock.json ]; then \
-		cd widget && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \
+	@if [ -f web/widget/package-lock.json ]; then \
+		cd web/widget && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent; \
 	fi
 
 demo: setup
@@ -54,12 +54,12 @@ typecheck: setup
 pytest: setup chromium dovecot
 	$(UV) run pytest
 
-# The visitor's chat widget (widget/ -> parlour/static/widget): typecheck, build, its unit
+# The visitor's chat widget (web/widget/ -> parlour/static/widget): typecheck, build, its unit
 # tests, and the size budget (widget.js <= 20 KB gzipped, or this fails).
 widget: setup
-	cd widget && npm run build --silent && npm test --silent && npm run size --silent
+	cd web/widget && npm run build --silent && npm test --silent && npm run size --silent
 
 test: lint typecheck widget pytest
 
 clean:
-	rm -rf .venv web/node_modules widget/node_modules parlour/static/app parlour/static/widget .mypy_cache .ruff_cache .pytest_cache
+	rm -rf .venv web/node_modules web/widget/node_modules parlour/static/app parlour/static/widget .mypy_cache .ruff_cache .pytest_cache

@@ -462,7 +462,7 @@ def _mount_web_app(app: FastAPI, settings: Settings) -> None:
     index = app_dir / "index.html"
     widget_dir = settings.static_dir / "widget"
 
-    # The visitor widget (widget/, built by `make setup`): the loader at the snippet's URL
+    # The visitor widget (web/widget/, built by `make setup`): the loader at the snippet's URL
     # with a short cache so a deploy takes effect; its hashed chunks cached for a year.
     @app.get("/widget.js", include_in_schema=False)
     async def widget_loader() -> Response:

@@ -14,7 +14,7 @@ SITE = Path(__file__).with_name("website")
 
 
 def content_security_policy(public_url: str) -> str:
-    """What a host page must allow for the widget (widget/README.md), and nothing inline."""
+    """What a host page must allow for the widget (web/widget/README.md), and nothing inline."""
     parts = urlsplit(public_url)
     origin = f"{parts.scheme}://{parts.netloc}"
     socket = f"{'wss' if parts.scheme == 'https' else 'ws'}://{parts.netloc}"

@@ -1,4 +1,4 @@
-"""The visitor's chat widget (widget/, issue 19) in Chromium.
+"""The visitor's chat widget (web/widget/, issue 19) in Chromium.
 
 `test_widget_size` is the budget (widget.js ≤ 20 KB gzipped), checked on the build.
 
@@ -29,7 +29,7 @@ from playwright.sync_api import expect
 from tests.web.conftest import IN_CI
 from tests.web.server import ROOT, Api, DemoServer
 
-WIDGET = ROOT / "widget"
+WIDGET = ROOT / "web" / "widget"
 BUILT = ROOT / "parlour" / "static" / "widget"
 TOKEN = "wgt_demo_northwind"
 

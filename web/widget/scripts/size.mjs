@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
 const BUDGET = 20 * 1024;
-const dir = new URL("../../parlour/static/widget/", import.meta.url).pathname;
+const dir = new URL("../../../parlour/static/widget/", import.meta.url).pathname;
 const gz = (file) => {
   const data = readFileSync(join(dir, file));
   return [data.length, gzipSync(data, { level: 9 }).length];

@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { build } from "vite";
 
 const root = new URL("..", import.meta.url).pathname;
-const outDir = resolve(root, "../parlour/static/widget");
+const outDir = resolve(root, "../../parlour/static/widget");
 const common = { configFile: false, root, logLevel: "warn", publicDir: false };
 const options = (input, entryFileNames, emptyOutDir) => ({
   outDir,
