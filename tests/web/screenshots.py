@@ -1,12 +1,14 @@
 """Takes the screenshots in docs/screenshots/ from a fresh demo in Chromium.
 
     uv run python -m tests.web.screenshots
+    uv run python -m tests.web.screenshots --widget   # only the widget's (18-20)
 
 Needs the built web app and /usr/bin/chromium, like the browser tests.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from tests.web.server import (
     CHROMIUM_ARGS,
     PASSWORD,
     ROOT,
+    Api,
     DemoServer,
     ensure_web_app_built,
 )
@@ -46,6 +49,89 @@ def shoot(page: Any, name: str) -> None:
     print(f"wrote docs/screenshots/{name}.png")
 
 
+WIDGET_TOKEN = "wgt_demo_northwind"
+
+
+def widget_shots(browser: Any, tmp: Path) -> None:
+    """The visitor's widget on the demo company's website, against a demo of its own (the
+    inbox shots above keep their conversations)."""
+    import httpx
+
+    server = DemoServer(tmp).start()
+    api = Api(server.url)
+    try:
+        website = server.website()
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(website + "/")
+        launcher = page.get_by_role("button", name=re.compile("^Chat with "))
+        launcher.click()
+        dialog = page.get_by_role("dialog")
+        log = dialog.get_by_role("log", name="Messages")
+        box = dialog.get_by_role("textbox", name="Message")
+
+        def visitor_says(text: str) -> None:
+            box.fill(text)
+            box.press("Enter")
+            log.get_by_text(text).wait_for()
+
+        visitor_says("Hi! Do you have oat milk?")
+        stored = json.loads(page.evaluate(f"localStorage.getItem('parlour-widget:{WIDGET_TOKEN}')"))
+        visitor = httpx.post(
+            f"{server.url}/widget/v1/{WIDGET_TOKEN}/visitors",
+            json={"visitor_token": stored["token"], "identity": None},
+            headers={"Origin": website},
+            timeout=5,
+        ).json()
+        conv_id = api.conversation_of(visitor["name"])["id"]
+
+        def agent_says(text: str) -> None:
+            api.post(f"/conversations/{conv_id}/messages", {"channel": "webchat", "body": text})
+            log.get_by_text(text).wait_for()
+
+        agent_says("We do: oat, almond and soy, at no extra charge.")
+        visitor_says("Great. Can I book a table for two at 9?")
+        agent_says("Done! A table by the window is yours at 9:00.")
+        page.wait_for_timeout(400)
+        shoot(page, "19-widget-window")
+
+        dialog.get_by_role("button", name="Close chat").click()
+        page.close()
+        api.post(
+            f"/conversations/{conv_id}/messages",
+            {"channel": "webchat", "body": "Your flat white will be waiting for you."},
+        )
+        page = context.new_page()
+        page.goto(website + "/")
+        page.locator("parlour-widget .badge").wait_for()
+        page.get_by_role("button", name=re.compile("^New message from")).wait_for()
+        page.wait_for_timeout(400)
+        shoot(page, "18-widget-launcher-unread")
+        context.close()
+
+        widgets = api.get("/widgets")
+        items = widgets["items"] if isinstance(widgets, dict) else widgets
+        assert isinstance(items, list)
+        for widget in items:
+            # Office hours with no day open: nobody is in, the widget asks for an email.
+            api.patch(
+                f"/widgets/{widget['id']}", {"offline_mode": "office_hours", "office_hours": {}}
+            )
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        page = context.new_page()
+        page.goto(website + "/")
+        page.get_by_role("button", name=re.compile("^Chat with ")).click()
+        form = page.get_by_role("form", name="Leave your email")
+        form.wait_for()
+        form.get_by_role("textbox", name="Email").fill("sam@example.com")
+        page.wait_for_timeout(400)
+        shoot(page, "20-widget-offline-email")
+        context.close()
+    finally:
+        api.close()
+        server.stop()
+
+
 def main() -> int:
     problem = ensure_web_app_built()
     if problem:
@@ -54,7 +140,16 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
+    only_widget = "--widget" in sys.argv[1:]
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
+        if only_widget:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            try:
+                widget_shots(browser, Path(tmp))
+            finally:
+                browser.close()
+            return 0
+        (Path(tmp) / "widget").mkdir()
         server = DemoServer(Path(tmp)).start()
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -175,6 +270,7 @@ def main() -> int:
             open_thread(page, "José Álvarez")
             shoot(page, "10-phone-thread")
             phone.close()
+            widget_shots(browser, Path(tmp) / "widget")
         finally:
             browser.close()
             server.stop()

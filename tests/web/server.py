@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import shutil
 import signal
 import socket
@@ -95,6 +96,14 @@ class DemoServer:
         cmd = [*_parlour_command(), "demo", "--db", str(self.db), "--port", str(self.port)]
         self._spawn(cmd, self._env())
         return self
+
+    def website(self) -> str:
+        """The demo company's website (with the chat widget) `parlour demo` printed; it is
+        served by the demo process only, not after restart()."""
+        found = re.search(r"with the chat widget\): (http://\S+?)/?$", self.log.read_text(), re.M)
+        if not found:
+            raise RuntimeError(f"no demo website in the log:\n{self.log.read_text()[-2000:]}")
+        return found.group(1)
 
     def restart(self, *, down_for: float = 0.0) -> None:
         """Stops the process and serves the same database again (as `parlour serve`)."""

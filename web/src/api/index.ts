@@ -109,6 +109,8 @@ export const api = {
     update: (id: number, body: ConversationPatch) =>
       http.patch<ConversationOut>(`/conversations/${id}`, body),
     read: (id: number) => http.post<unknown>(`/conversations/${id}/read`),
+    /** Tells a web chat visitor the agent is typing (204; nothing stored). */
+    typing: (id: number) => http.post<unknown>(`/conversations/${id}/typing`),
     messages: (id: number, before?: string | null, limit = 50) =>
       http.get<MessagePage>(`/conversations/${id}/messages`, { before, limit }),
     send: (id: number, body: MessageIn, idempotencyKey?: string) =>

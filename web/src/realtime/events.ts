@@ -26,10 +26,18 @@ export type ConversationRead = EventBase<
 export type ContactUpdated = EventBase<"contact.updated", { contact: ContactOut }>;
 export type ContactDeleted = EventBase<"contact.deleted", { contact_id: number; merged_into?: number | null }>;
 
+/** Someone typing in a thread: published, never stored (seq 0). The visitor's carries no
+ * name; the thread's contact is who types. */
+export type Typing = EventBase<
+  "typing",
+  { conversation_id: number; from: "visitor" | "user"; name?: string; channel?: string }
+>;
+
 export type LiveEvent =
   | MessageCreated
   | MessageUpdated
   | ConversationUpdated
   | ConversationRead
   | ContactUpdated
-  | ContactDeleted;
+  | ContactDeleted
+  | Typing;

@@ -34,6 +34,7 @@ export function createConnectionStore({ live, panel, thread, contact, notificati
     if (syncing) buffered.push(event);
     panel.witness(event);
     thread.witness(event);
+    thread.noteTyping(event);
     const before = live.value;
     const after = applyEvent(before, event);
     if (after === before) return;

@@ -31,6 +31,8 @@ export function server() {
     panelFetches: 0,
     /** The conversations marked read, in order. */
     reads: [] as number[],
+    /** The conversations an agent said they type in, in order. */
+    typings: [] as number[],
     sent: [] as unknown[],
     failSend: null as null | { status: number; code: string; message: string },
     /** The Idempotency-Key of every message post, and the answers kept by key. */
@@ -91,6 +93,11 @@ export function server() {
       const hold = state.holdChannels;
       if (hold) await hold;
       return json(answer);
+    }
+    m = /^\/conversations\/(\d+)\/typing$/.exec(path);
+    if (m) {
+      state.typings.push(Number(m[1]));
+      return new Response(null, { status: 204 });
     }
     m = /^\/conversations\/(\d+)\/read$/.exec(path);
     if (m) {

@@ -41,6 +41,7 @@ export function createInboxStore(me: UserOut) {
 
   function stop() {
     connection.stop();
+    thread.clearTyping();
   }
 
   /** Where a thread opened by the store itself goes (a followed merge, a notification). */

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
-import { conversation } from "../realtime/fixtures";
-import { me, useFakeServer } from "./fakeServer";
+import { conversation, message } from "../realtime/fixtures";
+import { FakeWs, me, useFakeServer } from "./fakeServer";
 import { createInboxStore } from "./inbox";
 
 describe("the thread store", () => {
@@ -36,6 +36,47 @@ describe("the thread store", () => {
     expect(inbox.thread.conversation.value).toBeNull();
     expect(inbox.contact.details.value).toBeNull();
     expect(inbox.live.value.thread).toEqual([]);
+    inbox.stop();
+  });
+});
+
+describe("typing in the thread", () => {
+  const srv = useFakeServer();
+
+  it("shows the visitor typing in the open thread until their message, or 5 s without more", async () => {
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    FakeWs.all[0].frame({ type: "hello", seq: 1 });
+    await inbox.thread.open(1);
+    vi.useFakeTimers();
+    try {
+      const typing = (id: number) => ({ type: "typing", account_id: 1, seq: 0, data: { conversation_id: id, from: "visitor", channel: "webchat" } });
+      FakeWs.all[0].frame(typing(2));
+      expect(inbox.thread.typingName.value).toBeNull();
+      FakeWs.all[0].frame(typing(1));
+      expect(inbox.thread.typingName.value).toBe(inbox.live.value.conversations[1].contact.name);
+      vi.advanceTimersByTime(4000);
+      FakeWs.all[0].frame(typing(1));
+      vi.advanceTimersByTime(4000);
+      expect(inbox.thread.typingName.value).not.toBeNull();
+      vi.advanceTimersByTime(1001);
+      expect(inbox.thread.typingName.value).toBeNull();
+      FakeWs.all[0].frame(typing(1));
+      const conv = inbox.live.value.conversations[1];
+      FakeWs.all[0].frame({ type: "message.created", account_id: 1, seq: 2, data: { message: message(50, 1, { direction: "in" }), conversation: conv } });
+      expect(inbox.thread.typingName.value).toBeNull();
+    } finally {
+      vi.useRealTimers();
+      inbox.stop();
+    }
+  });
+
+  it("posts the agent's typing at most every 3 s", async () => {
+    const inbox = createInboxStore(me);
+    await inbox.start();
+    inbox.thread.agentTyping.typed(1);
+    inbox.thread.agentTyping.typed(1);
+    await vi.waitFor(() => expect(srv.state.typings).toEqual([1]));
     inbox.stop();
   });
 });

@@ -6,6 +6,7 @@ import { api, ApiError, type ConversationOut, type ConversationPatch } from "../
 import { errorText } from "../lib/errors";
 import { markRead as markStateRead, openThread, prependOlder, storeConversation, type LiveState } from "../realtime/applyEvent";
 import type { LiveEvent } from "../realtime/events";
+import { createTypingThrottle, noTyping, typingAfter, typingShown, type TypingState } from "../realtime/typing";
 import type { ContactStore } from "./contact";
 import type { ToastStore } from "./toast";
 
@@ -32,6 +33,41 @@ export function createThreadStore({ live, contact, toast, refreshViewsSoon }: Th
     return s.openId !== null ? (s.conversations[s.openId] ?? null) : null;
   });
 
+  /** A visitor typing in the open thread (cleared by a timer, their message, or leaving). */
+  const typingState = signal<TypingState>(noTyping);
+  let typingTimer: ReturnType<typeof setTimeout> | null = null;
+  const typingName = computed<string | null>(() => {
+    const s = live.value;
+    // The timer clears the state; `until` is checked again when it fires.
+    if (typingState.value.conversationId === null || typingState.value.conversationId !== s.openId) return null;
+    return s.openId !== null ? (s.conversations[s.openId]?.contact.name || "The visitor") : null;
+  });
+
+  function clearTyping() {
+    if (typingTimer) clearTimeout(typingTimer);
+    typingTimer = null;
+    if (typingState.value.conversationId !== null) typingState.value = noTyping;
+  }
+
+  /** Notes a live event for the typing indicator. */
+  function noteTyping(event: LiveEvent) {
+    const now = Date.now();
+    const next = typingAfter(typingState.value, event, live.value.openId, now);
+    if (next === typingState.value) return;
+    if (typingTimer) clearTimeout(typingTimer);
+    typingTimer = null;
+    typingState.value = next;
+    if (next.conversationId !== null) {
+      typingTimer = setTimeout(function expire() {
+        if (!typingShown(typingState.value, live.value.openId, Date.now())) clearTyping();
+        else typingTimer = setTimeout(expire, typingState.value.until - Date.now());
+      }, next.until - now);
+    }
+  }
+
+  /** The agent's own typing (web chat only): one POST per few seconds. */
+  const agentTyping = createTypingThrottle((id) => void api.conversations.typing(id).catch(() => undefined));
+
   let token = 0;
   /** Events that arrived while the open thread's newest page was being fetched. */
   let during: LiveEvent[] | null = null;
@@ -40,6 +76,7 @@ export function createThreadStore({ live, contact, toast, refreshViewsSoon }: Th
   async function open(conversationId: number | null) {
     const mine = ++token;
     during = null;
+    if (conversationId !== live.value.openId) clearTyping();
     if (conversationId === null) {
       batch(() => {
         live.value = openThread(live.value, null, []);
@@ -154,6 +191,10 @@ export function createThreadStore({ live, contact, toast, refreshViewsSoon }: Th
     conversation,
     open,
     witness,
+    typingName,
+    noteTyping,
+    clearTyping,
+    agentTyping,
     loadOlder,
     markRead,
     updateConversation,

@@ -91,6 +91,8 @@ export function Composer(p: Props) {
 
   function updateText(v: string) {
     setText(v);
+    // The visitor sees "… is typing" (web chat only; the server throttles nothing).
+    if (v && p.channel === "webchat") inbox.thread.agentTyping.typed(p.conversationId);
     if (v) drafts.set(draftKey, v);
     else drafts.delete(draftKey);
   }
@@ -129,6 +131,7 @@ export function Composer(p: Props) {
     setBusy(true);
     setError(null);
     updateText("");
+    inbox.thread.agentTyping.reset(p.conversationId);
     const draft = draftFor(body);
     if (files.length) draft.attachment_ids = files.map((f) => f.id);
     setFiles([]);

@@ -225,6 +225,16 @@ function MessageList() {
             ),
           )}
         </ol>
+        {inbox.thread.typingName.value ? (
+          <p class="typing-note" aria-live="polite">
+            <span class="typing-dots" aria-hidden="true">
+              <span />
+              <span />
+              <span />
+            </span>
+            {inbox.thread.typingName.value} is typing…
+          </p>
+        ) : null}
       </div>
     </div>
     </div>
