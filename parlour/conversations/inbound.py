@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, insert, select, update
+from sqlalchemy import Row, and_, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parlour.contacts import service as contacts_service
@@ -76,24 +76,11 @@ async def sender_and_thread_by_phone(
 ) -> tuple[contacts_service.Sender, ThreadLookup] | None:
     """The contact texting from ``e164`` and their thread, in one round trip: what every
     inbound text from a known number needs first. None if no contact has the number."""
-    conn = await tx.session.connection()
-    row = (
-        await conn.execute(
-            _SENDER_AND_THREAD,
-            {
-                "account_id": account_id,
-                "e164": e164,
-                "channel": channel,
-                "provider_message_id": provider_message_id,
-            },
-        )
-    ).first()
+    row = await _first(tx, _SENDER_AND_THREAD, account_id, channel, provider_message_id, e164=e164)
     if row is None:
         return None
     sender = contacts_service.sender_of_row(row, account_id=account_id, e164=e164)
-    thread_values = dict(zip(_THREAD_COLUMN_KEYS, row[6:-1], strict=True))
-    thread = Conversation(**thread_values) if thread_values["id"] is not None else None
-    return sender, ThreadLookup(thread=thread, already_received=bool(row[-1]))
+    return sender, _lookup_of(row, sender_columns=6)
 
 
 async def sender_and_thread_by_email(
@@ -102,25 +89,41 @@ async def sender_and_thread_by_email(
     """The contact writing from ``address``, the id of that address's row, and their
     thread, in one round trip (as sender_and_thread_by_phone for texts). None if no
     contact has the address."""
-    conn = await tx.session.connection()
     address = normalize_email(address)
-    row = (
-        await conn.execute(
-            _SENDER_AND_THREAD_BY_EMAIL,
-            {
-                "account_id": account_id,
-                "address": address,
-                "channel": channel,
-                "provider_message_id": provider_message_id,
-            },
-        )
-    ).first()
+    row = await _first(
+        tx, _SENDER_AND_THREAD_BY_EMAIL, account_id, channel, provider_message_id, address=address
+    )
     if row is None:
         return None
     sender = contacts_service.sender_of_email_row(row, account_id=account_id, address=address)
-    thread_values = dict(zip(_THREAD_COLUMN_KEYS, row[5:-1], strict=True))
-    thread = Conversation(**thread_values) if thread_values["id"] is not None else None
-    return sender, row[0], ThreadLookup(thread=thread, already_received=bool(row[-1]))
+    return sender, row[0], _lookup_of(row, sender_columns=5)
+
+
+async def _first(
+    tx: Tx,
+    query: Any,
+    account_id: int,
+    channel: str,
+    provider_message_id: str | None,
+    **endpoint: str,
+) -> Row[Any] | None:
+    conn = await tx.session.connection()
+    params = {
+        "account_id": account_id,
+        "channel": channel,
+        "provider_message_id": provider_message_id,
+        **endpoint,
+    }
+    row: Row[Any] | None = (await conn.execute(query, params)).first()
+    return row
+
+
+def _lookup_of(row: Row[Any], *, sender_columns: int) -> ThreadLookup:
+    """The thread (all its columns None without one) and the already-received flag that
+    follow a sender's ``sender_columns`` columns."""
+    values = dict(zip(_THREAD_COLUMN_KEYS, row[sender_columns:-1], strict=True))
+    thread = Conversation(**values) if values["id"] is not None else None
+    return ThreadLookup(thread=thread, already_received=bool(row[-1]))
 
 
 async def receive_inbound(
