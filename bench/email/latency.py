@@ -26,10 +26,7 @@ import random
 import re
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from pathlib import Path
 from typing import Any
 
 import aiosmtplib
@@ -47,7 +44,7 @@ from bench.email.receiver import (
 )
 from bench.run import ROOT, describe_app
 from bench.sms.latency import agent_token
-from bench.sms.webhooks import SECRET, free_port, pg_admin, wait_ready
+from bench.sms.webhooks import SECRET, free_port, throwaway_database, wait_ready
 
 PROBE = re.compile(r"\[probe (\d+)\]")
 
@@ -202,20 +199,9 @@ async def main() -> None:
         "code": describe_app(ROOT),
         "loadavg_before": os.getloadavg(),
     }
-    if args.postgres:
-        name = f"parlour_bench_{uuid.uuid4().hex[:8]}"
-        await pg_admin(f'CREATE DATABASE "{name}"')
-        try:
-            print("PostgreSQL")
-            results["database"] = "postgresql"
-            results.update(await run(f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}", args))
-        finally:
-            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        with tempfile.TemporaryDirectory() as tmp:
-            print("SQLite")
-            results["database"] = "sqlite"
-            results.update(await run(f"sqlite+aiosqlite:///{Path(tmp) / 'parlour.db'}", args))
+    async with throwaway_database(args.postgres) as (kind, url):
+        results["database"] = kind
+        results.update(await run(url, args))
     results["loadavg_after"] = os.getloadavg()
     save(results, args.label or f"email-latency-{results['database']}")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import socket
@@ -23,6 +24,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -211,6 +213,23 @@ async def bench(
     ratio = statistics.median(ratios)
     print(f"median ratio parlour / bare over {rounds} rounds: {ratio:.2f}")
     return ratio
+
+
+@contextlib.asynccontextmanager
+async def throwaway_database(postgres: bool) -> AsyncIterator[tuple[str, str]]:
+    """A fresh database for one run, dropped after: ("postgresql" or "sqlite", its URL)."""
+    if postgres:
+        name = f"parlour_bench_{uuid.uuid4().hex[:8]}"
+        await pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            print("PostgreSQL")
+            yield "postgresql", f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+        finally:
+            await pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            print("SQLite")
+            yield "sqlite", f"sqlite+aiosqlite:///{Path(tmp) / 'parlour.db'}"
 
 
 async def pg_admin(sql: str) -> None:
