@@ -11,8 +11,8 @@ task of a changed one restarted. Each task, for as long as it runs:
    renumbered the folder, so it is read again from its first UID (the store drops a
    Message-ID it already has, so re-reading stores nothing twice);
 3. lists the UIDs above ``imap_last_uid`` and hands each message to the store
-   (``inbound.receive``) in UID order, recording ``imap_last_uid`` after each one: a crash
-   re-imports at most the message it was storing and skips none;
+   (``inbound.receive``) in UID order, recording ``imap_last_uid`` after each one (a stop waits
+   for that record): a crash re-imports at most the message it was storing, skips none;
 4. waits for news with IDLE when the server offers it (re-issued every ``IDLE_SECONDS``,
    under RFC 2177's 29 minutes), else polls every ``imap_poll_seconds``; then 3 again;
 5. after ``RECONNECT_SECONDS``, logs out and begins again at 1 (a folder renumbered
@@ -57,7 +57,7 @@ import logging
 import os
 import re
 import ssl
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -398,17 +398,23 @@ class _Session:
         # "n:*" names the newest message even when its UID is below n (RFC 3501 6.4.8).
         new = sorted(u for u in sizes if u > self.last_uid)
         for uid in new:
+            raw = None
             if sizes[uid] > self.p.max_bytes:
                 self._step_over(uid, f"it is {sizes[uid]} bytes, over {self.p.max_bytes}")
             else:
                 raw = await self._fetch(client, uid)
                 if raw is None:
                     log.info("IMAP mailbox %s: UID %s went away", self.account.mailbox_id, uid)
-                else:
-                    await self._store(uid, raw)
-            await self._write(imap_last_uid=uid)
-            self.last_uid = uid
+            # A stop while a message is stored waits for its UID to be recorded too: the
+            # next start begins after it rather than handing it to the store again.
+            await _to_the_end(self._done_with(uid, raw))
         return bool(new)
+
+    async def _done_with(self, uid: int, raw: bytes | None) -> None:
+        if raw is not None:
+            await self._store(uid, raw)
+        await self._write(imap_last_uid=uid)
+        self.last_uid = uid
 
     async def _fetch(self, client: Any, uid: int) -> bytes | None:
         response = await self._check(
@@ -535,6 +541,19 @@ async def _close(client: Any, *, logout: bool = True) -> None:
     transport = getattr(client.protocol, "transport", None)
     if transport is not None:
         transport.close()
+
+
+async def _to_the_end(step: Coroutine[Any, Any, None]) -> None:
+    """Runs ``step`` to its end even when the caller is cancelled meanwhile, then passes
+    the cancellation on. Each of its database calls has its own timeout, so a stop
+    waits at most that long."""
+    task = asyncio.ensure_future(step)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise
 
 
 def _database_away(exc: BaseException) -> bool:

@@ -79,12 +79,19 @@ class Recorder:
     (as the store does a mail over its size limit) the subjects in ``refuse``."""
 
     def __init__(
-        self, refuse: frozenset[str] = frozenset(), fail: frozenset[str] = frozenset()
+        self,
+        refuse: frozenset[str] = frozenset(),
+        fail: frozenset[str] = frozenset(),
+        hold: str | None = None,
     ) -> None:
         self.subjects: list[str] = []
         self.refuse = refuse
         # These fail as a bug would: not a refusal.
         self.fail = fail
+        # This one waits for ``release`` before it is stored (``holding`` says it does).
+        self.hold = hold
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
 
     async def __call__(self, rt: Runtime, mailbox_id: int, raw: bytes) -> str:
         subject = next(
@@ -95,6 +102,9 @@ class Recorder:
             raise MailTooLarge("The mail is too large.")
         if subject in self.fail:
             raise RuntimeError("unexpected")
+        if subject == self.hold:
+            self.holding.set()
+            await self.release.wait()
         received = await inbound.receive(rt, mailbox_id=mailbox_id, raw=raw, via="imap")
         return received.outcome
 
@@ -209,6 +219,22 @@ async def test_a_restarted_poller_imports_nothing_twice(
         await asyncio.sleep(0.5)
     assert second.subjects == [f"{t} three"]  # not even handed the old ones again
     assert await subjects_stored(runtime, tenant) == [f"{t} one", f"{t} two", f"{t} three"]
+
+
+async def test_a_stop_while_a_mail_is_stored_lets_it_finish_and_records_it(
+    runtime: Runtime, client: httpx.AsyncClient, tenant: Tenant, dovecot: DovecotServer
+) -> None:
+    t = tag()
+    dovecot.append(mail(f"{t} one"))
+    dovecot.append(mail(f"{t} two"))
+    box = await imap_mailbox(client, tenant, dovecot)
+    store = Recorder(hold=f"{t} two")
+    async with running(poller(runtime, store)):
+        await asyncio.wait_for(store.holding.wait(), 10)
+        # The stop (leaving this block) comes while "two" is half stored.
+        asyncio.get_running_loop().call_later(0.3, store.release.set)
+    assert await subjects_stored(runtime, tenant) == [f"{t} one", f"{t} two"]
+    assert (await mailbox_row(runtime, box["id"])).imap_last_uid == 2  # not handed again
 
 
 @SQLITE
