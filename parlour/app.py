@@ -49,6 +49,7 @@ from parlour.metrics import CONTENT_TYPE, Metrics, RequestMetrics, scrape
 from parlour.outbox.worker import OutboxWorker
 from parlour.realtime import api as realtime_api
 from parlour.realtime.hub import make_hub
+from parlour.realtime.presence import Presence
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
 from parlour.types import CHANNEL_NAME_PATTERN
@@ -299,11 +300,17 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = make_database(settings, serving=True)
         rt = Runtime(
-            settings=settings, db=db, hub=make_hub(settings), channels=channels, metrics=metrics
+            settings=settings,
+            db=db,
+            hub=make_hub(settings),
+            channels=channels,
+            metrics=metrics,
+            presence=Presence(settings.redis_url, prefix=settings.redis_prefix),
         )
         app.state.runtime = rt
         app.state.providers = providers
         await rt.hub.start()
+        await rt.presence.start()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(db.run_checkpoints(stop), name="sqlite-checkpoints")]
 
@@ -353,6 +360,7 @@ def _lifespan(
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(task, timeout=10)
             await sms_media.stop()
+            await rt.presence.stop()
             await rt.hub.stop()
             await rt.db.dispose()
 

@@ -10,12 +10,14 @@ from fastapi import Depends
 from starlette.requests import HTTPConnection
 
 from parlour.accounts.throttle import LoginThrottle
+from parlour.channels.webchat.fanout import VisitorFanout
 from parlour.channels.webchat.limits import WidgetLimits
 from parlour.config import Settings
 from parlour.conversations.channel import Channels
 from parlour.db.engine import Database
 from parlour.metrics import Metrics
 from parlour.realtime.hub import Hub
+from parlour.realtime.presence import Presence
 
 
 @dataclass
@@ -34,6 +36,10 @@ class Runtime:
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
     # The web-chat visitors' rate limits, kept per process like the login throttle.
     widget_limits: WidgetLimits = field(default_factory=WidgetLimits)
+    # The visitors' sockets of this process, each hearing only its own thread's events.
+    visitor_fanout: VisitorFanout = field(default_factory=VisitorFanout)
+    # Which accounts have an agent online (across processes when Redis is configured).
+    presence: Presence = field(default_factory=Presence)
     metrics: Metrics = field(default_factory=Metrics)
 
 

@@ -65,7 +65,7 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
         return
     await ws.accept()
     # Subscribe before reading the backlog, so no event can fall between the two.
-    async with rt.hub.subscribe(account_topic(account_id)) as sub:
+    async with rt.presence.agent(account_id), rt.hub.subscribe(account_topic(account_id)) as sub:
         async with transaction(rt.db, rt.hub, write=False) as tx:
             latest = await service.latest_seq(tx, account_id=account_id)
             backlog: list[Event] = []

@@ -125,3 +125,46 @@ def test_a_message_posted_to_one_process_reaches_a_socket_on_the_other(
     assert "message.created" in kinds
     seqs = [e["seq"] for e in events]
     assert seqs == sorted(seqs)
+
+
+def test_an_agent_on_one_process_is_online_for_a_widget_served_by_the_other(
+    cluster_env: dict[str, str], two_servers: tuple[int, int]
+) -> None:
+    email = f"presence-{uuid.uuid4().hex[:8]}@example.com"
+    parlour(
+        *("user", "create", "--email", email, "--password", "two processes!"),
+        *("--role", "admin", "--account", f"Presence {email}"),
+        env=cluster_env,
+    )
+    token = parlour("token", "create", "--email", email, env=cluster_env)
+    port_a, port_b = two_servers
+    site = "https://shop.example"
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_a}") as a:
+            made = await a.post(
+                "/api/v1/widgets",
+                json={"name": "Shop", "allowed_origins": [site], "offline_mode": "no_agent_online"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert made.status_code == 201, made.text
+            url = f"/widget/v1/{made.json()['public_token']}/config"
+
+            async def online() -> bool:
+                conf = await a.get(url, headers={"Origin": site})
+                assert conf.status_code == 200, conf.text
+                return bool(conf.json()["online"])
+
+            async def becomes(value: bool) -> None:
+                deadline = time.monotonic() + 10
+                while await online() is not value:
+                    assert time.monotonic() < deadline, f"online never became {value}"
+                    await asyncio.sleep(0.2)
+
+            assert not await online()
+            async with websockets.connect(f"ws://127.0.0.1:{port_b}/api/v1/ws?token={token}") as ws:
+                await ws.recv()  # hello: the agent is connected to the other process
+                await becomes(True)
+            await becomes(False)
+
+    asyncio.run(scenario())

@@ -1,8 +1,9 @@
 """The visitor's WebSocket, ``/widget/v1/ws?token=<visitor token>``.
 
-It listens on the account's events like an agent's socket, and passes on only what
-concerns the visitor's own thread, re-read and shaped as a VisitorMessage (never the
-agents' shape, never another contact's message, never another channel's). Missed
+It hears the events that concern the visitor (routed by parlour/channels/webchat/fanout.py:
+their thread, their contact) and passes on only what is theirs, re-read and shaped as a
+VisitorMessage (never the agents' shape, never another contact's message, never another
+channel's). Missed
 messages are not replayed here: after a reconnect the widget asks
 ``GET /widget/v1/messages?after=<last id seen>``.
 """
@@ -12,18 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from parlour.channels.webchat import chat, offline
+from parlour.channels.webchat import chat
 from parlour.channels.webchat.channel import NAME as WEBCHAT
+from parlour.channels.webchat.fanout import ENDED, Listener
 from parlour.channels.webchat.limits import Limiter
 from parlour.channels.webchat.models import Visitor
 from parlour.channels.webchat.widget_api import Caller, limits_of, load_caller
 from parlour.db.tx import transaction
 from parlour.errors import ParlourError
-from parlour.realtime.events import Event, account_topic
+from parlour.realtime.events import Event
 from parlour.runtime import Runtime, runtime_of
 
 router = APIRouter(tags=["widget"])
@@ -32,6 +33,7 @@ CLOSE_BAD_TOKEN = 4401
 CLOSE_REFUSED = 4403
 CLOSE_FLOOD = 4429
 CLOSE_MALFORMED = 1008
+CLOSE_TRY_AGAIN = 1013
 PING_SECONDS = 25.0
 MAX_FRAME = 1024
 _SEEN_KEPT = 1000
@@ -54,25 +56,20 @@ async def visitor_socket(ws: WebSocket, token: str = "") -> None:
         code = CLOSE_BAD_TOKEN if exc.status == 401 else CLOSE_REFUSED
         await ws.close(code=code)
         return
-    account_id = caller.widget.account_id
-    offline.visitor_sockets[account_id] = offline.visitor_sockets.get(account_id, 0) + 1
+    fanout = rt.visitor_fanout
     try:
-        async with rt.hub.subscribe(account_topic(account_id)) as sub:
-            pump = _Pump(ws, rt, caller, limits_of(rt).frames)
-            await pump.run(sub.queue)
+        async with fanout.listen(rt.hub, caller.widget.account_id, caller.visitor.id) as heard:
+            await _Pump(ws, rt, caller, limits_of(rt).frames, heard).run()
     except WebSocketDisconnect:
         return
-    finally:
-        left = offline.visitor_sockets.get(account_id, 1) - 1
-        if left > 0:
-            offline.visitor_sockets[account_id] = left
-        else:
-            offline.visitor_sockets.pop(account_id, None)
 
 
 class _Pump:
-    def __init__(self, ws: WebSocket, rt: Runtime, caller: Caller, frames: Limiter) -> None:
+    def __init__(
+        self, ws: WebSocket, rt: Runtime, caller: Caller, frames: Limiter, heard: Listener
+    ) -> None:
         self.ws = ws
+        self.heard = heard
         self.rt = rt
         self.caller = caller
         self.frames = frames
@@ -89,9 +86,10 @@ class _Pump:
                 conv = await chat.thread_of(tx, visitor) if visitor else None
                 self.thread_id = conv.id if conv else None
                 self.contact_id = visitor.contact_id if visitor else None
+            self.heard.follow(thread_id=self.thread_id, contact_id=self.contact_id)
         return self.thread_id
 
-    async def run(self, queue: asyncio.Queue[Any]) -> None:
+    async def run(self) -> None:
         thread = await self._thread()
         unread = 0
         if thread is not None:
@@ -101,14 +99,18 @@ class _Pump:
         reader = asyncio.create_task(self._read())
         try:
             while not reader.done():
-                getter = asyncio.ensure_future(queue.get())
+                getter = asyncio.ensure_future(self.heard.queue.get())
                 done, _ = await asyncio.wait(
                     {getter, reader}, timeout=PING_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
                 if getter in done:
                     item = getter.result()
-                    if isinstance(item, Event):
-                        await self._forward(item)
+                    if item is ENDED:
+                        # Fell behind, or the hub lost other processes' events: the
+                        # widget reconnects and catches up from GET /widget/v1/messages.
+                        await self.ws.close(code=CLOSE_TRY_AGAIN)
+                        return
+                    await self._forward(item)
                 else:
                     getter.cancel()
                     if reader not in done:
@@ -167,6 +169,7 @@ class _Pump:
                 await self.ws.close(code=CLOSE_BAD_TOKEN)
                 raise WebSocketDisconnect(CLOSE_BAD_TOKEN)
             self.thread_id = None
+            self.heard.follow(thread_id=None, contact_id=None)
             return
         if event.type == "typing":
             if data.get("from") == "user" and data.get("conversation_id") == self.thread_id:

@@ -193,7 +193,7 @@ class WidgetConfigOut(BaseModel):
 @router.get("/{public_token}/config")
 async def config(widget: PublicWidget, request: Request) -> WidgetConfigOut:
     rt = runtime_of(request)
-    online = offline.is_online(widget, rt)
+    online = await offline.is_online(widget, rt)
     return WidgetConfigOut(
         name=widget.name,
         greeting=widget.greeting,

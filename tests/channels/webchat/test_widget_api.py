@@ -248,7 +248,7 @@ async def test_config_says_when_nobody_answers(
     await site_of(runtime, tenant, offline_mode="no_agent_online")
     conf = (await client.get(url, headers={"Origin": ORIGIN})).json()
     assert (conf["online"], conf["ask_email"]) == (False, True)
-    async with runtime.hub.subscribe(account_topic(tenant.account_id)):  # an agent's socket
+    async with runtime.presence.agent(tenant.account_id):  # an agent's socket
         conf = (await client.get(url, headers={"Origin": ORIGIN})).json()
         assert conf["online"] is True
 
@@ -259,9 +259,28 @@ async def test_config_says_when_nobody_answers(
     widget.timezone = "Europe/Paris"
     widget.office_hours = {"wed": ["09:00", "17:00"]}
     # Wednesday 2 December 2026: 08:30 UTC is 09:30 in Paris; 16:30 UTC is 17:30.
-    assert offline.is_online(widget, runtime, now=datetime(2026, 12, 2, 8, 30, tzinfo=UTC))
-    assert not offline.is_online(widget, runtime, now=datetime(2026, 12, 2, 16, 30, tzinfo=UTC))
-    assert not offline.is_online(widget, runtime, now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC))
+    assert await offline.is_online(widget, runtime, now=datetime(2026, 12, 2, 8, 30, tzinfo=UTC))
+    assert not await offline.is_online(
+        widget, runtime, now=datetime(2026, 12, 2, 16, 30, tzinfo=UTC)
+    )
+    assert not await offline.is_online(
+        widget, runtime, now=datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
+    )
+
+
+def test_office_hours_that_end_before_they_start_run_past_midnight() -> None:
+    widget = Widget(timezone="UTC", office_hours={"fri": ["18:00", "02:00"], "sat": []})
+
+    def at(day: int, hour: int, minute: int = 0) -> bool:
+        # December 2026: the 4th is a Friday.
+        now = datetime(2026, 12, day, hour, minute, tzinfo=UTC)
+        return offline.within_office_hours(widget, now=now)
+
+    assert not at(4, 17, 59)
+    assert at(4, 18) and at(4, 23, 59)
+    assert at(5, 0) and at(5, 1, 59)  # Saturday small hours: Friday's evening
+    assert not at(5, 2) and not at(5, 12)
+    assert not at(3, 1)  # Thursday's small hours: Wednesday is closed
 
 
 async def test_office_hours_are_settings(
