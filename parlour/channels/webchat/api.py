@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from pydantic import BaseModel
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.channels.webchat import service
-from parlour.channels.webchat.schemas import WidgetIn, WidgetOut, WidgetPatch
+from parlour.channels.webchat.schemas import (
+    IdentitySecretOut,
+    WidgetIn,
+    WidgetOut,
+    WidgetPatch,
+)
 from parlour.conversations.models import Conversation
 from parlour.db.deps import TxDep
 from parlour.errors import NotFound
@@ -52,16 +56,25 @@ async def remove_widget(widget_id: PathId, admin: AdminUser, tx: TxDep) -> None:
     await tx.commit()
 
 
-class IdentitySecretOut(BaseModel):
-    identity_secret: str
-
-
 @router.get("/{widget_id}/identity-secret")
 async def identity_secret(widget_id: PathId, admin: AdminUser, tx: TxDep) -> IdentitySecretOut:
     """The key the website signs its visitors' identities with (HMAC-SHA256 of
     ``f"{identifier}:{timestamp}"``, see /widget/v1 visitors). Admins only: whoever
     holds it can chat as any of the website's users."""
     widget = await service.get_widget(tx, account_id=admin.account_id, widget_id=widget_id)
+    return IdentitySecretOut(identity_secret=widget.identity_secret)
+
+
+@router.post("/{widget_id}/identity-secret")
+async def rotate_identity_secret(
+    widget_id: PathId, admin: AdminUser, tx: TxDep
+) -> IdentitySecretOut:
+    """A new signing key, for a secret that leaked: identities signed with the old one are
+    refused from now on, so the website must switch to the new one."""
+    widget = await service.rotate_identity_secret(
+        tx, account_id=admin.account_id, widget_id=widget_id
+    )
+    await tx.commit()
     return IdentitySecretOut(identity_secret=widget.identity_secret)
 
 

@@ -22,8 +22,13 @@ ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5]
 
 
 def _span(value: list[str]) -> list[str]:
-    if value[0] >= value[1]:
-        raise ValueError("an office day must end after it starts")
+    # An end before the start is a day whose hours run past midnight (fri 18:00-02:00);
+    # only an empty span says nothing a reader could act on.
+    if value[0] == value[1]:
+        raise ValueError(
+            "an office day's hours must not start and end at the same time "
+            "(an end before the start runs past midnight)"
+        )
     return value
 
 
@@ -65,6 +70,10 @@ class WidgetPatch(BaseModel):
     offline_mode: OfflineMode | None = None
     office_hours: OfficeHours | None = None
     timezone: TimeZone | None = None
+
+
+class IdentitySecretOut(BaseModel):
+    identity_secret: str
 
 
 class WidgetOut(BaseModel):

@@ -12,6 +12,11 @@ from parlour.db.tx import Tx
 from parlour.errors import NotFound
 
 
+def new_identity_secret() -> str:
+    # Hex so that it pastes into any config file; websites sign with its UTF-8 bytes.
+    return secrets.token_hex(32)
+
+
 async def list_widgets(tx: Tx, *, account_id: int) -> list[Widget]:
     rows = await tx.session.scalars(
         select(Widget).where(Widget.account_id == account_id).order_by(Widget.id)
@@ -40,7 +45,7 @@ async def add_widget(tx: Tx, *, account_id: int, data: WidgetIn) -> Widget:
         offline_mode=data.offline_mode,
         office_hours={day: span for day, span in data.office_hours.items()},
         timezone=data.timezone,
-        identity_secret=secrets.token_hex(32),
+        identity_secret=new_identity_secret(),
     )
     tx.session.add(widget)
     await tx.session.flush()
@@ -57,6 +62,13 @@ async def update_widget(tx: Tx, *, account_id: int, widget_id: int, patch: Widge
         widget.allowed_origins = list(patch.allowed_origins)
     if patch.office_hours is not None:
         widget.office_hours = {day: span for day, span in patch.office_hours.items()}
+    await tx.session.flush()
+    return widget
+
+
+async def rotate_identity_secret(tx: Tx, *, account_id: int, widget_id: int) -> Widget:
+    widget = await get_widget(tx, account_id=account_id, widget_id=widget_id)
+    widget.identity_secret = new_identity_secret()
     await tx.session.flush()
     return widget
 

@@ -46,6 +46,7 @@ import type {
   WidgetIn,
   WidgetOut,
   WidgetPatch,
+  IdentitySecretOut,
 } from "./schemas";
 
 export type * from "./schemas";
@@ -170,5 +171,9 @@ export const api = {
     update: (id: number, body: WidgetPatch) =>
       http.patch<WidgetOut>(`/widgets/${id}`, body),
     remove: (id: number) => http.del(`/widgets/${id}`),
+    identitySecret: (id: number) =>
+      http.get<IdentitySecretOut>(`/widgets/${id}/identity-secret`),
+    rotateIdentitySecret: (id: number) =>
+      http.post<IdentitySecretOut>(`/widgets/${id}/identity-secret`),
   },
 };

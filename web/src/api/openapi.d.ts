@@ -906,7 +906,12 @@ export interface paths {
          */
         get: operations["widgets-identity_secret"];
         put?: never;
-        post?: never;
+        /**
+         * Rotate Identity Secret
+         * @description A new signing key, for a secret that leaked: identities signed with the old one are
+         *     refused from now on, so the website must switch to the new one.
+         */
+        post: operations["widgets-rotate_identity_secret"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5127,6 +5132,53 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "widgets-rotate_identity_secret": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                widget_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IdentitySecretOut"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;

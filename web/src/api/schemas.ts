@@ -57,6 +57,7 @@ export type BounceOut = Schemas["BounceOut"];
 export type WidgetOut = Schemas["WidgetOut"];
 export type WidgetIn = Schemas["WidgetIn"];
 export type WidgetPatch = Schemas["WidgetPatch"];
+export type IdentitySecretOut = Schemas["IdentitySecretOut"];
 export type TaskOut = Schemas["TaskOut"];
 
 /** A conversation channel: "sms", "webchat" or "email". */
