@@ -299,7 +299,7 @@ async def test_office_hours_are_settings(
     assert {k: resp.json()[k] for k in patch} == patch
     for bad in (
         {"offline_mode": "sometimes"},
-        {"office_hours": {"mon": ["17:00", "09:00"]}},
+        {"office_hours": {"mon": ["09:00", "09:00"]}},  # (17:00-09:00 runs past midnight)
         {"office_hours": {"someday": ["09:00", "17:00"]}},
         {"timezone": "Mars/Olympus"},
     ):
