@@ -1,11 +1,13 @@
 // Settings → Web chat: the website chat widgets, their greeting, colour, allowed
-// origins, and the snippet to paste into a site.
+// origins, when they ask for an email instead, the identity secret, and the snippet to
+// paste into a site.
 
 import { useState } from "preact/hooks";
 import { api, type WidgetOut } from "../../api";
 import { errorText } from "../../lib/errors";
 import { CopyIcon } from "../common/Icons";
 import { AdminNote, Section, useList } from "./common";
+import { Availability, IdentitySecret } from "./WidgetAvailability";
 
 export function WebChat({ admin }: { admin: boolean }) {
   const list = useList<WidgetOut>(api.widgets.list);
@@ -50,14 +52,19 @@ function WidgetCard({ widget: w, admin, onChanged, onError }: { widget: WidgetOu
   const [copied, setCopied] = useState(false);
   const [saved, setSaved] = useState(false);
 
-  async function patch(body: Partial<WidgetOut>) {
+  async function save(body: Partial<WidgetOut>): Promise<boolean> {
     try {
       await api.widgets.update(w.id, body);
       await onChanged();
-      setSaved(true);
+      return true;
     } catch (err) {
       onError(errorText(err));
+      return false;
     }
+  }
+
+  async function patch(body: Partial<WidgetOut>) {
+    if (await save(body)) setSaved(true);
   }
 
   async function copy() {
@@ -119,6 +126,8 @@ function WidgetCard({ widget: w, admin, onChanged, onError }: { widget: WidgetOu
           </div>
         ) : null}
       </form>
+      <Availability widget={w} admin={admin} save={save} />
+      {admin ? <IdentitySecret widget={w} /> : null}
       <div class="embed">
         <label class="field">
           <span>Embed snippet — paste before &lt;/body&gt; on your site</span>
