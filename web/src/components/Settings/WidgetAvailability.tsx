@@ -91,23 +91,20 @@ export function IdentitySecret({ widget: w }: { widget: WidgetOut }) {
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState(false);
 
-  async function show() {
+  async function load(call: () => Promise<{ identity_secret: string }>) {
     try {
-      setSecret((await api.widgets.identitySecret(w.id)).identity_secret);
+      setSecret((await call()).identity_secret);
       setError(null);
     } catch (err) {
       setError(errorText(err));
     }
   }
 
+  const show = () => load(() => api.widgets.identitySecret(w.id));
+
   async function rotate() {
     if (!confirm("Make a new identity secret? Your website's signed identities stop working until it signs with the new one.")) return;
-    try {
-      setSecret((await api.widgets.rotateIdentitySecret(w.id)).identity_secret);
-      setError(null);
-    } catch (err) {
-      setError(errorText(err));
-    }
+    await load(() => api.widgets.rotateIdentitySecret(w.id));
   }
 
   async function copy() {
