@@ -1,13 +1,10 @@
-"""The visitor's chat widget (web/widget/, issue 19) in Chromium.
+"""The visitor's chat widget (web/widget/, issue 19) in Chromium, against a real
+`parlour demo`.
 
 `test_widget_size` is the budget (widget.js ≤ 20 KB gzipped), checked on the build.
 
 The browser tests embed the snippet on the demo company's page (parlour/sample/website.py:
-a second origin, a strict CSP without inline script or style, and hostile CSS added).
-`test_widget_against_the_server` and `test_reconnect_catches_up_once` use a real
-`parlour demo`. The first three browser tests still answer /widget/v1 from `FakeParlour`,
-written before the server's side existed; moving them to the real server is open work
-(issue 19).
+a second origin, a strict CSP without inline script or style), some with hostile CSS added.
 """
 
 from __future__ import annotations
@@ -16,11 +13,8 @@ import json
 import re
 import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -65,229 +59,139 @@ def test_widget_size() -> None:
     assert "before open:" in result.stdout
 
 
-def _message(i: int, direction: str, body: str, *, read: bool = False) -> dict[str, Any]:
-    sender = (
-        {"type": "user", "name": "Ada", "avatar_url": None}
-        if direction == "out"
-        else {"type": "contact", "name": "Visitor 1a2b", "avatar_url": None}
-    )
-    return {
-        "id": i,
-        "direction": direction,
-        "body": body,
-        "sender": sender,
-        "attachments": [],
-        "created_at": "2026-12-02T05:00:00Z",
-        "read": read or direction == "in",
-        "client_id": None,
-    }
-
-
-class FakeParlour:
-    """The Parlour origin for the browser: the built widget files, and /widget/v1 answered
-    from memory (the contract's shapes), with CORS for the website's origin."""
-
-    def __init__(self, *, ask_email: bool = False) -> None:
-        self.messages = [
-            _message(1, "in", "Do you roast on Tuesdays?"),
-            _message(2, "out", "We do!"),
-            _message(3, "out", '<img src=x onerror="alert(1)"> <b>Fresh beans</b> today'),
-        ]
-        self.ask_email = ask_email
-        self.calls: list[tuple[str, str, Any]] = []
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-            def _send(self, status: int, body: bytes = b"", kind: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Access-Control-Allow-Origin", self.headers.get("Origin") or "*")
-                self.send_header(
-                    "Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key"
-                )
-                self.send_header("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
-                self.send_header("Vary", "Origin")
-                if body:
-                    self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _json(self, status: int, value: Any) -> None:
-                self._send(status, json.dumps(value).encode())
-
-            def do_OPTIONS(self) -> None:
-                self._send(204)
-
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                fake.calls.append(("GET", self.path, None))
-                if parts.path == "/widget.js" or parts.path.startswith("/widget/assets/"):
-                    name = (
-                        "widget.js" if parts.path == "/widget.js" else parts.path[len("/widget/") :]
-                    )
-                    self._send(200, (BUILT / name).read_bytes(), "text/javascript")
-                elif parts.path == f"/widget/v1/{TOKEN}/config":
-                    self._json(
-                        200,
-                        {
-                            "name": "Northwind Coffee",
-                            "greeting": "Hi! How can we help?",
-                            "color": "#4f46e5",
-                            "online": not fake.ask_email,
-                            "ask_email": fake.ask_email,
-                            "max_attachment_bytes": 1_000_000,
-                        },
-                    )
-                elif parts.path == "/widget/v1/messages":
-                    after = int(parse_qs(parts.query).get("after", ["0"])[0])
-                    items = [m for m in fake.messages if m["id"] > after]
-                    unread = sum(
-                        1 for m in fake.messages if m["direction"] == "out" and not m["read"]
-                    )
-                    self._json(200, {"items": items, "unread": unread})
-                else:
-                    self._json(404, {"code": "not_found", "message": "Not Found", "details": None})
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                kind = self.headers.get("Content-Type") or ""
-                body: dict[str, Any] | None = json.loads(raw) if "json" in kind else None
-                path = urlsplit(self.path).path
-                fake.calls.append(("POST", path, body))
-                if path.endswith("/visitors"):
-                    self._json(
-                        200,
-                        {
-                            "visitor_token": "vt-1",
-                            "visitor_id": 1,
-                            "expires_at": "2099-01-01T00:00:00Z",
-                            "name": "Visitor 1a2b",
-                        },
-                    )
-                elif path == "/widget/v1/messages":
-                    assert body is not None
-                    message = _message(len(fake.messages) + 1, "in", body["body"])
-                    message["client_id"] = body.get("client_id")
-                    fake.messages.append(message)
-                    self._json(201, message)
-                elif path == "/widget/v1/read":
-                    assert body is not None
-                    for m in fake.messages:
-                        if m["direction"] == "out" and m["id"] <= body["up_to"]:
-                            m["read"] = True
-                    self._send(204)
-                else:
-                    self._send(204)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def parlour() -> Iterator[FakeParlour]:
-    _built()
-    fake = FakeParlour()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def website(parlour: FakeParlour) -> Iterator[str]:
-    from parlour.sample.website import serve_website
-
-    server = serve_website(parlour.url, TOKEN)
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def _page(browser: Any, website: str, *, width: int = 1280, height: int = 800) -> Any:
+    """A visitor's tab on the demo website, its stylesheet made as hostile as can be (the
+    CSP allows only 'self'); `page.problems` collects CSP violations and page errors, and
+    `page.requests` every URL the page asked for."""
     context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
-    )
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.problems = problems
-    # The host page's own stylesheet, made as hostile as can be (CSP allows only 'self').
     site_css = (ROOT / "parlour" / "sample" / "website" / "site.css").read_text()
-    page.route(
+    context.route(
         f"{website}/site.css",
         lambda route: route.fulfill(
             status=200, content_type="text/css", body=site_css + HOSTILE_CSS
         ),
     )
-    page.route_web_socket(
-        "**/widget/v1/ws*", lambda ws: ws.send(json.dumps({"type": "hello", "unread": 2}))
+    return _visit(context, website)
+
+
+def _visit(context: Any, website: str) -> Any:
+    """A new tab of the visitor's browser on the website (a next visit)."""
+    page = context.new_page()
+    problems: list[str] = []
+    requests: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
     )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("request", lambda r: requests.append(r.url))
+    page.problems = problems
+    page.requests = requests
     page.goto(website + "/")
     return page
 
 
+def _visitor_name(page: Any, demo: DemoServer, website: str) -> str:
+    """The contact name the server gave this browser's visitor (the token it keeps)."""
+    token = json.loads(page.evaluate(f"localStorage.getItem('parlour-widget:{TOKEN}')"))
+    answer = httpx.post(
+        f"{demo.url}/widget/v1/{TOKEN}/visitors",
+        json={"visitor_token": token["token"], "identity": None},
+        headers={"Origin": website},
+        timeout=5,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["name"])
+
+
+def _messages(api: Api, conversation_id: object) -> list[dict[str, Any]]:
+    page = api.get(f"/conversations/{conversation_id}/messages", limit=50)
+    assert isinstance(page, dict)
+    return list(page["items"])
+
+
+HOSTILE_REPLY = '<img src=x onerror="alert(1)"> <b>Fresh beans</b> today'
+
+
 def test_launcher_unread_and_window_on_a_strict_csp_page_with_hostile_css(
-    browser: Any, parlour: FakeParlour, website: str
+    browser: Any, demo: DemoServer
 ) -> None:
+    """Replies posted while the visitor is away wait as unread on the launcher, with a
+    preview; opening the window reads them (the agent sees "read"), and the window stays
+    itself and keyboard-usable on a page whose own CSS tries to hide or restyle it."""
+    _built()
+    website = demo.website()
     page = _page(browser, website)
-    launcher = page.get_by_role("button", name="Chat with Northwind Coffee")
+    launcher = page.get_by_role("button", name="Chat with northwind.example")
     expect(launcher).to_be_visible()
     box = launcher.bounding_box()
     assert box and box["width"] == 60 and box["x"] > 1100 and box["y"] > 650, box
-    expect(page.locator("parlour-widget .badge")).to_have_text("2")
-    preview = page.get_by_role("button", name="New message from Ada")
-    expect(preview).to_contain_text('<img src=x onerror="alert(1)"> <b>Fresh beans</b> today')
-    # Only the loader before opening.
-    assert not [c for c in parlour.calls if "/widget/assets/" in c[1]]
+    # Only the loader before the visitor opens the window.
+    assert not [url for url in page.requests if "/widget/assets/" in url]
 
     launcher.click()
-    dialog = page.get_by_role("dialog", name="Northwind Coffee")
+    dialog = page.get_by_role("dialog", name="northwind.example")
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box and round(box["width"]) == 380 and round(box["height"]) == 600, box
-    expect(dialog.get_by_role("heading", name="Northwind Coffee")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="northwind.example")).to_be_visible()
     expect(dialog).to_contain_text("Hi! How can we help?")
-    log = dialog.get_by_role("log", name="Messages")
-    expect(log).to_contain_text('<img src=x onerror="alert(1)"> <b>Fresh beans</b> today')
-    assert log.locator("img, b").count() == 0
     message = dialog.get_by_role("textbox", name="Message")
     expect(message).to_be_focused()
-    expect(page.locator("parlour-widget .badge")).to_be_hidden()
-    assert ("POST", "/widget/v1/read", {"up_to": 3}) in parlour.calls
-
     message.fill("A flat white to go, please")
     message.press("Shift+Enter")
     message.press_sequentially("at 9")
     message.press("Enter")
+    log = dialog.get_by_role("log", name="Messages")
     expect(log).to_contain_text("A flat white to go, please\nat 9")
-    sent = [c for c in parlour.calls if c[:2] == ("POST", "/widget/v1/messages")]
-    assert sent and sent[0][2]["body"] == "A flat white to go, please\nat 9"
+    expect(log).not_to_contain_text("Sending…")
     expect(message).to_have_value("")
-
     message.press("Escape")
     expect(dialog).to_be_hidden()
     expect(launcher).to_be_focused()
+
+    api = Api(demo.url)
+    try:
+        conv = api.conversation_of(_visitor_name(page, demo, website))
+        (sent,) = [m for m in _messages(api, conv["id"]) if m["direction"] == "in"]
+        assert sent["body"] == "A flat white to go, please\nat 9"
+        assert page.problems == [], page.problems
+        page.close()
+        for body in ("We do!", HOSTILE_REPLY):
+            api.post(f"/conversations/{conv['id']}/messages", {"channel": "webchat", "body": body})
+
+        page = _visit(page.context, website)
+        launcher = page.get_by_role("button", name="Chat with northwind.example")
+        expect(page.locator("parlour-widget .badge")).to_have_text("2")
+        preview = page.get_by_role("button", name="New message from Ada Lovelace")
+        expect(preview).to_contain_text(HOSTILE_REPLY)
+        replies = [m for m in _messages(api, conv["id"]) if m["direction"] == "out"]
+        assert [m["status"] for m in replies] != ["read", "read"], replies
+
+        launcher.click()
+        dialog = page.get_by_role("dialog", name="northwind.example")
+        log = dialog.get_by_role("log", name="Messages")
+        expect(log).to_contain_text(HOSTILE_REPLY)
+        assert log.locator("img, b").count() == 0  # shown as text, never as markup
+        expect(page.locator("parlour-widget .badge")).to_be_hidden()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            replies = [m for m in _messages(api, conv["id"]) if m["direction"] == "out"]
+            if [m["status"] for m in replies] == ["read", "read"]:
+                break
+            time.sleep(0.2)
+        assert [m["status"] for m in replies] == ["read", "read"], replies
+    finally:
+        api.close()
     assert page.problems == [], page.problems
     page.context.close()
 
 
-def test_full_screen_on_a_phone(browser: Any, parlour: FakeParlour, website: str) -> None:
-    page = _page(browser, website, width=390, height=844)
-    page.get_by_role("button", name="Chat with Northwind Coffee").click()
-    dialog = page.get_by_role("dialog", name="Northwind Coffee")
+def test_full_screen_on_a_phone(browser: Any, demo: DemoServer) -> None:
+    _built()
+    page = _page(browser, demo.website(), width=390, height=844)
+    page.get_by_role("button", name="Chat with northwind.example").click()
+    dialog = page.get_by_role("dialog", name="northwind.example")
     expect(dialog).to_be_visible()
     box = dialog.bounding_box()
     assert box == {"x": 0, "y": 0, "width": 390, "height": 844}, box
@@ -296,17 +200,32 @@ def test_full_screen_on_a_phone(browser: Any, parlour: FakeParlour, website: str
     page.context.close()
 
 
-def test_email_form_when_nobody_is_online(browser: Any, parlour: FakeParlour, website: str) -> None:
-    parlour.ask_email = True
-    page = _page(browser, website)
-    page.get_by_role("button", name="Chat with Northwind Coffee").click()
-    form = page.get_by_role("form", name="Leave your email")
-    expect(form).to_contain_text("We're away right now. Leave your email and we'll reply there.")
-    form.get_by_role("textbox", name="Email").fill("sam@example.com")
-    form.get_by_role("button", name="Save").click()
-    expect(page.get_by_text("Thanks! We'll reply to sam@example.com.")).to_be_visible()
-    assert ("POST", "/widget/v1/email", {"email": "sam@example.com"}) in parlour.calls
-    page.context.close()
+def test_email_form_when_nobody_is_online(browser: Any, fresh_demo: DemoServer) -> None:
+    """Outside office hours (here: none at all) the window asks for an email, and the
+    address is added to the visitor's contact for the agents."""
+    _built()
+    api = Api(fresh_demo.url)
+    try:
+        api.patch("/widgets/1", {"offline_mode": "office_hours", "office_hours": {}})
+        website = fresh_demo.website()
+        page = _page(browser, website)
+        page.get_by_role("button", name="Chat with northwind.example").click()
+        form = page.get_by_role("form", name="Leave your email")
+        expect(form).to_contain_text(
+            "We're away right now. Leave your email and we'll reply there."
+        )
+        form.get_by_role("textbox", name="Email").fill("sam@example.com")
+        form.get_by_role("button", name="Save").click()
+        expect(page.get_by_text("Thanks! We'll reply to sam@example.com.")).to_be_visible()
+        found = api.get("/contacts", q="sam@example.com")
+        assert isinstance(found, dict)
+        (contact,) = found["items"]
+        assert contact["name"] == _visitor_name(page, fresh_demo, website)
+        assert "sam@example.com" in json.dumps(contact)
+        assert page.problems == [], page.problems
+        page.context.close()
+    finally:
+        api.close()
 
 
 def test_the_server_serves_the_loader_and_its_chunks(demo: DemoServer) -> None:
@@ -327,28 +246,18 @@ def test_the_server_serves_the_loader_and_its_chunks(demo: DemoServer) -> None:
         refused = httpx.get(f"{demo.url}{missing}", timeout=5)
         assert refused.status_code == 404
         assert refused.json()["code"] == "not_found"
-    page = httpx.get(_website_of(demo) + "/", timeout=5)
+    page = httpx.get(demo.website() + "/", timeout=5)
     assert f'src="{demo.url}/widget.js" data-parlour-widget="{TOKEN}"' in page.text
     assert "script-src " + demo.url in page.headers["content-security-policy"]
-
-
-def _website_of(demo: DemoServer) -> str:
-    """The demo company's website `parlour demo` printed next to the login."""
-    found = re.search(r"with the chat widget\): (http://\S+?)/?$", demo.log.read_text(), re.M)
-    assert found, demo.log.read_text()[-2000:]
-    return found.group(1)
 
 
 def test_widget_against_the_server(browser: Any, demo: DemoServer) -> None:
     """The visitor chats from the demo website with the real server; the agent replies live,
     and a reply posted while the visitor is away is unread on their next visit."""
-    config = httpx.get(f"{demo.url}/widget/v1/{TOKEN}/config", timeout=5)
-    if config.status_code == 404 and config.json().get("code") != "unknown_widget":
-        pytest.skip("the server side of the widget (/widget/v1, branch widget-api) is not here yet")
     loader = httpx.get(f"{demo.url}/widget.js", timeout=5)
     assert loader.status_code == 200
     assert loader.headers["cache-control"] == "public, max-age=300"
-    website = _website_of(demo)
+    website = demo.website()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     problems: list[str] = []
@@ -377,14 +286,7 @@ def test_widget_against_the_server(browser: Any, demo: DemoServer) -> None:
 
     api = Api(demo.url)
     try:
-        token = json.loads(page.evaluate(f"localStorage.getItem('parlour-widget:{TOKEN}')"))
-        visitor = httpx.post(
-            f"{demo.url}/widget/v1/{TOKEN}/visitors",
-            json={"visitor_token": token["token"], "identity": None},
-            headers={"Origin": website},
-            timeout=5,
-        ).json()
-        conv = api.conversation_of(visitor["name"])
+        conv = api.conversation_of(_visitor_name(page, demo, website))
         api.post(f"/conversations/{conv['id']}/messages", {"channel": "webchat", "body": "Hi!"})
         expect(log).to_contain_text("Hi!")  # live, over the socket
 
@@ -412,10 +314,7 @@ def test_widget_against_the_server(browser: Any, demo: DemoServer) -> None:
 def test_reconnect_catches_up_once(browser: Any, fresh_demo: DemoServer) -> None:
     """The server restarts under an open window; a reply posted before the socket is back
     arrives by the catch-up (GET /messages?after=<last id>), once, in order."""
-    config = httpx.get(f"{fresh_demo.url}/widget/v1/{TOKEN}/config", timeout=5)
-    if config.status_code == 404 and config.json().get("code") != "unknown_widget":
-        pytest.skip("the server side of the widget (/widget/v1, branch widget-api) is not here yet")
-    website = _website_of(fresh_demo)
+    website = fresh_demo.website()
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     page.goto(website + "/")
@@ -426,13 +325,7 @@ def test_reconnect_catches_up_once(browser: Any, fresh_demo: DemoServer) -> None
     message.press("Enter")
     log = dialog.get_by_role("log", name="Messages")
     expect(log).not_to_contain_text("Sending…")
-    token = json.loads(page.evaluate(f"localStorage.getItem('parlour-widget:{TOKEN}')"))
-    name = httpx.post(
-        f"{fresh_demo.url}/widget/v1/{TOKEN}/visitors",
-        json={"visitor_token": token["token"], "identity": None},
-        headers={"Origin": website},
-        timeout=5,
-    ).json()["name"]
+    name = _visitor_name(page, fresh_demo, website)
     fresh_demo.restart(down_for=1.0)
     api = Api(fresh_demo.url)
     try:
@@ -446,3 +339,41 @@ def test_reconnect_catches_up_once(browser: Any, fresh_demo: DemoServer) -> None
     finally:
         api.close()
         context.close()
+
+
+def test_typing_shows_both_ways(browser: Any, demo: DemoServer, new_app: Any) -> None:
+    """The agent sees the visitor typing in the thread, and the visitor sees the agent
+    typing in the window; each note goes once the message it announced arrives."""
+    _built()
+    website = demo.website()
+    page = _visit(browser.new_context(viewport={"width": 1280, "height": 800}), website)
+    page.get_by_role("button", name="Chat with northwind.example").click()
+    dialog = page.get_by_role("dialog", name="northwind.example")
+    box = dialog.get_by_role("textbox", name="Message")
+    box.fill("Do you deliver?")
+    box.press("Enter")
+    log = dialog.get_by_role("log", name="Messages")
+    expect(log).not_to_contain_text("Sending…")
+    name = _visitor_name(page, demo, website)
+
+    agent = new_app(demo.url).login()
+    thread = agent.open(name)
+    note = agent.page.locator("p.typing-note")
+    expect(note).to_be_hidden()
+    box.press_sequentially("To the harbour")
+    expect(note).to_have_text(f"{name} is typing…")
+    box.press("Enter")
+    expect(thread).to_contain_text("To the harbour")
+    expect(note).to_be_hidden()
+
+    composer = agent.page.get_by_role("form", name="Reply")
+    expect(composer.get_by_role("radio", name="Web chat")).to_be_checked()
+    reply = composer.get_by_role("textbox", name="Message")
+    reply.press_sequentially("Yes, on")
+    typing = page.locator("parlour-widget p.typing")
+    expect(typing).to_have_text("Ada Lovelace is typing…")
+    reply.press_sequentially(" Tuesdays")
+    reply.press("Enter")
+    expect(log).to_contain_text("Yes, on Tuesdays")
+    expect(typing).to_have_text("")
+    page.context.close()

@@ -130,6 +130,24 @@ describe("the window", () => {
     }
   });
 
+  it("says it is typing at most every 3 s, and again at once after a send", () => {
+    setup();
+    const socket = FakeSocket.all[0];
+    socket.open();
+    const textarea = q<HTMLTextAreaElement>("textarea");
+    const type = (text: string) => {
+      textarea.value = text;
+      textarea.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    const said = () => socket.sent.filter((s) => JSON.parse(s).type === "typing").length;
+    type("D");
+    type("Do");
+    expect(said()).toBe(1);
+    textarea.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    type("A");
+    expect(said()).toBe(2);
+  });
+
   it("closes on Escape", () => {
     setup();
     closed = 0;

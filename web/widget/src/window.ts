@@ -176,9 +176,12 @@ export function mount({ root, client, thread, config, close, renew }: WindowCont
     }
   }
 
+  // When the agents were last told the visitor is typing (at most every 3 s).
+  let lastTyping = 0;
   const submit = () => {
     const body = textarea.value.trim();
     if (!body && !attachments.length) return;
+    lastTyping = 0; // the next message's first keystroke says so at once
     const p: Pending = { clientId: newClientId(), body, attachments, state: "sending" };
     pending.push(p);
     textarea.value = "";
@@ -192,7 +195,6 @@ export function mount({ root, client, thread, config, close, renew }: WindowCont
     event.preventDefault();
     submit();
   });
-  let lastTyping = 0;
   textarea.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();
