@@ -210,6 +210,15 @@ def main() -> int:
                 "link", name="Web chat"
             ).click()
             shoot(page, "08-settings-web-chat")
+            availability = page.get_by_role(
+                "form", name="When nobody answers on northwind.example"
+            )
+            availability.get_by_label("When nobody answers").select_option("office_hours")
+            for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
+                availability.get_by_label(f"Open on {day}").check()
+            availability.get_by_label("Friday closes at").fill("02:00")
+            availability.get_by_role("group", name="Office hours").scroll_into_view_if_needed()
+            shoot(page, "08b-settings-web-chat-availability")
             page.get_by_role("navigation", name="Settings").get_by_role(
                 "link", name="Phone numbers"
             ).click()
