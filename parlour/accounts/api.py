@@ -99,6 +99,8 @@ async def update_account(body: AccountPatch, user: AdminUser, tx: TxDep) -> Acco
         acct.name = body.name
     if body.sms_opt_out_scope is not None:
         acct.sms_opt_out_scope = body.sms_opt_out_scope
+    if body.timezone is not None:
+        acct.timezone = body.timezone
     await tx.commit()
     return AccountOut.from_model(acct)
 

@@ -24,6 +24,8 @@ class Account(Base):
     # Where an SMS opt-out applies: every company number (the safe default) or only the
     # number that received the STOP.
     sms_opt_out_scope: Mapped[str] = mapped_column(String(10), default="account")
+    # Where the account's clock is: scheduled workflows fire by it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

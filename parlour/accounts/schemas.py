@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from parlour.accounts.hours import TimeZone
 from parlour.accounts.models import Account, ApiToken, User
 from parlour.contacts.schemas import initials
 from parlour.types import Name
@@ -75,15 +76,23 @@ class AccountOut(BaseModel):
     id: int
     name: str
     sms_opt_out_scope: Literal["account", "number"]
+    # Scheduled workflows fire by this clock.
+    timezone: str
 
     @classmethod
     def from_model(cls, a: Account) -> AccountOut:
-        return cls(id=a.id, name=a.name, sms_opt_out_scope=a.sms_opt_out_scope)
+        return cls(
+            id=a.id,
+            name=a.name,
+            sms_opt_out_scope=a.sms_opt_out_scope,
+            timezone=a.timezone or "UTC",
+        )
 
 
 class AccountPatch(Strict):
     name: Name | None = None
     sms_opt_out_scope: Literal["account", "number"] | None = None
+    timezone: TimeZone | None = None
 
 
 class SessionOut(BaseModel):

@@ -22,3 +22,17 @@ class EventRecord(Base):
     type: Mapped[str] = mapped_column(String(40))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class EventCursor(Base):
+    """How far a consumer of the event log (workflows, outgoing webhooks) has read each
+    account's events. Advanced in the transaction that acts on the events, so each event
+    is acted on once (parlour.realtime.consumers)."""
+
+    __tablename__ = "event_cursors"
+
+    consumer: Mapped[str] = mapped_column(String(40), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -69,7 +69,13 @@ async def _account(conn: AsyncConnection, account: str, now: datetime) -> int:
     account_id = await conn.scalar(select(Account.id).where(Account.name == account))
     if account_id is not None:
         return account_id
-    row = {"name": account, "event_seq": 0, "sms_opt_out_scope": "account", "created_at": now}
+    row = {
+        "name": account,
+        "event_seq": 0,
+        "sms_opt_out_scope": "account",
+        "timezone": "UTC",
+        "created_at": now,
+    }
     return await insert_one(conn, table_of(Account), row)
 
 

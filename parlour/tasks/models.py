@@ -17,7 +17,7 @@ class Task(Base):
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )
-    kind: Mapped[str] = mapped_column(String(20))  # "email"
+    kind: Mapped[str] = mapped_column(String(20))  # "email", or "todo" (for a person)
     owner_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
@@ -27,6 +27,10 @@ class Task(Base):
     status: Mapped[str] = mapped_column(String(12), default="queued")
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    # The thread a to-do is about (a workflow's "create a task" step).
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from parlour.accounts.hours import OfficeHours, TimeZone
 from parlour.channels.webchat.models import Widget
 from parlour.types import Name
 
@@ -17,35 +17,6 @@ Origin = Annotated[
 ]
 Greeting = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
 OfflineMode = Literal["never", "office_hours", "no_agent_online"]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
-
-
-def _span(value: list[str]) -> list[str]:
-    # An end before the start is a day whose hours run past midnight (fri 18:00-02:00);
-    # only an empty span says nothing a reader could act on.
-    if value[0] == value[1]:
-        raise ValueError(
-            "an office day's hours must not start and end at the same time "
-            "(an end before the start runs past midnight)"
-        )
-    return value
-
-
-def _zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(f"unknown time zone {value!r}") from exc
-    return value
-
-
-# {"mon": ["09:00", "17:00"], ...}; a day left out is closed.
-OfficeHours = dict[
-    Weekday,
-    Annotated[list[ClockTime], Field(min_length=2, max_length=2), AfterValidator(_span)],
-]
-TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_zone)]
 
 
 class WidgetIn(BaseModel):
