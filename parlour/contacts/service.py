@@ -45,14 +45,17 @@ from parlour.pagination import encode_cursor, text_id_cursor
 from parlour.realtime.events import Event
 
 
-def emit_contact_updated(tx: Tx, contact: Contact) -> None:
-    tx.emit(
-        Event(
-            type="contact.updated",
-            account_id=contact.account_id,
-            data={"contact": ContactOut.from_model(contact).model_dump(mode="json")},
-        )
-    )
+def emit_contact_updated(
+    tx: Tx, contact: Contact, *, created: bool = False, tags_added: Sequence[str] = ()
+) -> None:
+    """``created``: the contact is new; ``tags_added``: tags it did not have before. Both
+    are for the event log's consumers (workflows' triggers, outgoing webhooks)."""
+    data: dict[str, object] = {"contact": ContactOut.from_model(contact).model_dump(mode="json")}
+    if created:
+        data["created"] = True
+    if tags_added:
+        data["tags_added"] = list(tags_added)
+    tx.emit(Event(type="contact.updated", account_id=contact.account_id, data=data))
 
 
 def reindex(contact: Contact) -> None:
@@ -248,7 +251,7 @@ async def create_sender_by_email(
     reindex(contact)
     tx.session.add(contact)
     await tx.session.flush()
-    emit_contact_updated(tx, contact)
+    emit_contact_updated(tx, contact, created=True)
     return Sender.of(contact), email.id
 
 
@@ -258,7 +261,7 @@ async def _create_by_phone(tx: Tx, account_id: int, e164: str) -> Contact:
     reindex(contact)
     tx.session.add(contact)
     await tx.session.flush()
-    emit_contact_updated(tx, contact)
+    emit_contact_updated(tx, contact, created=True)
     return contact
 
 
@@ -394,7 +397,7 @@ async def create_contact(
                 account_id=account_id, contact_id=contact.id, author_id=author_id, body=data.note
             )
         )
-    emit_contact_updated(tx, contact)
+    emit_contact_updated(tx, contact, created=True, tags_added=[t.tag for t in contact.tags])
     return contact
 
 
@@ -429,11 +432,13 @@ async def update_contact(
         contact.company = patch.company
     if "preferred_channel" in patch.model_fields_set:
         contact.preferred_channel = patch.preferred_channel
+    tags_before = {t.tag for t in contact.tags}
     if patch.tags is not None:
         _set_tags(contact, patch.tags)
     reindex(contact)
     await tx.session.flush()
-    emit_contact_updated(tx, contact)
+    added = [t.tag for t in contact.tags if t.tag not in tags_before]
+    emit_contact_updated(tx, contact, tags_added=added)
     return contact
 
 

@@ -49,15 +49,14 @@ async def emit_message_event(
     return out
 
 
-async def emit_conversation_updated(tx: Tx, conv: Conversation) -> None:
-    tx.emit(
-        Event(
-            type="conversation.updated",
-            account_id=conv.account_id,
-            data={
-                "conversation": (await conversation_out(tx, conv, user_id=None)).model_dump(
-                    mode="json"
-                )
-            },
-        )
-    )
+async def emit_conversation_updated(
+    tx: Tx, conv: Conversation, *, changes: dict[str, list[object]] | None = None
+) -> None:
+    """``changes``: ``{"status": [before, after], "assignee_id": [before, after]}`` for what
+    changed, for the event log's consumers (workflows' triggers, outgoing webhooks)."""
+    data: dict[str, object] = {
+        "conversation": (await conversation_out(tx, conv, user_id=None)).model_dump(mode="json")
+    }
+    if changes:
+        data["changes"] = changes
+    tx.emit(Event(type="conversation.updated", account_id=conv.account_id, data=data))

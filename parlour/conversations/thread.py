@@ -97,7 +97,9 @@ async def update_conversation(
     assignee_given: bool,
 ) -> Conversation:
     conv = await get_conversation(tx, account_id=account_id, conversation_id=conversation_id)
-    if status is not None:
+    changes: dict[str, list[object]] = {}
+    if status is not None and status != conv.status:
+        changes["status"] = [conv.status, status]
         conv.status = status
     if assignee_given:
         if assignee_id is not None:
@@ -110,9 +112,11 @@ async def update_conversation(
                     code="unknown_user",
                     details={"field": "assignee_id"},
                 )
+        if assignee_id != conv.assignee_id:
+            changes["assignee_id"] = [conv.assignee_id, assignee_id]
         conv.assignee_id = assignee_id
     await tx.session.flush()
-    await emit_conversation_updated(tx, conv)
+    await emit_conversation_updated(tx, conv, changes=changes)
     return conv
 
 

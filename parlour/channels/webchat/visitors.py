@@ -183,7 +183,7 @@ async def contact_of(tx: Tx, visitor: Visitor, *, name: str | None = None) -> Co
     await tx.session.flush()
     visitor.contact_id = contact.id
     await tx.session.flush()
-    contacts_service.emit_contact_updated(tx, contact)
+    contacts_service.emit_contact_updated(tx, contact, created=True)
     return contact
 
 
