@@ -53,6 +53,8 @@ from parlour.realtime.presence import Presence
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
 from parlour.types import CHANNEL_NAME_PATTERN
+from parlour.workflows import api as workflows_api
+from parlour.workflows.engine import WorkflowEngine
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +254,7 @@ def _api_router() -> APIRouter:
         webchat_api.router,
         webchat_api.typing,
         tasks_api.router,
+        workflows_api.router,
         realtime_api.router,
     ):
         api.include_router(module_router)
@@ -335,6 +338,9 @@ def _lifespan(
                 )
             if settings.run_worker:
                 tasks.append(asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker"))
+                tasks.append(
+                    asyncio.create_task(WorkflowEngine(rt).run(stop), name="workflow-engine")
+                )
                 await sms_media.resume_pending(rt, providers.sms)
 
         servers: list[asyncio.Server] = []

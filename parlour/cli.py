@@ -101,6 +101,7 @@ def worker() -> None:
     from parlour.outbox.worker import OutboxWorker
     from parlour.realtime.hub import make_hub
     from parlour.runtime import Runtime
+    from parlour.workflows.engine import WorkflowEngine
 
     settings = _settings()
     _logging(settings)
@@ -120,7 +121,7 @@ def worker() -> None:
             await wait_for_database(rt.db, url=settings.database_url, migrate=False, stop=stop)
             # MMS downloads a stopped process left unfinished (web processes start them).
             await resume_media(rt, providers.sms)
-            await OutboxWorker(rt).run(stop)
+            await asyncio.gather(OutboxWorker(rt).run(stop), WorkflowEngine(rt).run(stop))
         finally:
             await rt.hub.stop()
             await rt.db.dispose()

@@ -776,3 +776,16 @@ async def _shape(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[dict[s
         )
         for r in rows
     ]
+
+
+async def set_tag(tx: Tx, *, account_id: int, contact_id: int, tag: str, present: bool) -> bool:
+    """Adds (``present``) or removes one tag; returns whether anything changed."""
+    contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
+    tags = [t.tag for t in contact.tags]
+    if (tag in tags) == present:
+        return False
+    _set_tags(contact, [*tags, tag] if present else [t for t in tags if t != tag])
+    reindex(contact)
+    await tx.session.flush()
+    emit_contact_updated(tx, contact, tags_added=[tag] if present else ())
+    return True

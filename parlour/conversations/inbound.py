@@ -157,6 +157,8 @@ async def receive_inbound(
         for item in inbound.attachments
     ]
     message = Message(**values, attachments=[Attachment(**att) for att in attachments])
+    # The contact's first message in their thread ("conversation opened", for workflows).
+    first = conv.last_inbound_at is None
     apply_to_thread(conv, message)
     thread = {"thread_id": conv.id, **{f: getattr(conv, f) for f in _PANEL_FIELDS}}
     # Two deliveries of one message at the same moment (PostgreSQL): the later insert
@@ -175,7 +177,7 @@ async def receive_inbound(
             stored.message_id = message.id
             stored.id = await conn.scalar(_INSERT_ATTACHMENT, {**att, "message_id": message.id})
         await conn.execute(_UPDATE_THREAD, thread)
-    _emit_received(tx, sender, conv, message, names)
+    _emit_received(tx, sender, conv, message, names, first=first)
     return message
 
 
@@ -215,22 +217,21 @@ def _emit_received(
     conv: Conversation,
     message: Message,
     names: EndpointNames,
+    *,
+    first: bool,
 ) -> None:
     contact = sender.as_contact()
-    tx.emit(
-        Event(
-            type="message.created",
-            account_id=sender.account_id,
-            data={
-                "message": MessageOut.from_model(message, names=names, contact=contact).model_dump(
-                    mode="json"
-                ),
-                "conversation": ConversationOut.from_model(
-                    conv, contact, label=sender.label
-                ).model_dump(mode="json"),
-            },
-        )
-    )
+    data: dict[str, object] = {
+        "message": MessageOut.from_model(message, names=names, contact=contact).model_dump(
+            mode="json"
+        ),
+        "conversation": ConversationOut.from_model(conv, contact, label=sender.label).model_dump(
+            mode="json"
+        ),
+    }
+    if first:
+        data["first_inbound"] = True
+    tx.emit(Event(type="message.created", account_id=sender.account_id, data=data))
 
 
 # The columns receive_inbound writes for a message.

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -39,7 +40,7 @@ class StoredEvent:
     account_id: int
     seq: int
     type: str
-    data: dict[str, object]
+    data: dict[str, Any]
     created_at: datetime
 
 

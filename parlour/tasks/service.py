@@ -70,3 +70,21 @@ async def list_tasks(
         stmt = stmt.where(Task.status == status)
     rows = await tx.session.scalars(stmt.order_by(Task.id.desc()).limit(limit))
     return list(rows)
+
+
+async def create_todo(
+    tx: Tx, *, account_id: int, owner_id: int | None, title: str, conversation_id: int | None
+) -> Task:
+    """A to-do for a person (a workflow's "create a task" step), open until they mark it
+    done on the Tasks screen."""
+    task = Task(
+        account_id=account_id,
+        kind="todo",
+        owner_id=owner_id,
+        title=title[:300],
+        status="queued",
+        conversation_id=conversation_id,
+    )
+    tx.session.add(task)
+    await tx.session.flush()
+    return task

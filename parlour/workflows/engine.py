@@ -1,0 +1,309 @@
+"""The workflow engine: runs inside `parlour serve` (beside the outbox worker) and in
+`parlour worker`. Each pass:
+
+1. reads the event log after the workflows' cursor and starts runs (parlour.workflows.triggers);
+2. fires the schedules that are due, once per firing;
+3. claims the runs that are due and does their steps, one transaction per step.
+
+A run's step index, its timer (``due_at``) and what it waits for are columns of its row,
+written in the transaction that does the step. So a process killed at any moment leaves
+each step either done and recorded or not done at all: after a restart the run goes on
+from the step it had not finished, and a timer that fell due meanwhile fires at once.
+Claims are leases (``lease_until``); on PostgreSQL ``FOR UPDATE SKIP LOCKED`` keeps
+several workers off the same rows, as the outbox does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from cronsim import CronSim, CronSimError
+from sqlalchemy import or_, select
+
+from parlour.accounts import hours
+from parlour.accounts.models import Account
+from parlour.conversations.models import Conversation
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx, transaction
+from parlour.realtime import consumers
+from parlour.runtime import Runtime
+from parlour.workflows import conditions, steps, triggers
+from parlour.workflows.models import Workflow, WorkflowRun
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+BATCH = 20
+LEASE = timedelta(seconds=60)
+# Runs that failed one after another before their workflow is paused.
+FAILURES_TO_PAUSE = 5
+# A step that hit something unexpected (not a reason to fail, e.g. the database away)
+# is tried again this many times, further apart each time.
+MAX_ATTEMPTS = 5
+# A schedule's firing starts at most this many runs (one per open conversation).
+SCHEDULE_LIMIT = 1000
+
+
+class WorkflowEngine:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def run(self, stop: asyncio.Event) -> None:
+        failing = False
+        while not stop.is_set():
+            try:
+                busy = await self.run_once()
+                if failing:
+                    log.warning("workflows: the engine works again")
+                failing = False
+            except Exception as exc:
+                busy = 0
+                if not failing:
+                    log.warning("workflows: a pass failed (%s); trying again", exc, exc_info=exc)
+                failing = True
+            if not busy:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+
+    async def run_once(self, *, now: datetime | None = None) -> int:
+        """One pass; returns how much it did (events read, runs started and stepped)."""
+        done = await consumers.run_pass(self.rt.db, self.rt.hub, triggers.CONSUMER, triggers.handle)
+        done += await self._fire_schedules(now or utcnow())
+        for run_id in await self._claim(now or utcnow()):
+            done += 1
+            await self._advance(run_id)
+        return done
+
+    # --- Schedules ----------------------------------------------------------------------
+
+    async def _fire_schedules(self, now: datetime) -> int:
+        due_now = (
+            Workflow.enabled.is_(True),
+            Workflow.next_fire_at.is_not(None),
+            Workflow.next_fire_at <= now,
+        )
+        # Looked for first in a read: an idle pass takes no write turn (SQLite's writers
+        # queue for one).
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            if await tx.session.scalar(select(Workflow.id).where(*due_now).limit(1)) is None:
+                return 0
+        async with transaction(self.rt.db, self.rt.hub) as tx:
+            stmt = select(Workflow).where(*due_now)
+            if tx.dialect == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            due = list(await tx.session.scalars(stmt))
+            started = 0
+            for workflow in due:
+                assert workflow.next_fire_at is not None
+                started += await self._fire(tx, workflow, workflow.next_fire_at)
+                # After a restart that spanned several firings, it fires once, now.
+                workflow.next_fire_at = await next_fire(tx, workflow, after=now)
+            await tx.commit()
+        return started
+
+    async def _fire(self, tx: Tx, workflow: Workflow, at: datetime) -> int:
+        convs = await tx.session.execute(
+            select(Conversation.id, Conversation.contact_id)
+            .where(
+                Conversation.account_id == workflow.account_id,
+                Conversation.status == "open",
+                Conversation.last_message_at.is_not(None),
+            )
+            .order_by(Conversation.id)
+            .limit(SCHEDULE_LIMIT)
+        )
+        started = 0
+        for conversation_id, contact_id in convs:
+            context: dict[str, Any] = {"trigger": "schedule", "fired_at": at.isoformat()}
+            if not await conditions.hold(
+                tx,
+                workflow,
+                conversation_id=conversation_id,
+                contact_id=contact_id,
+                context=context,
+            ):
+                continue
+            now = utcnow()
+            tx.session.add(
+                WorkflowRun(
+                    account_id=workflow.account_id,
+                    workflow_id=workflow.id,
+                    conversation_id=conversation_id,
+                    contact_id=contact_id,
+                    cause=f"schedule:{at.isoformat()}:{conversation_id}",
+                    status="waiting",
+                    step=0,
+                    due_at=now,
+                    context=context,
+                    log=[],
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            started += 1
+        await tx.session.flush()
+        return started
+
+    # --- Runs ---------------------------------------------------------------------------
+
+    async def _claim(self, now: datetime) -> list[int]:
+        due = or_(
+            (WorkflowRun.status == "waiting") & (WorkflowRun.due_at <= now),
+            # Running past its lease: its worker died mid-step.
+            (WorkflowRun.status == "running") & (WorkflowRun.lease_until < now),
+        )
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            if await tx.session.scalar(select(WorkflowRun.id).where(due).limit(1)) is None:
+                return []
+        async with transaction(self.rt.db, self.rt.hub) as tx:
+            stmt = (
+                select(WorkflowRun)
+                .where(due)
+                .order_by(WorkflowRun.due_at, WorkflowRun.id)
+                .limit(BATCH)
+            )
+            if tx.dialect == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            runs = list(await tx.session.scalars(stmt))
+            for run in runs:
+                run.status = "running"
+                run.lease_until = utcnow() + LEASE
+            await tx.commit()
+        return [r.id for r in runs]
+
+    async def _advance(self, run_id: int) -> None:
+        """Steps the run until it waits or ends, each step in a transaction of its own."""
+        while True:
+            try:
+                async with transaction(self.rt.db, self.rt.hub) as tx:
+                    more = await self._step(tx, run_id)
+                    await tx.commit()
+                self.rt.outbox_wakeup.set()
+            except Exception as exc:
+                log.warning("workflows: run %s: a step failed unexpectedly: %s", run_id, exc)
+                await self._trouble(run_id, exc)
+                return
+            if not more:
+                return
+
+    async def _step(self, tx: Tx, run_id: int) -> bool:
+        """Does the run's next step; True if another follows at once."""
+        stmt = select(WorkflowRun).where(WorkflowRun.id == run_id)
+        if tx.dialect == "postgresql":
+            stmt = stmt.with_for_update()
+        run = await tx.session.scalar(stmt)
+        if run is None or run.status != "running":
+            return False
+        workflow = await tx.session.get(Workflow, run.workflow_id)
+        now = utcnow()
+        if workflow is None or not workflow.enabled:
+            _finish(run, "cancelled", note="The workflow was turned off.")
+            return False
+        if run.step == -1:
+            # A "no reply within" timer fired: whether it still holds was settled by the
+            # messages since (triggers._settle_waits); the conditions are read now.
+            if not await conditions.hold(
+                tx,
+                workflow,
+                conversation_id=run.conversation_id,
+                contact_id=run.contact_id,
+                context=run.context,
+            ):
+                _finish(run, "cancelled", note="The conditions did not hold when it was due.")
+                return False
+            run.step = 0
+        if run.step >= len(workflow.steps):
+            _finish(run, "completed")
+            workflow.failures = 0
+            return False
+        step = workflow.steps[run.step]
+        try:
+            done = await steps.do(
+                tx, channels=self.rt.channels, workflow=workflow, run=run, step=step
+            )
+        except steps.StepFailed as exc:
+            _finish(run, "failed", note=str(exc), error=str(exc))
+            _failed(workflow, str(exc))
+            return False
+        run.log = [*run.log, {"at": now.isoformat(), "step": run.step, "note": done.note}]
+        run.step += 1
+        run.attempts = 0
+        run.updated_at = now
+        if done.wait_minutes is not None:
+            run.status = "waiting"
+            run.due_at = now + timedelta(minutes=done.wait_minutes)
+            run.waiting_for = done.waiting_for
+            run.lease_until = None
+            return False
+        if run.step >= len(workflow.steps):
+            _finish(run, "completed")
+            workflow.failures = 0
+            return False
+        return True
+
+    async def _trouble(self, run_id: int, exc: Exception) -> None:
+        """An unexpected failure: tried again later, and failed after MAX_ATTEMPTS."""
+        with contextlib.suppress(Exception):
+            async with transaction(self.rt.db, self.rt.hub) as tx:
+                run = await tx.session.get(WorkflowRun, run_id)
+                if run is None or run.status != "running":
+                    return
+                run.attempts += 1
+                if run.attempts >= MAX_ATTEMPTS:
+                    reason = f"Step {run.step + 1} kept failing: {exc}"[:500]
+                    _finish(run, "failed", note=reason, error=reason)
+                    workflow = await tx.session.get(Workflow, run.workflow_id)
+                    if workflow is not None:
+                        _failed(workflow, reason)
+                else:
+                    run.status = "waiting"
+                    run.due_at = utcnow() + timedelta(seconds=2**run.attempts)
+                    run.lease_until = None
+                await tx.commit()
+
+
+def _finish(
+    run: WorkflowRun, status: str, *, note: str | None = None, error: str | None = None
+) -> None:
+    now = utcnow()
+    run.status = status
+    run.finished_at = now
+    run.updated_at = now
+    run.lease_until = None
+    run.waiting_for = None
+    run.error = error[:500] if error else None
+    if note:
+        run.log = [*run.log, {"at": now.isoformat(), "step": run.step, "note": note}]
+
+
+def _failed(workflow: Workflow, reason: str) -> None:
+    workflow.failures += 1
+    if workflow.failures >= FAILURES_TO_PAUSE:
+        workflow.enabled = False
+        workflow.paused_reason = (
+            f"Paused after {workflow.failures} failed runs in a row. The last: {reason}"
+        )[:500]
+        workflow.updated_at = utcnow()
+        log.warning("workflows: paused workflow %s: %s", workflow.id, workflow.paused_reason)
+
+
+async def next_fire(tx: Tx, workflow: Workflow, *, after: datetime) -> datetime | None:
+    """A schedule's next firing after ``after``, by its time zone (the account's by
+    default); None for other triggers."""
+    trigger = workflow.trigger
+    if trigger.get("type") != "schedule":
+        return None
+    zone_name = trigger.get("timezone")
+    if not zone_name:
+        account = await tx.session.get(Account, workflow.account_id)
+        zone_name = account.timezone if account else "UTC"
+    local = after.astimezone(hours.zone_of(zone_name))
+    try:
+        return next(CronSim(str(trigger["cron"]), local)).astimezone(after.tzinfo)
+    except (CronSimError, ValueError, StopIteration):
+        return None

@@ -1,0 +1,246 @@
+"""From the event log to runs: which workflows an event starts, and which waiting runs it
+ends or wakes. Called by the engine inside the transaction that moves the workflows'
+cursor past the events (parlour.realtime.consumers), so each event starts its runs once.
+
+Loops are cut here: only a contact's message is "received" (a bot's never is), a
+workflow's own message never starts its "no reply from the contact" timer, an auto-reply
+starts nothing (no mail loops), and a conversation gets at most RUNS_PER_HOUR runs an hour.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from parlour.db.base import utcnow
+from parlour.db.tx import Tx
+from parlour.realtime.consumers import StoredEvent
+from parlour.workflows import conditions
+from parlour.workflows.models import Workflow, WorkflowRun
+from parlour.workflows.schemas import TIMERS
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "workflows"
+# Runs started per conversation per hour, all workflows together: a chain of workflows
+# that set each other off stops here.
+RUNS_PER_HOUR = 20
+
+
+def _message(event: StoredEvent) -> dict[str, Any]:
+    value = event.data.get("message")
+    return value if isinstance(value, dict) else {}
+
+
+def _conversation(event: StoredEvent) -> dict[str, Any]:
+    value = event.data.get("conversation")
+    return value if isinstance(value, dict) else {}
+
+
+def _is_auto_reply(message: dict[str, Any]) -> bool:
+    email = message.get("email")
+    return isinstance(email, dict) and bool(email.get("auto_reply"))
+
+
+def _words_match(text: str, keywords: list[str]) -> bool:
+    lowered = text.casefold()
+    return any(re.search(rf"(?<!\w){re.escape(k.casefold())}(?!\w)", lowered) for k in keywords)
+
+
+async def handle(tx: Tx, events: list[StoredEvent]) -> None:
+    workflows = [
+        w
+        for w in await tx.session.scalars(
+            select(Workflow).where(
+                Workflow.account_id == events[0].account_id, Workflow.enabled.is_(True)
+            )
+        )
+    ]
+    for event in events:
+        await _settle_waits(tx, event)
+        for workflow in workflows:
+            if workflow.created_at > event.created_at:
+                continue  # it did not exist yet when this happened
+            start = _starts(workflow, event)
+            if start is not None:
+                await _start_run(tx, workflow, event, **start)
+
+
+def _starts(workflow: Workflow, event: StoredEvent) -> dict[str, Any] | None:
+    """What a run of ``workflow`` started by ``event`` is about, or None."""
+    trigger = workflow.trigger
+    kind = trigger.get("type")
+    if event.type == "message.created":
+        message, conv = _message(event), _conversation(event)
+        contact_id = (conv.get("contact") or {}).get("id")
+        about = {
+            "conversation_id": message.get("conversation_id"),
+            "contact_id": contact_id,
+            "context": {
+                "message_id": message.get("id"),
+                "channel": message.get("channel"),
+                "text": str(message.get("body") or "")[:2000],
+            },
+        }
+        incoming = message.get("direction") == "in" and not _is_auto_reply(message)
+        if kind == "message_received" and incoming:
+            if trigger.get("channel") and trigger["channel"] != message.get("channel"):
+                return None
+            text = str(message.get("body") or "")
+            if trigger.get("keywords") and not _words_match(text, trigger["keywords"]):
+                return None
+            if trigger.get("pattern") and not re.search(trigger["pattern"], text):
+                return None
+            return about
+        if kind == "conversation_opened" and incoming and event.data.get("first_inbound"):
+            if trigger.get("channel") and trigger["channel"] != message.get("channel"):
+                return None
+            return about
+        if kind == "no_agent_reply" and incoming:
+            return about | {"timer": True}
+        outgoing = message.get("direction") == "out"
+        sender = message.get("sender") or {}
+        if kind == "no_contact_reply" and outgoing and sender.get("workflow_id") != workflow.id:
+            return about | {"timer": True}
+        return None
+    if event.type == "conversation.updated":
+        conv = _conversation(event)
+        changes = event.data.get("changes") or {}
+        about = {
+            "conversation_id": conv.get("id"),
+            "contact_id": (conv.get("contact") or {}).get("id"),
+            "context": {"channel": conv.get("last_message_channel")},
+        }
+        if kind == "conversation_closed" and (changes.get("status") or [None, None])[1] == "closed":
+            return about
+        assigned = changes.get("assignee_id")
+        if kind == "conversation_assigned" and assigned and assigned[1] is not None:
+            if trigger.get("user_id") and trigger["user_id"] != assigned[1]:
+                return None
+            return about
+        return None
+    if event.type == "contact.updated":
+        contact = event.data.get("contact") or {}
+        about = {"conversation_id": None, "contact_id": contact.get("id"), "context": {}}
+        if kind == "contact_created" and event.data.get("created"):
+            return about
+        if kind == "tag_added" and trigger.get("tag") in (event.data.get("tags_added") or []):
+            return about | {"context": {"tag": trigger["tag"]}}
+    return None
+
+
+async def _start_run(
+    tx: Tx,
+    workflow: Workflow,
+    event: StoredEvent,
+    *,
+    conversation_id: int | None,
+    contact_id: int | None,
+    context: dict[str, Any],
+    timer: bool = False,
+) -> None:
+    if contact_id is None:
+        return
+    if conversation_id is not None and await _too_many(tx, conversation_id):
+        log.warning(
+            "workflow %s: not started for conversation %s, which had %d runs in the last hour",
+            workflow.id,
+            conversation_id,
+            RUNS_PER_HOUR,
+        )
+        return
+    if timer:
+        # One timer per thread at a time: the first unanswered message sets it.
+        pending = await tx.session.scalar(
+            select(WorkflowRun.id).where(
+                WorkflowRun.workflow_id == workflow.id,
+                WorkflowRun.conversation_id == conversation_id,
+                WorkflowRun.status == "waiting",
+                WorkflowRun.step == -1,
+            )
+        )
+        if pending is not None:
+            return
+    elif not await conditions.hold(
+        tx, workflow, conversation_id=conversation_id, contact_id=contact_id, context=context
+    ):
+        return
+    now = utcnow()
+    minutes = float(workflow.trigger.get("minutes") or 0) if timer else 0.0
+    run = WorkflowRun(
+        account_id=workflow.account_id,
+        workflow_id=workflow.id,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        cause=f"event:{event.seq}",
+        status="waiting",
+        step=-1 if timer else 0,
+        due_at=event.created_at + timedelta(minutes=minutes) if timer else now,
+        context=context | {"trigger": workflow.trigger.get("type")},
+        log=[],
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )
+    tx.session.add(run)
+    await tx.session.flush()
+
+
+async def _too_many(tx: Tx, conversation_id: int) -> bool:
+    count = await tx.session.scalar(
+        select(func.count(WorkflowRun.id)).where(
+            WorkflowRun.conversation_id == conversation_id,
+            WorkflowRun.created_at > utcnow() - timedelta(hours=1),
+        )
+    )
+    return int(count or 0) >= RUNS_PER_HOUR
+
+
+async def _settle_waits(tx: Tx, event: StoredEvent) -> None:
+    """A message ends the timers it answers and wakes the waits for a contact's reply."""
+    if event.type != "message.created":
+        return
+    message = _message(event)
+    conversation_id = message.get("conversation_id")
+    if conversation_id is None:
+        return
+    now = utcnow()
+    sender = message.get("sender") or {}
+    if message.get("direction") == "in" and not _is_auto_reply(message):
+        # The contact answered: "no reply from the contact" is moot, and "wait until the
+        # contact replies" is over.
+        await _cancel_timers(tx, conversation_id, "no_contact_reply", "the contact replied")
+        await tx.session.execute(
+            update(WorkflowRun)
+            .where(
+                WorkflowRun.conversation_id == conversation_id,
+                WorkflowRun.status == "waiting",
+                WorkflowRun.waiting_for == "contact_reply",
+            )
+            .values(due_at=now, waiting_for=None, updated_at=now)
+        )
+    elif message.get("direction") == "out" and sender.get("type") == "user":
+        await _cancel_timers(tx, conversation_id, "no_agent_reply", "an agent replied")
+
+
+async def _cancel_timers(tx: Tx, conversation_id: int, trigger: str, why: str) -> None:
+    assert trigger in TIMERS
+    runs = await tx.session.scalars(
+        select(WorkflowRun).where(
+            WorkflowRun.conversation_id == conversation_id,
+            WorkflowRun.status == "waiting",
+            WorkflowRun.step == -1,
+        )
+    )
+    now = utcnow()
+    for run in runs:
+        if (run.context or {}).get("trigger") != trigger:
+            continue
+        run.status = "cancelled"
+        run.log = [*run.log, {"at": now.isoformat(), "step": None, "note": f"Not needed: {why}."}]
+        run.finished_at = now
+        run.updated_at = now
