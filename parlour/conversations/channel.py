@@ -129,6 +129,11 @@ class Channel(Protocol):
         ``sender_id``: the company endpoint the user chose (a number's opt-outs)."""
         ...
 
+    async def sender_ids(self, tx: Tx, *, account_id: int) -> set[int]:
+        """The account's company endpoints here (numbers, mailboxes, widgets): what a
+        workflow's step may send from."""
+        ...
+
     async def check(self, tx: Tx, *, thread: Conversation, draft: Draft) -> Draft:
         """The draft as this channel sends it (a subject filled in, say), or InvalidInput."""
         ...

@@ -46,9 +46,11 @@ def _pattern(value: str) -> str:
 
 def _cron(value: str) -> str:
     try:
-        CronSim(value, utcnow())
+        next(CronSim(value, utcnow()))
     except (CronSimError, ValueError) as exc:
-        raise ValueError(f"not a cron expression: {exc}") from exc
+        raise ValueError(f"not a cron expression that ever fires: {exc}") from exc
+    except StopIteration as exc:
+        raise ValueError("this cron expression never fires") from exc
     return value
 
 

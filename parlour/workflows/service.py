@@ -163,6 +163,22 @@ async def _check_references(
                 code="unknown_channel",
                 details={"field": where, "channels": sorted(known)},
             )
+    for i, step in enumerate(steps):
+        if step.get("sender_id") is None:
+            continue
+        if not step.get("channel"):
+            raise InvalidInput(
+                "A step that names its sender must name its channel too.",
+                code="channel_required",
+                details={"field": f"steps[{i}].channel"},
+            )
+        ours = await channels[step["channel"]].sender_ids(tx, account_id=account_id)
+        if step["sender_id"] not in ours:
+            raise InvalidInput(
+                "That sender is not one of this account's.",
+                code="unknown_sender",
+                details={"field": f"steps[{i}].sender_id"},
+            )
     users = [
         ("trigger", trigger.get("user_id")),
         *(

@@ -66,6 +66,11 @@ class EmailChannel:
         self._secret_key = secret_key
         self._max_attachment_bytes = max_attachment_bytes
 
+    async def sender_ids(self, tx: Tx, *, account_id: int) -> set[int]:
+        return set(
+            await tx.session.scalars(select(Mailbox.id).where(Mailbox.account_id == account_id))
+        )
+
     async def option(
         self,
         tx: Tx,

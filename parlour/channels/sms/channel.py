@@ -58,6 +58,13 @@ class SmsChannel:
         self.providers = providers
         self._secret_key = secret_key
 
+    async def sender_ids(self, tx: Tx, *, account_id: int) -> set[int]:
+        return set(
+            await tx.session.scalars(
+                select(PhoneNumber.id).where(PhoneNumber.account_id == account_id)
+            )
+        )
+
     async def option(
         self,
         tx: Tx,

@@ -41,6 +41,11 @@ class WebchatChannel:
     def __init__(self, delivery: StoredForVisitor) -> None:
         self.delivery = delivery
 
+    async def sender_ids(self, tx: Tx, *, account_id: int) -> set[int]:
+        return set(
+            await tx.session.scalars(select(Widget.id).where(Widget.account_id == account_id))
+        )
+
     async def option(
         self,
         tx: Tx,
