@@ -29,6 +29,7 @@ from parlour.realtime.memory import MemoryHub
 from parlour.sample import words
 from parlour.sample.avatars import identicon_png
 from parlour.sample.demo_threads import Shop, ThreadWriter, write_thread
+from parlour.sample.demo_workflows import add_demo_workflows
 
 # Where the demo's mail goes; `parlour demo` prints how to send it one.
 DEMO_MAILBOX = "hello@northwind.example"
@@ -83,11 +84,13 @@ async def _fill(
             region=settings.default_region,
         )
     await tx.session.flush()
+    await add_demo_workflows(tx, account_id=shop.account_id, admin_id=shop.admin_id)
 
 
 async def _northwind(tx: Tx, password: str, website_origins: Sequence[str] = ()) -> Shop:
     """The account, an admin and an agent with their avatars, two numbers, a mailbox, a widget."""
     account = await accounts_service.get_or_create_account(tx, name="Northwind Coffee")
+    account.timezone = "Europe/London"  # its office hours and schedules
     admin = await accounts_service.create_user(
         tx,
         account_id=account.id,

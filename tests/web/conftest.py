@@ -53,7 +53,11 @@ def web_app_built() -> None:
 
 
 def _start(workdir: Path) -> DemoServer:
-    return DemoServer(workdir).start()
+    """A demo whose workflows are off: its away message would answer the tests' visitors
+    or not, by the hour of the day (tests/web/test_workflows.py turns them on)."""
+    server = DemoServer(workdir).start()
+    server.workflows(enabled=False)
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,7 @@ def widget_shots(browser: Any, tmp: Path) -> None:
     import httpx
 
     server = DemoServer(tmp).start()
+    server.workflows(enabled=False)  # the shots are the same at any hour
     api = Api(server.url)
     try:
         website = server.website()
@@ -151,6 +152,7 @@ def main() -> int:
             return 0
         (Path(tmp) / "widget").mkdir()
         server = DemoServer(Path(tmp)).start()
+        server.workflows(enabled=False)
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             desktop = browser.new_context(viewport={"width": 1440, "height": 900})
@@ -210,9 +212,7 @@ def main() -> int:
                 "link", name="Web chat"
             ).click()
             shoot(page, "08-settings-web-chat")
-            availability = page.get_by_role(
-                "form", name="When nobody answers on northwind.example"
-            )
+            availability = page.get_by_role("form", name="When nobody answers on northwind.example")
             availability.get_by_label("When nobody answers").select_option("office_hours")
             for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
                 availability.get_by_label(f"Open on {day}").check()

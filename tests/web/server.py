@@ -105,6 +105,17 @@ class DemoServer:
             raise RuntimeError(f"no demo website in the log:\n{self.log.read_text()[-2000:]}")
         return found.group(1)
 
+    def workflows(self, *, enabled: bool) -> None:
+        """Turns every one of the demo's workflows on or off."""
+        api = Api(self.url)
+        try:
+            found = api.get("/workflows")
+            assert isinstance(found, list)
+            for workflow in found:
+                api.patch(f"/workflows/{workflow['id']}", {"enabled": enabled})
+        finally:
+            api.close()
+
     def restart(self, *, down_for: float = 0.0) -> None:
         """Stops the process and serves the same database again (as `parlour serve`)."""
         self.stop()
