@@ -32,8 +32,8 @@ DEMO_WORKFLOWS = [
         "steps": [
             {
                 "type": "send_message",
-                "body": "Northwind Coffee, 12 Harbour Lane: Mon–Fri 7:00–18:00, "
-                "Sat–Sun 8:00–16:00.",
+                "body": "Northwind Coffee, 12 Harbour Lane: Mon to Fri 7:00 to 18:00, "
+                "Sat and Sun 8:00 to 16:00.",
             }
         ],
     },

@@ -5,12 +5,14 @@ Everyone signed in may read them (an agent sees why a bot wrote); admins change 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel, ConfigDict
 
 from parlour.accounts.deps import AdminUser, CurrentUser
 from parlour.db.deps import TxDep
 from parlour.runtime import ChannelsDep
-from parlour.types import PathId
-from parlour.workflows import service
+from parlour.types import Id, LongText, PathId
+from parlour.workflows import preview, service
+from parlour.workflows.preview import TestRunOut
 from parlour.workflows.schemas import RunOut, WorkflowIn, WorkflowOut, WorkflowPatch
 
 router = APIRouter(prefix="/workflows", tags=["workflows"])
@@ -63,3 +65,22 @@ async def list_runs(workflow_id: PathId, user: CurrentUser, tx: TxDep) -> list[R
     """The newest runs first (50), each with its history of steps."""
     runs = await service.list_runs(tx, account_id=user.account_id, workflow_id=workflow_id)
     return [RunOut.from_model(r) for r in runs]
+
+
+class TestRunIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    contact_id: Id
+    # The message the run would have been started by (for conditions on its text).
+    text: LongText = ""
+
+
+@router.post("/{workflow_id}/test")
+async def test_run(
+    workflow_id: PathId, body: TestRunIn, user: CurrentUser, tx: TxDep, channels: ChannelsDep
+) -> TestRunOut:
+    """What the workflow would do for the contact now, without doing it: each condition
+    and whether it holds, each step as it would be done and why it would fail."""
+    workflow = await service.get_workflow(tx, account_id=user.account_id, workflow_id=workflow_id)
+    return await preview.test_run(
+        tx, workflow=workflow, contact_id=body.contact_id, text=body.text, channels=channels
+    )

@@ -130,7 +130,7 @@ async def _conversation(tx: Tx, run: WorkflowRun) -> Conversation:
     return conv
 
 
-def _fill(body: str, name: str) -> str:
+def fill(body: str, name: str) -> str:
     first = name.split()[0] if name.split() else ""
     return body.replace("{{contact.name}}", name).replace("{{contact.first_name}}", first)
 
@@ -154,8 +154,8 @@ async def _send(
         conversation_id=conv.id,
         author=Author.bot(workflow_name=workflow.name, workflow_id=workflow.id),
         draft=Draft(
-            body=_fill(step["body"], contact.name or ""),
-            subject=_fill(subject, contact.name or "") if subject else None,
+            body=fill(step["body"], contact.name or ""),
+            subject=fill(subject, contact.name or "") if subject else None,
             sender_id=step.get("sender_id"),
             # The run and step: a step done twice would say so (it cannot be: see above).
             client_id=f"workflow-run-{run.id}-step-{run.step}",

@@ -168,3 +168,49 @@ async def test_triggers_from_agents_and_contacts(
 
 async def _closed(visitor: Visitor) -> bool:
     return (await visitor.conversation())["status"] == "closed"
+
+
+async def test_a_test_run_says_what_would_happen_and_does_nothing(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    workflow = await make_workflow(
+        client,
+        tenant,
+        name="Refunds",
+        trigger={"type": "message_received"},
+        conditions=[
+            {"field": "message.text", "op": "contains", "value": "refund"},
+            {"field": "contact.tag", "op": "has", "value": "vip"},
+        ],
+        steps=[
+            {"type": "send_message", "body": "Sorry, {{contact.first_name}}!"},
+            {"type": "send_message", "channel": "sms", "body": "By text too"},
+            {"type": "assign", "user_id": tenant.agent_id},
+        ],
+    )
+    visitor = await Visitor.arrive(client, runtime, tenant)
+    await visitor.says("Hello")
+    conv = await visitor.conversation()
+    resp = await client.post(
+        f"/api/v1/workflows/{workflow['id']}/test",
+        json={"contact_id": conv["contact"]["id"], "text": "I want a REFUND"},
+        headers=tenant.agent_headers,
+    )
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    assert [c["holds"] for c in out["conditions"]] == [True, False]
+    assert out["runs"] is False
+    first, by_text, assign = out["steps"]
+    assert first["would"].startswith("Send “Sorry, Visitor!” by Web Chat from site")
+    assert first["problem"] is None
+    assert by_text["problem"] and "phone" in by_text["problem"].lower()
+    assert assign["would"] == "Assign to Sam Agent"
+    # Nothing was done.
+    assert await visitor.bot_messages() == []
+    assert await runs_of(client, tenant, workflow["id"]) == []
+    other = await client.post(
+        f"/api/v1/workflows/{workflow['id']}/test",
+        json={"contact_id": 999999999},
+        headers=tenant.agent_headers,
+    )
+    assert other.status_code == 404
