@@ -37,14 +37,18 @@ class Author:
     user_id: int | None = None
     workflow_id: int | None = None
     workflow_name: str | None = None
+    # The workflow's run that sends it.
+    run_id: int | None = None
 
     @classmethod
     def user(cls, user: User) -> Author:
         return cls(kind="user", user_id=user.id)
 
     @classmethod
-    def bot(cls, *, workflow_name: str, workflow_id: int | None = None) -> Author:
-        return cls(kind="bot", workflow_id=workflow_id, workflow_name=workflow_name)
+    def bot(
+        cls, *, workflow_name: str, workflow_id: int | None = None, run_id: int | None = None
+    ) -> Author:
+        return cls(kind="bot", workflow_id=workflow_id, workflow_name=workflow_name, run_id=run_id)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     ForeignKey,
     Index,
     Integer,
@@ -106,9 +107,11 @@ class Message(Base):
     channel: Mapped[str] = mapped_column(String(10))
     sender_type: Mapped[str] = mapped_column(String(10))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    # Workflows are their own issue; until then a bot message names its workflow.
+    # A bot's message names its workflow (kept when the workflow is deleted).
     workflow_id: Mapped[int | None] = mapped_column(Integer)
     workflow_name: Mapped[str | None] = mapped_column(String(200))
+    # The run that sent it: the thread links a bot's message to its steps.
+    workflow_run_id: Mapped[int | None] = mapped_column(BigInteger)
     body: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str | None] = mapped_column(String(998))
     html: Mapped[str | None] = mapped_column(Text)

@@ -185,6 +185,7 @@ async def send_message(
         user_id=author.user_id,
         workflow_id=author.workflow_id,
         workflow_name=author.workflow_name,
+        workflow_run_id=author.run_id,
         body=draft.body,
         subject=draft.subject,
         html=draft.html,

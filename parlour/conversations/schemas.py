@@ -71,6 +71,8 @@ class SenderOut(BaseModel):
     type: Literal["contact", "user", "bot"]
     user_id: int | None = None
     workflow_id: int | None = None
+    # The run that sent it (a bot's message), to show it step by step.
+    workflow_run_id: int | None = None
     name: str
     avatar_url: str | None = None
     initials: str
@@ -289,7 +291,13 @@ def sender_of(m: Any, *, contact: Contact | Any | None, user: User | None) -> Se
         )
     if m.sender_type == "bot":
         name = m.workflow_name or "Automation"
-        return SenderOut(type="bot", workflow_id=m.workflow_id, name=name, initials="🤖")
+        return SenderOut(
+            type="bot",
+            workflow_id=m.workflow_id,
+            workflow_run_id=m.workflow_run_id,
+            name=name,
+            initials="🤖",
+        )
     name = (contact.name if contact else "") or (m.from_address or "Contact")
     return SenderOut(
         type="contact",

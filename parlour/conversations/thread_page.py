@@ -154,7 +154,14 @@ _FILES_AT = _MESSAGE_FIELDS.index("attachments") - 1  # among the column fields
 _SENDER_KEY = itemgetter(
     *(
         _THREAD_KEYS.index(c)
-        for c in ("sender_type", "user_id", "workflow_id", "workflow_name", "from_address")
+        for c in (
+            "sender_type",
+            "user_id",
+            "workflow_id",
+            "workflow_name",
+            "workflow_run_id",
+            "from_address",
+        )
     )
 )
 assert _SENDER_AT <= _FILES_AT, "the sender comes before the attachments in MessageOut"

@@ -152,7 +152,7 @@ async def _send(
         channel=channel,
         account_id=run.account_id,
         conversation_id=conv.id,
-        author=Author.bot(workflow_name=workflow.name, workflow_id=workflow.id),
+        author=Author.bot(workflow_name=workflow.name, workflow_id=workflow.id, run_id=run.id),
         draft=Draft(
             body=fill(step["body"], contact.name or ""),
             subject=fill(subject, contact.name or "") if subject else None,

@@ -321,6 +321,7 @@ async def test_bot_messages_show_the_workflow_and_thread_pages_backwards(
         "type": "bot",
         "user_id": None,
         "workflow_id": None,
+        "workflow_run_id": None,
         "name": "Welcome series",
         "avatar_url": None,
         "initials": "🤖",

@@ -43,6 +43,7 @@ async def test_a_keyword_is_answered_as_the_bot_on_the_channel_it_came_on(
     # The bot's own message is not "received": it starts nothing, so one answer only.
     (run,) = await settled_runs(client, tenant, workflow["id"], 1)
     assert run["status"] == "completed" and run["conversation_id"] == visitor.conversation_id
+    assert sender["workflow_run_id"] == run["id"]
     assert [line["note"] for line in run["log"]] == [f"Sent message {bot['id']} on webchat"]
     await asyncio.sleep(1.0)
     assert len(await visitor.bot_messages()) == 1

@@ -952,6 +952,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Workflows */
+        get: operations["workflows-list_workflows"];
+        put?: never;
+        /** Create Workflow */
+        post: operations["workflows-create_workflow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{workflow_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Workflow */
+        get: operations["workflows-get_workflow"];
+        put?: never;
+        post?: never;
+        /** Delete Workflow */
+        delete: operations["workflows-delete_workflow"];
+        options?: never;
+        head?: never;
+        /** Update Workflow */
+        patch: operations["workflows-update_workflow"];
+        trace?: never;
+    };
+    "/api/v1/workflows/{workflow_id}/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Runs
+         * @description The newest runs first (50), each with its history of steps.
+         */
+        get: operations["workflows-list_runs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{workflow_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Run
+         * @description What the workflow would do for the contact now, without doing it: each condition
+         *     and whether it holds, each step as it would be done and why it would fail.
+         */
+        post: operations["workflows-test_run"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/widget/v1/{public_token}/config": {
         parameters: {
             query?: never;
@@ -1130,6 +1208,8 @@ export interface components {
              * @enum {string}
              */
             sms_opt_out_scope: "account" | "number";
+            /** Timezone */
+            timezone: string;
         };
         /** AccountPatch */
         AccountPatch: {
@@ -1137,6 +1217,36 @@ export interface components {
             name?: string | null;
             /** Sms Opt Out Scope */
             sms_opt_out_scope?: ("account" | "number") | null;
+            /** Timezone */
+            timezone?: string | null;
+        };
+        /** AddTag */
+        AddTag: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tag";
+            /** Tag */
+            tag: string;
+        };
+        /**
+         * Assign
+         * @description To ``user_id``, or to the next active agent in turn (``round_robin``).
+         */
+        Assign: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "assign";
+            /** User Id */
+            user_id?: number | null;
+            /**
+             * Round Robin
+             * @default false
+             */
+            round_robin?: boolean;
         };
         /** AttachmentOut */
         AttachmentOut: {
@@ -1204,6 +1314,27 @@ export interface components {
             /** Raw Url */
             raw_url?: string | null;
         };
+        /**
+         * ChannelIs
+         * @description The channel of the message that started the run (or the thread's last one).
+         */
+        ChannelIs: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "channel";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "is" | "is_not";
+            /**
+             * Value
+             * @enum {string}
+             */
+            value: "sms" | "webchat" | "email";
+        };
         /** ChannelOption */
         ChannelOption: {
             /**
@@ -1234,6 +1365,23 @@ export interface components {
             contact_id: number;
             /** Channels */
             channels: components["schemas"]["ChannelOption"][];
+        };
+        /** Close */
+        Close: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "close";
+        };
+        /** ConditionOutcome */
+        ConditionOutcome: {
+            /** Condition */
+            condition: {
+                [key: string]: unknown;
+            };
+            /** Holds */
+            holds: boolean;
         };
         /**
          * ConnectionOut
@@ -1270,6 +1418,14 @@ export interface components {
             /** Initials */
             initials: string;
         };
+        /** ContactCreated */
+        ContactCreated: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "contact_created";
+        };
         /** ContactDetailOut */
         ContactDetailOut: {
             /** Id */
@@ -1304,6 +1460,24 @@ export interface components {
             notes: components["schemas"]["NoteOut"][];
             /** Conversation Id */
             conversation_id: number | null;
+        };
+        /** ContactField */
+        ContactField: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "contact.company" | "contact.email" | "contact.name" | "contact.phone";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "is" | "contains" | "is_set" | "is_not_set";
+            /**
+             * Value
+             * @default
+             */
+            value?: string;
         };
         /** ContactIn */
         ContactIn: {
@@ -1385,6 +1559,70 @@ export interface components {
             /** Preferred Channel */
             preferred_channel?: ("sms" | "webchat" | "email") | null;
         };
+        /** ContactTag */
+        ContactTag: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "contact.tag";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "has" | "has_not";
+            /** Value */
+            value: string;
+        };
+        /**
+         * ConversationAssigned
+         * @description Assigned to someone (``user_id``: only to them).
+         */
+        ConversationAssigned: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation_assigned";
+            /** User Id */
+            user_id?: number | null;
+        };
+        /** ConversationAssignee */
+        ConversationAssignee: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "conversation.assignee";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "is" | "is_not" | "is_set" | "is_not_set";
+            /** Value */
+            value?: number | null;
+        };
+        /** ConversationClosed */
+        ConversationClosed: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation_closed";
+        };
+        /**
+         * ConversationOpened
+         * @description A contact's first message in their thread.
+         */
+        ConversationOpened: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "conversation_opened";
+            /** Channel */
+            channel?: ("sms" | "webchat" | "email") | null;
+        };
         /** ConversationOut */
         ConversationOut: {
             /** Id */
@@ -1423,6 +1661,40 @@ export interface components {
             status?: ("open" | "closed") | null;
             /** Assignee Id */
             assignee_id?: number | null;
+        };
+        /** ConversationStatus */
+        ConversationStatus: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "conversation.status";
+            /**
+             * Op
+             * @constant
+             */
+            op: "is";
+            /**
+             * Value
+             * @enum {string}
+             */
+            value: "open" | "closed";
+        };
+        /**
+         * CreateTask
+         * @description A to-do for ``user_id`` (the conversation's assignee, else the workflow's author,
+         *     when left out).
+         */
+        CreateTask: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "create_task";
+            /** Title */
+            title: string;
+            /** User Id */
+            user_id?: number | null;
         };
         /**
          * EmailDetailsOut
@@ -1809,6 +2081,42 @@ export interface components {
             /** Older Cursor */
             older_cursor: string | null;
         };
+        /**
+         * MessageReceived
+         * @description A contact's message; optionally only on one channel, or only one that contains any
+         *     of ``keywords`` (whole words, any case) or matches ``pattern``.
+         */
+        MessageReceived: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "message_received";
+            /** Channel */
+            channel?: ("sms" | "webchat" | "email") | null;
+            /**
+             * Keywords
+             * @default []
+             */
+            keywords?: string[];
+            /** Pattern */
+            pattern?: string | null;
+        };
+        /** MessageText */
+        MessageText: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "message.text";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "contains" | "matches";
+            /** Value */
+            value: string;
+        };
         /** NewTokenOut */
         NewTokenOut: {
             /** Id */
@@ -1826,6 +2134,32 @@ export interface components {
             last_used_at: string | null;
             /** Token */
             token: string;
+        };
+        /**
+         * NoAgentReply
+         * @description A contact's message has had no reply from an agent for ``minutes``.
+         */
+        NoAgentReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "no_agent_reply";
+            /** Minutes */
+            minutes: number;
+        };
+        /**
+         * NoContactReply
+         * @description An outbound message has had no answer from the contact for ``minutes``.
+         */
+        NoContactReply: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "no_contact_reply";
+            /** Minutes */
+            minutes: number;
         };
         /** NoteIn */
         NoteIn: {
@@ -1845,6 +2179,25 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /** OfficeHoursCondition */
+        OfficeHoursCondition: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            field: "office_hours";
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "within" | "outside";
+            /** Hours */
+            hours: {
+                [key: string]: string[];
+            };
+            /** Timezone */
+            timezone?: string | null;
         };
         /** PhoneIn */
         PhoneIn: {
@@ -1943,6 +2296,78 @@ export interface components {
             /** Imported */
             imported: boolean;
         };
+        /** RemoveTag */
+        RemoveTag: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "untag";
+            /** Tag */
+            tag: string;
+        };
+        /** Reopen */
+        Reopen: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "reopen";
+        };
+        /** RunOut */
+        RunOut: {
+            /** Id */
+            id: number;
+            /** Workflow Id */
+            workflow_id: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Contact Id */
+            contact_id: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "waiting" | "running" | "completed" | "cancelled" | "failed";
+            /** Step */
+            step: number;
+            /**
+             * Due At
+             * Format: date-time
+             */
+            due_at: string;
+            /** Waiting For */
+            waiting_for: string | null;
+            /** Log */
+            log: {
+                [key: string]: unknown;
+            }[];
+            /** Error */
+            error: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+        };
+        /**
+         * Schedule
+         * @description At the times of ``cron`` (minute hour day month weekday) in ``timezone`` (the
+         *     account's when left out), once for each open conversation the conditions accept.
+         */
+        Schedule: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "schedule";
+            /** Cron */
+            cron: string;
+            /** Timezone */
+            timezone?: string | null;
+        };
         /** SegmentsIn */
         SegmentsIn: {
             /** Body */
@@ -1970,6 +2395,28 @@ export interface components {
             /** Too Long */
             too_long: boolean;
         };
+        /**
+         * SendMessage
+         * @description Send ``body`` as the bot. ``channel``: the one the run's message came on (or the
+         *     thread's last) when left out; ``sender_id``: the company number, mailbox or widget,
+         *     the channel's default when left out. ``{{contact.name}}`` and
+         *     ``{{contact.first_name}}`` in the body are filled in.
+         */
+        SendMessage: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "send_message";
+            /** Body */
+            body: string;
+            /** Channel */
+            channel?: ("sms" | "webchat" | "email") | null;
+            /** Sender Id */
+            sender_id?: number | null;
+            /** Subject */
+            subject?: string | null;
+        };
         /** SendTestIn */
         SendTestIn: {
             /** To */
@@ -1996,6 +2443,8 @@ export interface components {
             user_id?: number | null;
             /** Workflow Id */
             workflow_id?: number | null;
+            /** Workflow Run Id */
+            workflow_run_id?: number | null;
             /** Name */
             name: string;
             /** Avatar Url */
@@ -2009,6 +2458,27 @@ export interface components {
             account: components["schemas"]["AccountOut"];
             /** Csrf Token */
             csrf_token: string | null;
+        };
+        /** StepOutcome */
+        StepOutcome: {
+            /** Step */
+            step: number;
+            /** Type */
+            type: string;
+            /** Would */
+            would: string;
+            /** Problem */
+            problem?: string | null;
+        };
+        /** TagAdded */
+        TagAdded: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "tag_added";
+            /** Tag */
+            tag: string;
         };
         /** TaskOut */
         TaskOut: {
@@ -2045,6 +2515,29 @@ export interface components {
              * @default true
              */
             verify?: boolean;
+        };
+        /** TestRunIn */
+        TestRunIn: {
+            /** Contact Id */
+            contact_id: number;
+            /**
+             * Text
+             * @default
+             */
+            text?: string;
+        };
+        /** TestRunOut */
+        TestRunOut: {
+            /** Contact Id */
+            contact_id: number;
+            /** Conversation Id */
+            conversation_id: number | null;
+            /** Runs */
+            runs: boolean;
+            /** Conditions */
+            conditions: components["schemas"]["ConditionOutcome"][];
+            /** Steps */
+            steps: components["schemas"]["StepOutcome"][];
         };
         /** TokenIn */
         TokenIn: {
@@ -2288,6 +2781,22 @@ export interface components {
             /** Avatar Url */
             avatar_url?: string | null;
         };
+        /**
+         * Wait
+         * @description Wait ``minutes``; with ``until`` "contact_replies" the wait ends early when the
+         *     contact writes (and the run's later steps see that they did).
+         */
+        Wait: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "wait";
+            /** Minutes */
+            minutes: number;
+            /** Until */
+            until?: "contact_replies" | null;
+        };
         /** WidgetConfigOut */
         WidgetConfigOut: {
             /** Name */
@@ -2390,6 +2899,75 @@ export interface components {
             } | null;
             /** Timezone */
             timezone?: string | null;
+        };
+        /** WorkflowIn */
+        WorkflowIn: {
+            /** Name */
+            name: string;
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled?: boolean;
+            /** Trigger */
+            trigger: components["schemas"]["MessageReceived"] | components["schemas"]["ConversationOpened"] | components["schemas"]["ContactCreated"] | components["schemas"]["ConversationAssigned"] | components["schemas"]["ConversationClosed"] | components["schemas"]["TagAdded"] | components["schemas"]["NoAgentReply"] | components["schemas"]["NoContactReply"] | components["schemas"]["Schedule"];
+            /**
+             * Conditions
+             * @default []
+             */
+            conditions?: (components["schemas"]["ChannelIs"] | components["schemas"]["ContactTag"] | components["schemas"]["ContactField"] | components["schemas"]["ConversationStatus"] | components["schemas"]["ConversationAssignee"] | components["schemas"]["OfficeHoursCondition"] | components["schemas"]["MessageText"])[];
+            /** Steps */
+            steps: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["Wait"])[];
+        };
+        /** WorkflowOut */
+        WorkflowOut: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Trigger */
+            trigger: {
+                [key: string]: unknown;
+            };
+            /** Conditions */
+            conditions: {
+                [key: string]: unknown;
+            }[];
+            /** Steps */
+            steps: {
+                [key: string]: unknown;
+            }[];
+            /** Paused Reason */
+            paused_reason: string | null;
+            /** Next Fire At */
+            next_fire_at: string | null;
+            /** Created By */
+            created_by: number | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** WorkflowPatch */
+        WorkflowPatch: {
+            /** Name */
+            name?: string | null;
+            /** Enabled */
+            enabled?: boolean | null;
+            /** Trigger */
+            trigger?: (components["schemas"]["MessageReceived"] | components["schemas"]["ConversationOpened"] | components["schemas"]["ContactCreated"] | components["schemas"]["ConversationAssigned"] | components["schemas"]["ConversationClosed"] | components["schemas"]["TagAdded"] | components["schemas"]["NoAgentReply"] | components["schemas"]["NoContactReply"] | components["schemas"]["Schedule"]) | null;
+            /** Conditions */
+            conditions?: (components["schemas"]["ChannelIs"] | components["schemas"]["ContactTag"] | components["schemas"]["ContactField"] | components["schemas"]["ConversationStatus"] | components["schemas"]["ConversationAssignee"] | components["schemas"]["OfficeHoursCondition"] | components["schemas"]["MessageText"])[] | null;
+            /** Steps */
+            steps?: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["Wait"])[] | null;
         };
         /**
          * ErrorOut
@@ -5257,6 +5835,284 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-list_workflows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"][];
+                };
+            };
+        };
+    };
+    "workflows-create_workflow": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-get_workflow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-delete_workflow": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-update_workflow": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkflowPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowOut"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-list_runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunOut"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    "workflows-test_run": {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Makes a retry safe: the same key with the same request within 24 hours gets the first answer again (with `Idempotent-Replayed: true`) and changes nothing. A key is the caller's own; a UUID per request is a good one. */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                workflow_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestRunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description `true` when this is the kept answer to an earlier request. */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestRunOut"];
+                };
+            };
+            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            409: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,7 @@
 """Workflows: the automations, their runs (progress and timers as rows), and the cursors by
-which consumers of the event log (workflows, outgoing webhooks) read it once. The account's
-time zone (schedules fire by it) and the thread a to-do task is about.
+which consumers of the event log (workflows, outgoing webhooks) read it once. Which run
+sent a bot's message, the account's time zone (schedules fire by it) and the thread a
+to-do task is about.
 
 Revision ID: 0013
 Revises: 0012
@@ -34,6 +35,8 @@ def _fk(table: str, column: str, target: str, ondelete: str) -> sa.ForeignKeyCon
 def upgrade() -> None:
     with op.batch_alter_table("accounts") as batch:
         batch.add_column(sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"))
+    with op.batch_alter_table("messages") as batch:
+        batch.add_column(sa.Column("workflow_run_id", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("conversation_id", _ID, nullable=True))
         batch.create_foreign_key(
@@ -116,5 +119,7 @@ def downgrade() -> None:
         batch.drop_index(op.f("ix_tasks_conversation_id"))
         batch.drop_constraint(op.f("fk_tasks_conversation_id_conversations"), type_="foreignkey")
         batch.drop_column("conversation_id")
+    with op.batch_alter_table("messages") as batch:
+        batch.drop_column("workflow_run_id")
     with op.batch_alter_table("accounts") as batch:
         batch.drop_column("timezone")
