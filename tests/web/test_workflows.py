@@ -3,6 +3,7 @@ live, on the right with the robot avatar and the workflow's name."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -54,3 +55,73 @@ def _center_x(locator: Any) -> float:
     box = locator.bounding_box()
     assert box is not None
     return float(box["x"] + box["width"] / 2)
+
+
+def test_a_workflow_built_in_settings_answers_the_website_visitor(
+    browser: Any, new_app: Any, demo_with_workflows: DemoServer
+) -> None:
+    """An admin builds a workflow with the form (no code), tests it against a contact
+    (nothing sent), and a visitor's message on the demo website sets it off: the bot's
+    reply reaches the widget, and the thread links the message to its run."""
+    demo = demo_with_workflows
+    demo.workflows(enabled=False)  # the demo's away message would answer too, after hours
+    app = new_app(demo.url).login()
+    page = app.page
+    page.goto(demo.url + "/settings/workflows")
+    page.get_by_role("button", name="New workflow").click()
+    form = page.get_by_role("form", name="New workflow")
+    form.get_by_label("Name (shown on its messages)").fill("Beans")
+    when = form.get_by_role("group", name="When")
+    when.get_by_label("Trigger", exact=True).select_option(label="A contact's message arrives")
+    when.get_by_label("On channel", exact=True).select_option(label="Web chat")
+    when.get_by_label("Containing any of these words (comma-separated)").fill("beans, coffee")
+    step = form.get_by_role("group", name="Step 1")
+    step.get_by_role("textbox", name="Message", exact=True).fill(
+        "We roast on Tuesdays, {{contact.first_name}}."
+    )
+    form.get_by_role("button", name="Add a step").click()
+    second = form.get_by_role("group", name="Step 2")
+    second.get_by_label("Do", exact=True).select_option(label="Add a tag")
+    second.get_by_label("Tag", exact=True).fill("beans")
+    form.get_by_role("button", name="Save workflow").click()
+    card = page.get_by_role("region", name="Workflow Beans")
+    expect(card).to_contain_text("When a contact's message arrives on Web chat containing")
+    expect(card).to_contain_text("Add the tag “beans”")
+
+    # A test run against a contact: what it would do, and nothing sent.
+    card.get_by_role("button", name="Test run").click()
+    test = card.get_by_role("form", name="Test run of Beans")
+    test.get_by_label("Contact", exact=True).fill("Ethan Brown")
+    test.get_by_role("option").get_by_role("button", name="Ethan Brown").click()
+    test.get_by_role("button", name="Run the test").click()
+    result = test.get_by_role("region", name="Test run result")
+    expect(result).to_contain_text("It would run:")
+    expect(result).to_contain_text("Send “We roast on Tuesdays, Ethan.”")
+
+    visitor = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    visitor.goto(demo.website() + "/")
+    visitor.get_by_role("button", name="Chat with northwind.example").click()
+    box = visitor.get_by_role("dialog").get_by_role("textbox", name="Message")
+    box.fill("Do you sell beans by the kilo?")
+    box.press("Enter")
+    widget_log = visitor.get_by_role("dialog").get_by_role("log", name="Messages")
+    expect(widget_log).to_contain_text("We roast on Tuesdays, Visitor.")
+    visitor.context.close()
+
+    card.get_by_role("button", name="Recent runs").click()
+    runs = card.get_by_role("region", name="Recent runs of Beans")
+    expect(runs.get_by_role("listitem").first).to_contain_text("Done")
+    expect(runs).to_contain_text("Tagged beans")
+
+    runs.get_by_role("link", name="Open the conversation").first.click()
+    log = page.get_by_role("log", name="Messages")
+    reply = log.get_by_role("listitem").filter(has_text="We roast on Tuesdays")
+    expect(reply).to_have_accessible_name("Sent by Beans (automation) by Web Chat")
+    reply.get_by_role("link", name="See the run").click()
+    expect(page).to_have_url(re.compile(r"/settings/workflows/\d+/runs/\d+$"))
+    shown = page.get_by_role("region", name="Recent runs of Beans")
+    expect(shown.locator(".workflow-run.is-highlighted")).to_contain_text("Sent message")
+
+    # Turned off: the switch says so, and the list keeps it.
+    page.get_by_role("switch", name="Turn on Beans").uncheck()
+    expect(page.get_by_role("region", name="Workflow Beans")).to_contain_text("Off")

@@ -37,7 +37,7 @@ function lazyPage<P>(load: () => Promise<ComponentType<P>>) {
   };
 }
 
-const Settings = lazyPage<{ tab: string }>(() => import("./components/Settings").then((m) => m.Settings));
+const Settings = lazyPage<{ tab: string; item?: string }>(() => import("./components/Settings").then((m) => m.Settings));
 const Tasks = lazyPage<object>(() => import("./components/Tasks").then((m) => m.Tasks));
 void session.restore();
 
@@ -173,7 +173,7 @@ function Shell() {
         </div>
       ) : null}
       {route.name === "settings" ? (
-        <Settings tab={route.tab} />
+        <Settings tab={route.tab} item={route.item} />
       ) : route.name === "tasks" ? (
         <Tasks />
       ) : (

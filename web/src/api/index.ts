@@ -2,6 +2,11 @@
 
 import { http } from "./client";
 import type {
+  RunOut,
+  TestRunOut,
+  WorkflowIn,
+  WorkflowOut,
+  WorkflowPatch,
   AccountOut,
   AccountPatch,
   AttachmentOut,
@@ -164,6 +169,16 @@ export const api = {
     /** Sends a test email through the mailbox's relay; answers what the relay said. */
     testEmail: (id: number, to: string) =>
       http.post<SendTestOut>(`/mailboxes/${id}/test-email`, { to }),
+  },
+  workflows: {
+    list: () => http.get<WorkflowOut[]>("/workflows"),
+    create: (body: WorkflowIn) => http.post<WorkflowOut>("/workflows", body),
+    update: (id: number, body: WorkflowPatch) => http.patch<WorkflowOut>(`/workflows/${id}`, body),
+    remove: (id: number) => http.del(`/workflows/${id}`),
+    runs: (id: number) => http.get<RunOut[]>(`/workflows/${id}/runs`),
+    /** What it would do for the contact now; nothing is done. */
+    test: (id: number, body: { contact_id: number; text?: string }) =>
+      http.post<TestRunOut>(`/workflows/${id}/test`, body),
   },
   widgets: {
     list: () => http.get<WidgetOut[]>("/widgets"),

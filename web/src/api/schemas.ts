@@ -63,3 +63,9 @@ export type TaskOut = Schemas["TaskOut"];
 /** A conversation channel: "sms", "webchat" or "email". */
 export type Channel = MessageOut["channel"];
 export type Role = UserIn["role"];
+
+export type WorkflowOut = Schemas["WorkflowOut"];
+export type WorkflowIn = Schemas["WorkflowIn"];
+export type WorkflowPatch = Schemas["WorkflowPatch"];
+export type RunOut = Schemas["RunOut"];
+export type TestRunOut = Schemas["TestRunOut"];

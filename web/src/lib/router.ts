@@ -19,15 +19,15 @@ if (typeof window !== "undefined") {
 
 export type Route =
   | { name: "inbox"; conversationId: number | null }
-  | { name: "settings"; tab: string }
+  | { name: "settings"; tab: string; item?: string }
   | { name: "tasks" }
   | { name: "login" };
 
 export function parseRoute(p: string): Route {
   const conv = /^\/conversations\/(\d+)\/?$/.exec(p);
   if (conv) return { name: "inbox", conversationId: Number(conv[1]) };
-  const settings = /^\/settings(?:\/([\w-]+))?\/?$/.exec(p);
-  if (settings) return { name: "settings", tab: settings[1] ?? "profile" };
+  const settings = /^\/settings(?:\/([\w-]+))?(?:\/([\w/-]+?))?\/?$/.exec(p);
+  if (settings) return { name: "settings", tab: settings[1] ?? "profile", ...(settings[2] ? { item: settings[2] } : {}) };
   if (p === "/login") return { name: "login" };
   if (/^\/tasks\/?$/.test(p)) return { name: "tasks" };
   return { name: "inbox", conversationId: null };

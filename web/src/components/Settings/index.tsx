@@ -1,5 +1,5 @@
 // The settings page: the tabs, one file each. An admin makes the channels usable (company
-// phone numbers, mailboxes, the web-chat widget, users, API tokens, the account); every
+// phone numbers, mailboxes, the web-chat widget, workflows, users, API tokens, the account); every
 // agent has their own profile.
 
 import { linkClick } from "../../lib/router";
@@ -11,18 +11,20 @@ import { Profile } from "./Profile";
 import { Tokens } from "./Tokens";
 import { Users } from "./Users";
 import { WebChat } from "./WebChat";
+import { Workflows } from "./Workflows";
 
 const TABS: { id: string; name: string; admin?: boolean }[] = [
   { id: "profile", name: "Your profile" },
   { id: "phone-numbers", name: "Phone numbers" },
   { id: "mailboxes", name: "Mailboxes" },
   { id: "web-chat", name: "Web chat" },
+  { id: "workflows", name: "Workflows" },
   { id: "users", name: "Users" },
   { id: "tokens", name: "API tokens" },
   { id: "account", name: "Account", admin: true },
 ];
 
-export function Settings({ tab }: { tab: string }) {
+export function Settings({ tab, item }: { tab: string; item?: string }) {
   const session = useSession();
   const isAdmin = session.isAdmin.value;
   const tabs = TABS.filter((t) => !t.admin || isAdmin);
@@ -46,6 +48,7 @@ export function Settings({ tab }: { tab: string }) {
         {current.id === "phone-numbers" && <PhoneNumbers admin={isAdmin} />}
         {current.id === "mailboxes" && <Mailboxes admin={isAdmin} />}
         {current.id === "web-chat" && <WebChat admin={isAdmin} />}
+        {current.id === "workflows" && <Workflows admin={isAdmin} item={item} />}
         {current.id === "users" && <Users admin={isAdmin} />}
         {current.id === "tokens" && <Tokens />}
         {current.id === "account" && <Account />}

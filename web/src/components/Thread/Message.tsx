@@ -1,6 +1,7 @@
 import { useState } from "preact/hooks";
 import type { MessageOut } from "../../api/schemas";
 import { CHANNEL_NAMES, clockTime, fileSize, fullTime, statusLabel } from "../../lib/format";
+import { linkClick } from "../../lib/router";
 import { Avatar } from "../common/Avatar";
 import {
   AlertIcon,
@@ -62,6 +63,14 @@ export function Message({ message: m, first, onRetry, onDiscard }: Props) {
             {clockTime(m.created_at)}
           </time>
           {m.direction === "out" ? <Status m={m} /> : null}
+          {bot && m.sender.workflow_id && m.sender.workflow_run_id ? (
+            <>
+              <span class="dot" aria-hidden="true">·</span>
+              <a class="msg-run" href={`/settings/workflows/${m.sender.workflow_id}/runs/${m.sender.workflow_run_id}`} onClick={linkClick}>
+                See the run
+              </a>
+            </>
+          ) : null}
         </div>
         {failed ? <Failure m={m} onRetry={onRetry} onDiscard={onDiscard} /> : null}
       </div>
