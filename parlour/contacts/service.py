@@ -780,6 +780,19 @@ async def _shape(conn: AsyncConnection, rows: Sequence[Row[Any]]) -> list[dict[s
 
 async def set_tag(tx: Tx, *, account_id: int, contact_id: int, tag: str, present: bool) -> bool:
     """Adds (``present``) or removes one tag; returns whether anything changed."""
+    has = await tx.session.scalar(
+        select(ContactTag.tag).where(
+            ContactTag.contact_id == contact_id,
+            ContactTag.account_id == account_id,
+            ContactTag.tag == tag,
+        )
+    )
+    if (has is not None) == present:
+        # Already so: one look at the index rather than the whole contact loaded (a tag
+        # row says the contact is the account's; without one, make sure it is).
+        if has is None:
+            await get_contact(tx, account_id=account_id, contact_id=contact_id)
+        return False
     contact = await get_contact(tx, account_id=account_id, contact_id=contact_id)
     tags = [t.tag for t in contact.tags]
     if (tag in tags) == present:

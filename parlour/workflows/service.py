@@ -48,7 +48,9 @@ async def create_workflow(
     return await add_workflow(tx, account_id=account_id, user_id=user_id, body=body)
 
 
-async def add_workflow(tx: Tx, *, account_id: int, user_id: int, body: WorkflowIn) -> Workflow:
+async def add_workflow(
+    tx: Tx, *, account_id: int, user_id: int | None, body: WorkflowIn
+) -> Workflow:
     """Stores a workflow whose references are known to be good (the demo's)."""
     now = utcnow()
     workflow = Workflow(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -146,12 +146,7 @@ async def _start_run(
     if contact_id is None:
         return
     if conversation_id is not None and await _too_many(tx, conversation_id):
-        log.warning(
-            "workflow %s: not started for conversation %s, which had %d runs in the last hour",
-            workflow.id,
-            conversation_id,
-            RUNS_PER_HOUR,
-        )
+        _note_limit(conversation_id)
         return
     if timer:
         # One timer per thread at a time: the first unanswered message sets it.
@@ -188,6 +183,24 @@ async def _start_run(
     )
     tx.session.add(run)
     await tx.session.flush()
+
+
+# Conversations told about in the log this hour: once each, not once per run left out.
+_limited: dict[int, datetime] = {}
+
+
+def _note_limit(conversation_id: int) -> None:
+    now = utcnow()
+    if now - _limited.get(conversation_id, now - timedelta(hours=2)) < timedelta(hours=1):
+        return
+    if len(_limited) > 10_000:
+        _limited.clear()
+    _limited[conversation_id] = now
+    log.warning(
+        "workflows: conversation %s had %d runs in the last hour; more start no runs for now",
+        conversation_id,
+        RUNS_PER_HOUR,
+    )
 
 
 async def _too_many(tx: Tx, conversation_id: int) -> bool:
