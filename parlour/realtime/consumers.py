@@ -30,7 +30,8 @@ from parlour.db.tx import Tx, transaction
 from parlour.realtime.hub import Hub
 from parlour.realtime.models import EventCursor, EventRecord
 
-BATCH = 200
+# Events acted on in one transaction: on SQLite it holds the one write lock meanwhile.
+BATCH = 50
 
 
 @dataclass(frozen=True)

@@ -38,9 +38,11 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 BATCH = 100
-# Runs stepped at once (of different threads; one thread's runs go one after another):
-# on PostgreSQL each step is mostly round trips, so several overlap well.
-LANES = 8
+# Runs stepped in one transaction, and chunks of them stepped at once (of different
+# threads; one thread's runs go one after another). Few commits for many steps: SQLite has
+# one writer at a time, and a commit on PostgreSQL numbers the events under a lock.
+CHUNK = 20
+LANES = 4
 LEASE = timedelta(seconds=60)
 # Runs that failed one after another before their workflow is paused.
 FAILURES_TO_PAUSE = 5
@@ -77,17 +79,23 @@ class WorkflowEngine:
         done = await consumers.run_pass(self.rt.db, self.rt.hub, triggers.CONSUMER, triggers.handle)
         done += await self._fire_schedules(now or utcnow())
         claimed = await self._claim(now or utcnow())
+        # A thread's runs stay together, in order; threads are packed into chunks, each
+        # chunk's steps done in one transaction (a savepoint each), several chunks at once.
         threads: dict[int | None, list[int]] = {}
         for run_id, conversation_id in claimed:
             threads.setdefault(conversation_id, []).append(run_id)
+        chunks: list[list[int]] = [[]]
+        for run_ids in threads.values():
+            if len(chunks[-1]) >= CHUNK:
+                chunks.append([])
+            chunks[-1].extend(run_ids)
         turns = asyncio.Semaphore(LANES)
 
         async def lane(run_ids: list[int]) -> None:
-            for run_id in run_ids:
-                async with turns:
-                    await self._advance(run_id)
+            async with turns:
+                await self._advance(run_ids)
 
-        await asyncio.gather(*(lane(ids) for ids in threads.values()))
+        await asyncio.gather(*(lane(ids) for ids in chunks if ids))
         return done + len(claimed)
 
     # --- Schedules ----------------------------------------------------------------------
@@ -188,20 +196,33 @@ class WorkflowEngine:
             await tx.commit()
         return [(r.id, r.conversation_id) for r in runs]
 
-    async def _advance(self, run_id: int) -> None:
-        """Steps the run until it waits or ends, each step in a transaction of its own."""
-        while True:
+    async def _advance(self, run_ids: list[int]) -> None:
+        """Steps the runs until each waits or ends: one step of each per transaction, each
+        step in a savepoint of its own, so one that fails undoes only itself."""
+        pending = run_ids
+        while pending:
+            more: list[int] = []
+            troubled: list[tuple[int, Exception]] = []
             try:
                 async with transaction(self.rt.db, self.rt.hub) as tx:
-                    more = await self._step(tx, run_id)
+                    for run_id in pending:
+                        try:
+                            async with tx.session.begin_nested():
+                                if await self._step(tx, run_id):
+                                    more.append(run_id)
+                        except Exception as exc:
+                            troubled.append((run_id, exc))
                     await tx.commit()
-                self.rt.outbox_wakeup.set()
             except Exception as exc:
-                log.warning("workflows: run %s: a step failed unexpectedly: %s", run_id, exc)
-                await self._trouble(run_id, exc)
+                # The transaction as a whole failed (the database went away): its runs
+                # are taken up again when their lease runs out.
+                log.warning("workflows: %d runs' steps not recorded: %s", len(pending), exc)
                 return
-            if not more:
-                return
+            self.rt.outbox_wakeup.set()
+            for run_id, problem in troubled:
+                log.warning("workflows: run %s: a step failed unexpectedly: %s", run_id, problem)
+                await self._trouble(run_id, problem)
+            pending = more
 
     async def _step(self, tx: Tx, run_id: int) -> bool:
         """Does the run's next step; True if another follows at once."""
