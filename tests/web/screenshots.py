@@ -210,7 +210,9 @@ def main() -> int:
                 "link", name="Web chat"
             ).click()
             shoot(page, "08-settings-web-chat")
-            availability = page.get_by_role("form", name="When nobody answers on northwind.example")
+            availability = page.get_by_role(
+                "form", name="When nobody answers on northwind.example"
+            )
             availability.get_by_label("When nobody answers").select_option("office_hours")
             for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday"):
                 availability.get_by_label(f"Open on {day}").check()
