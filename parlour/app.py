@@ -53,6 +53,8 @@ from parlour.realtime.presence import Presence
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
 from parlour.types import CHANNEL_NAME_PATTERN
+from parlour.webhooks import api as webhooks_api
+from parlour.webhooks.worker import WebhookWorker
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,7 @@ def _api_router() -> APIRouter:
         webchat_api.typing,
         tasks_api.router,
         realtime_api.router,
+        webhooks_api.router,
     ):
         api.include_router(module_router)
     return api
@@ -335,6 +338,7 @@ def _lifespan(
                 )
             if settings.run_worker:
                 tasks.append(asyncio.create_task(OutboxWorker(rt).run(stop), name="outbox-worker"))
+                tasks.append(asyncio.create_task(WebhookWorker(rt).run(stop), name="webhooks"))
                 await sms_media.resume_pending(rt, providers.sms)
 
         servers: list[asyncio.Server] = []

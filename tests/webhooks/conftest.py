@@ -1,0 +1,113 @@
+"""A real HTTP receiver on 127.0.0.1 for webhook deliveries, and an app whose only webhook
+worker is the one a test drives (``run_worker`` off)."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from parlour.config import Settings
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """Records every request. ``answers``: the statuses of the next requests (then 200);
+    ``always``: one status for all; ``hang``: requests wait (until the test ends)."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.answers: list[int] = []
+        self.always: int | None = None
+        self.redirect_to: str | None = None
+        self.hang = False
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                with receiver._lock:
+                    receiver.received.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    status = receiver.answers.pop(0) if receiver.answers else receiver.always
+                if receiver.hang:
+                    receiver.release.wait(5)
+                if receiver.redirect_to is not None:
+                    self.send_response(302)
+                    self.send_header("location", receiver.redirect_to)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                status = status or 200
+                answer = b"thanks" if status < 300 else b"boom " * 300
+                self.send_response(status)
+                self.send_header("content-type", "text/plain")
+                self.send_header("content-length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    r.start()
+    try:
+        yield r
+    finally:
+        r.stop()
+
+
+@pytest.fixture
+def allow_private() -> bool:
+    """On: the receiver is on 127.0.0.1. Tests of the SSRF guard parametrise it off."""
+    return True
+
+
+@pytest.fixture
+def settings(database_url: str, allow_private: bool) -> Settings:
+    return Settings(
+        database_url=database_url,
+        secret_key="test-secret",
+        public_url="http://test",
+        # The test drives the webhook worker itself, pass by pass, with its own clock.
+        run_worker=False,
+        webhooks_allow_private=allow_private,
+        _env_file=None,  # type: ignore[call-arg]
+    )
