@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from parlour.channels.crypto import seal, unseal
 from parlour.db.base import utcnow
@@ -311,18 +311,34 @@ class Claimed:
     payload: dict[str, Any]
 
 
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        WebhookEndpoint.enabled.is_(True),
+        or_(
+            (WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= now),
+            (WebhookDelivery.status == "delivering") & (WebhookDelivery.lease_until < now),
+        ),
+    )
+
+
+async def any_due(tx: Tx, *, now: datetime) -> bool:
+    """Whether ``claim`` would find anything: asked first in a read-only transaction, so
+    that an idle worker's polls do not take SQLite's one writer's turn."""
+    found = await tx.session.scalar(
+        select(WebhookDelivery.id)
+        .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
+        .where(_due(now))
+        .limit(1)
+    )
+    return found is not None
+
+
 async def claim(tx: Tx, *, now: datetime, limit: int) -> list[Claimed]:
     """Due deliveries of enabled endpoints, leased to the caller until ``now + LEASE``."""
     stmt = (
         select(WebhookDelivery, WebhookEndpoint)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
-        .where(
-            WebhookEndpoint.enabled.is_(True),
-            or_(
-                (WebhookDelivery.status == "pending") & (WebhookDelivery.next_attempt_at <= now),
-                (WebhookDelivery.status == "delivering") & (WebhookDelivery.lease_until < now),
-            ),
-        )
+        .where(_due(now))
         .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
         .limit(limit)
     )

@@ -95,8 +95,12 @@ class WebhookWorker:
         """One pass: new events queued, then a batch of deliveries due at ``now`` (the
         clock's time if not given) sent. Returns how many deliveries were sent."""
         await run_pass(self.rt.db, self.rt.hub, CONSUMER, self._queue)
+        due_at = now or self.clock()
+        async with transaction(self.rt.db, self.rt.hub, write=False) as tx:
+            if not await service.any_due(tx, now=due_at):
+                return 0
         async with transaction(self.rt.db, self.rt.hub) as tx:
-            jobs = await service.claim(tx, now=now or self.clock(), limit=BATCH)
+            jobs = await service.claim(tx, now=due_at, limit=BATCH)
             await tx.commit()
         if not jobs:
             return 0
