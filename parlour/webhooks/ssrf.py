@@ -9,7 +9,7 @@ address they carry), unless ``PARLOUR_WEBHOOKS_ALLOW_PRIVATE`` is set.
 
 The check runs when an endpoint is saved (a clear 422 for the admin) and again before
 every delivery, since what a name resolves to can change. A delivery then connects to the
-very address that was checked (``Target.pinned_url``), not to whatever a second lookup by
+very addresses that were checked (``Target.pinned_url``), not to whatever a second lookup by
 the HTTP client would give: otherwise a name that answers a public address to the check
 and 127.0.0.1 to the client (DNS rebinding) would get through. The original host still
 goes in the ``Host`` header and, for https, in SNI and certificate checks.
@@ -39,14 +39,14 @@ class UrlNotAllowed(InvalidInput):
 
 @dataclass(frozen=True)
 class Target:
-    """A URL that passed the check, with the address to connect to."""
+    """A URL that passed the check, with the addresses it may connect to (all checked),
+    in the resolver's order."""
 
     url: httpx.URL
-    address: IpAddress
+    addresses: tuple[IpAddress, ...]
 
-    @property
-    def pinned_url(self) -> httpx.URL:
-        return self.url.copy_with(host=str(self.address))
+    def pinned_url(self, address: IpAddress) -> httpx.URL:
+        return self.url.copy_with(host=str(address))
 
     @property
     def host_header(self) -> str:
@@ -120,4 +120,4 @@ async def check(url: str, *, allow_private: bool) -> Target:
                 f"{parsed.host} is a private, loopback or otherwise internal address "
                 f"({refused[0]}); webhooks may only call public addresses.",
             )
-    return Target(parsed, addresses[0])
+    return Target(parsed, tuple(addresses))

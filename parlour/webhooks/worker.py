@@ -174,21 +174,12 @@ class WebhookWorker:
         }
         # Connects to the checked address; TLS still verifies the name in the URL.
         extensions = {"sni_hostname": target.url.host} if target.url.scheme == "https" else {}
-        request = client.build_request(
-            "POST",
-            target.pinned_url,
-            content=body.encode(),
-            headers=headers,
-            extensions=extensions,
-        )
         try:
             # The whole exchange, not each read: a receiver dripping bytes is cut off too.
             async with asyncio.timeout(self.timeout + 1):
-                response = await client.send(request, stream=True)
-                try:
-                    excerpt = await _read_some(response)
-                finally:
-                    await response.aclose()
+                response, excerpt = await _post(
+                    client, target, content=body.encode(), headers=headers, extensions=extensions
+                )
         except (TimeoutError, httpx.TimeoutException):
             return outcome(error=f"No answer within {self.timeout:g} s.")
         except httpx.HTTPError as exc:
@@ -199,6 +190,37 @@ class WebhookWorker:
             if response.is_redirect:
                 error += " (redirects are not followed)"
         return outcome(status_code=response.status_code, response=excerpt, error=error)
+
+
+async def _post(
+    client: httpx.AsyncClient,
+    target: ssrf.Target,
+    *,
+    content: bytes,
+    headers: dict[str, str],
+    extensions: dict[str, str],
+) -> tuple[httpx.Response, str]:
+    """POSTs to the target's checked addresses in turn until one takes the connection
+    ("localhost" may resolve to ::1 first while the receiver listens on 127.0.0.1)."""
+    for n, address in enumerate(target.addresses):
+        request = client.build_request(
+            "POST",
+            target.pinned_url(address),
+            content=content,
+            headers=headers,
+            extensions=extensions,
+        )
+        try:
+            response = await client.send(request, stream=True)
+        except httpx.ConnectError:
+            if n == len(target.addresses) - 1:
+                raise
+            continue
+        try:
+            return response, await _read_some(response)
+        finally:
+            await response.aclose()
+    raise AssertionError("a checked target has at least one address")
 
 
 async def _read_some(response: httpx.Response) -> str:

@@ -4,6 +4,7 @@ the schedule, recorded, re-sendable, and an endpoint that keeps failing is disab
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,9 @@ import pytest
 from standardwebhooks import Webhook
 
 from parlour.db.base import utcnow
+from parlour.db.tx import transaction
 from parlour.runtime import Runtime
+from parlour.webhooks import service
 from parlour.webhooks.service import FAILURES_TO_DISABLE, RETRY_SCHEDULE
 from parlour.webhooks.worker import WebhookWorker
 from tests.conftest import Tenant
@@ -279,3 +282,54 @@ async def test_another_accounts_events_are_not_sent(
         f"/api/v1/webhooks/{endpoint['id']}", headers=other_tenant.admin_headers
     )
     assert resp.status_code == 404
+
+
+async def test_a_host_name_is_resolved_and_sent_as_the_host(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    url = receiver.url.replace("127.0.0.1", "localhost")
+    endpoint = await subscribe(client, tenant, url)
+    await send_test(client, tenant, endpoint["id"])
+    await WebhookWorker(runtime).run_once()
+    [got] = receiver.received
+    # Connected to the checked address, with the name the admin gave in Host.
+    assert got.headers["host"] == url.removeprefix("http://").removesuffix("/hook")
+    verified(endpoint["secret"], got)
+
+
+async def test_a_delivery_left_by_a_dead_worker_is_sent_after_its_lease(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(client, tenant, receiver.url)
+    delivery_id = await send_test(client, tenant, endpoint["id"])
+    # A worker claims it, then dies before sending.
+    async with transaction(runtime.db, runtime.hub) as tx:
+        claimed = await service.claim(tx, now=utcnow(), limit=100)
+        await tx.commit()
+    assert delivery_id in {c.delivery_id for c in claimed}
+    [shown] = await deliveries(client, tenant, endpoint["id"])
+    assert shown["status"] == "delivering"
+
+    worker = WebhookWorker(runtime)
+    await worker.run_once()
+    assert receiver.received == []
+    await worker.run_once(now=later(service.LEASE.total_seconds() + 1))
+    [got] = receiver.received
+    assert got.headers["webhook-id"] == shown["msg_id"]
+    [shown] = await deliveries(client, tenant, endpoint["id"])
+    assert shown["status"] == "succeeded"
+
+
+async def test_workers_side_by_side_send_each_delivery_once(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(client, tenant, receiver.url)
+    for n in range(3):
+        await send_message(client, tenant, f"+165055502{n:02d}")
+    await asyncio.gather(*(WebhookWorker(runtime).run_once() for _ in range(4)))
+    ids = [r.headers["webhook-id"] for r in receiver.received]
+    assert len(ids) == len(set(ids))
+    shown = await deliveries(client, tenant, endpoint["id"])
+    assert sorted(d["msg_id"] for d in shown) == sorted(ids)
+    assert {d["status"] for d in shown} == {"succeeded"}
+    assert sum(d["event_type"] == "message.created" for d in shown) == 3
