@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, and_, delete, or_, select
 
 from parlour.channels.crypto import seal, unseal
 from parlour.db.base import utcnow
@@ -45,6 +45,8 @@ FAILURES_TO_DISABLE = 5
 # How long a claimed delivery is its worker's: well beyond the request's timeout.
 LEASE = timedelta(seconds=60)
 EXCERPT = 500
+# Finished deliveries (and their attempts) are shown for this long, then deleted.
+KEEP_FINISHED = timedelta(days=30)
 
 
 def new_secret() -> str:
@@ -430,3 +432,17 @@ def _count_failure(endpoint: WebhookEndpoint, outcome: Outcome, *, now: datetime
         f"failed every attempt over three days (last: {last})."
     )[:500]
     endpoint.updated_at = now
+
+
+async def prune(tx: Tx, *, before: datetime) -> int:
+    """Deletes deliveries finished before ``before`` (their attempts go with them)."""
+    old = select(WebhookDelivery.id).where(
+        WebhookDelivery.status.in_(("succeeded", "failed")),
+        WebhookDelivery.finished_at < before,
+    )
+    ids = list(await tx.session.scalars(old.limit(5000)))
+    if not ids:
+        return 0
+    await tx.session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(ids)))
+    await tx.session.execute(delete(WebhookDelivery).where(WebhookDelivery.id.in_(ids)))
+    return len(ids)

@@ -44,6 +44,7 @@ BATCH = 50
 LANES = 8
 TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.5
+PRUNE_SECONDS = 600.0
 # The most of a response body read, for the attempt's excerpt.
 READ_BYTES = 4 * EXCERPT
 USER_AGENT = f"Parlour-Webhooks/{__version__}"
@@ -65,7 +66,12 @@ class WebhookWorker:
         self._failing = 0
 
     async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        next_prune = 0.0
         while not stop.is_set():
+            if loop.time() >= next_prune:
+                next_prune = loop.time() + PRUNE_SECONDS
+                await self._prune()
             try:
                 busy = await self.run_once()
             except Exception as exc:
@@ -79,6 +85,17 @@ class WebhookWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._pause())
+
+    async def _prune(self) -> None:
+        try:
+            async with transaction(self.rt.db, self.rt.hub) as tx:
+                pruned = await service.prune(tx, before=self.clock() - service.KEEP_FINISHED)
+                await tx.commit()
+        except Exception as exc:
+            self._failed(exc)
+            return
+        if pruned:
+            log.info("webhooks: pruned %d old deliveries", pruned)
 
     def _failed(self, exc: Exception) -> None:
         # One log line when passes start failing (a database outage), not one a poll.
@@ -107,8 +124,13 @@ class WebhookWorker:
         turns = asyncio.Semaphore(LANES)
         # Never from the environment: a proxy would make the request, not to the address
         # the SSRF check approved.
+        # No connection kept for another request: one made for a name checked (and, for
+        # https, a certificate verified) for one endpoint must not carry another's.
         async with httpx.AsyncClient(
-            timeout=httpx.Timeout(self.timeout), follow_redirects=False, trust_env=False
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
         ) as client:
 
             async def one(job: Claimed) -> None:

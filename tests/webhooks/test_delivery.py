@@ -333,3 +333,27 @@ async def test_workers_side_by_side_send_each_delivery_once(
     assert sorted(d["msg_id"] for d in shown) == sorted(ids)
     assert {d["status"] for d in shown} == {"succeeded"}
     assert sum(d["event_type"] == "message.created" for d in shown) == 3
+
+
+async def test_finished_deliveries_are_pruned_after_a_month(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(client, tenant, receiver.url)
+    await send_test(client, tenant, endpoint["id"])
+    receiver.answers = [500]
+    await send_test(client, tenant, endpoint["id"])
+    await WebhookWorker(runtime).run_once()
+    assert sorted(d["status"] for d in await deliveries(client, tenant, endpoint["id"])) == [
+        "pending",
+        "succeeded",
+    ]
+    async with transaction(runtime.db, runtime.hub) as tx:
+        await service.prune(tx, before=utcnow() - service.KEEP_FINISHED)
+        await tx.commit()
+    assert len(await deliveries(client, tenant, endpoint["id"])) == 2
+    # A month on: the finished one is gone, the one still retrying stays.
+    async with transaction(runtime.db, runtime.hub) as tx:
+        assert await service.prune(tx, before=later(1)) >= 1
+        await tx.commit()
+    [left] = await deliveries(client, tenant, endpoint["id"])
+    assert left["status"] == "pending" and len(left["attempts"]) == 1
