@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -58,9 +59,16 @@ class WebhookWorker:
     refuse one more than five minutes off theirs."""
 
     def __init__(
-        self, rt: Runtime, *, clock: Clock = utcnow, timeout: float = TIMEOUT_SECONDS
+        self,
+        rt: Runtime,
+        *,
+        clock: Clock = utcnow,
+        timeout: float = TIMEOUT_SECONDS,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.rt = rt
+        # The certificates trusted for https receivers (the system's by default).
+        self.verify = verify
         self.clock = clock
         self.timeout = timeout
         self._failing = 0
@@ -131,6 +139,7 @@ class WebhookWorker:
             follow_redirects=False,
             trust_env=False,
             limits=httpx.Limits(max_keepalive_connections=0),
+            verify=self.verify,
         ) as client:
 
             async def one(job: Claimed) -> None:

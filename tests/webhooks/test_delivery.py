@@ -19,7 +19,7 @@ from parlour.webhooks import service
 from parlour.webhooks.service import FAILURES_TO_DISABLE, RETRY_SCHEDULE
 from parlour.webhooks.worker import WebhookWorker
 from tests.conftest import Tenant
-from tests.webhooks.conftest import Receiver
+from tests.webhooks.conftest import Receiver, Tls
 
 
 async def subscribe(
@@ -357,3 +357,28 @@ async def test_finished_deliveries_are_pruned_after_a_month(
         await tx.commit()
     [left] = await deliveries(client, tenant, endpoint["id"])
     assert left["status"] == "pending" and len(left["attempts"]) == 1
+
+
+async def test_https_connects_to_the_checked_address_and_verifies_the_name(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    tenant: Tenant,
+    tls_receiver: Receiver,
+    tls: Tls,
+) -> None:
+    """The certificate names "localhost" only: the pinned connection to 127.0.0.1 passes
+    only because the worker still asks for (SNI) and verifies the URL's name."""
+    endpoint = await subscribe(client, tenant, tls_receiver.url)
+    await send_test(client, tenant, endpoint["id"])
+    await WebhookWorker(runtime, verify=tls.client).run_once()
+    [got] = tls_receiver.received
+    assert verified(endpoint["secret"], got)["type"] == "webhook.test"
+    assert got.headers["host"].startswith("localhost:")
+
+    # Not trusted by the system's certificates: refused, not sent.
+    await send_test(client, tenant, endpoint["id"])
+    await WebhookWorker(runtime).run_once()
+    assert len(tls_receiver.received) == 1
+    latest = (await deliveries(client, tenant, endpoint["id"]))[0]
+    assert latest["status"] == "pending"
+    assert "CERTIFICATE_VERIFY_FAILED" in latest["attempts"][0]["error"]
