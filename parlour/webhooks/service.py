@@ -282,10 +282,10 @@ async def resend(tx: Tx, *, account_id: int, endpoint_id: int, delivery_id: int)
     """Queues a delivery again, due now, with the same ``msg_id`` (the receiver can tell
     it is the same event) and a fresh retry schedule; its attempts so far are kept."""
     endpoint = await get_endpoint(tx, account_id=account_id, endpoint_id=endpoint_id)
-    _refuse_disabled(endpoint)
     delivery = await get_delivery(
         tx, account_id=account_id, endpoint_id=endpoint_id, delivery_id=delivery_id
     )
+    _refuse_disabled(endpoint)
     if delivery.status == "delivering":
         raise Conflict("It is being delivered right now.", code="delivery_in_progress")
     delivery.status = "pending"

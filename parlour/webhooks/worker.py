@@ -46,6 +46,8 @@ LANES = 8
 TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.5
 PRUNE_SECONDS = 600.0
+# How long a pass under way may go on once the process is told to stop.
+STOP_GRACE_SECONDS = 2.0
 # The most of a response body read, for the attempt's excerpt.
 READ_BYTES = 4 * EXCERPT
 USER_AGENT = f"Parlour-Webhooks/{__version__}"
@@ -81,7 +83,11 @@ class WebhookWorker:
                 next_prune = loop.time() + PRUNE_SECONDS
                 await self._prune()
             try:
-                busy = await self.run_once()
+                busy = await self._pass(stop)
+            except asyncio.CancelledError:
+                if stop.is_set():
+                    break
+                raise
             except Exception as exc:
                 self._failed(exc)
                 busy = 0
@@ -93,6 +99,22 @@ class WebhookWorker:
                 continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=self._pause())
+
+    async def _pass(self, stop: asyncio.Event) -> int:
+        """A pass, cut short if the process stops meanwhile: a receiver taking its time
+        must not hold up shutdown. What it was sending stays "delivering" and is sent
+        again after its lease (with the same webhook-id)."""
+        task = asyncio.ensure_future(self.run_once())
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not task.done():
+                await asyncio.wait({task}, timeout=STOP_GRACE_SECONDS)
+        finally:
+            stopping.cancel()
+            if not task.done():
+                task.cancel()
+        return await task
 
     async def _prune(self) -> None:
         try:

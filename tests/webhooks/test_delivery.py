@@ -18,7 +18,7 @@ from parlour.runtime import Runtime
 from parlour.webhooks import service
 from parlour.webhooks.service import FAILURES_TO_DISABLE, RETRY_SCHEDULE
 from parlour.webhooks.worker import WebhookWorker
-from tests.conftest import Tenant
+from tests.conftest import Tenant, wait_for
 from tests.webhooks.conftest import Receiver, Tls
 
 
@@ -382,3 +382,23 @@ async def test_https_connects_to_the_checked_address_and_verifies_the_name(
     latest = (await deliveries(client, tenant, endpoint["id"]))[0]
     assert latest["status"] == "pending"
     assert "CERTIFICATE_VERIFY_FAILED" in latest["attempts"][0]["error"]
+
+
+async def test_a_slow_receiver_does_not_hold_up_shutdown(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(client, tenant, receiver.url)
+    receiver.hang = True
+    await send_test(client, tenant, endpoint["id"])
+    stop = asyncio.Event()
+    running = asyncio.create_task(WebhookWorker(runtime).run(stop))
+
+    async def sent() -> bool:
+        return bool(receiver.received)
+
+    await wait_for(sent)
+    stop.set()
+    # Well before the request's own 10 s timeout.
+    await asyncio.wait_for(running, timeout=4)
+    [shown] = await deliveries(client, tenant, endpoint["id"])
+    assert shown["status"] == "delivering" and shown["attempts"] == []
