@@ -8,6 +8,7 @@ outside any transaction and records their outcome through ``record_attempt``.
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 import uuid
 from collections.abc import Sequence
@@ -24,6 +25,8 @@ from parlour.errors import Conflict, NotFound
 from parlour.realtime.consumers import StoredEvent
 from parlour.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from parlour.webhooks.schemas import TEST_EVENT, EndpointIn, EndpointPatch
+
+log = logging.getLogger(__name__)
 
 # The gap before each attempt (Standard Webhooks' / Svix's schedule: at once, 5 s, 5 min,
 # 30 min, 2 h, 5 h, 10 h, 10 h), carried on with 10 h gaps so that the last attempt comes
@@ -432,6 +435,12 @@ def _count_failure(endpoint: WebhookEndpoint, outcome: Outcome, *, now: datetime
         f"failed every attempt over three days (last: {last})."
     )[:500]
     endpoint.updated_at = now
+    log.warning(
+        "webhooks: endpoint %s of account %s disabled: %s",
+        endpoint.id,
+        endpoint.account_id,
+        endpoint.disabled_reason,
+    )
 
 
 async def prune(tx: Tx, *, before: datetime) -> int:
