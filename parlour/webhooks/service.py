@@ -398,8 +398,8 @@ async def record_attempt(tx: Tx, *, job: Claimed, outcome: Outcome, now: datetim
             at=outcome.at,
             status_code=outcome.status_code,
             latency_ms=outcome.latency_ms,
-            response=outcome.response[:EXCERPT] if outcome.response is not None else None,
-            error=outcome.error[:EXCERPT] if outcome.error is not None else None,
+            response=_text(outcome.response),
+            error=_text(outcome.error),
         )
     )
     delivery.lease_until = None
@@ -422,6 +422,12 @@ async def record_attempt(tx: Tx, *, job: Claimed, outcome: Outcome, now: datetim
             _count_failure(endpoint, outcome, now=now)
     await tx.session.flush()
     return delivery.status
+
+
+def _text(value: str | None) -> str | None:
+    # A receiver's answer may hold anything; PostgreSQL refuses NUL in text, and a row
+    # that cannot be recorded would be sent again after every lease.
+    return None if value is None else value.replace("\x00", "\ufffd")[:EXCERPT]
 
 
 def _count_failure(endpoint: WebhookEndpoint, outcome: Outcome, *, now: datetime) -> None:

@@ -44,6 +44,7 @@ class Receiver:
         self.answers: list[int] = []
         self.always: int | None = None
         self.redirect_to: str | None = None
+        self.body: bytes | None = None
         self.hang = False
         self.release = threading.Event()
         self._lock = threading.Lock()
@@ -67,6 +68,8 @@ class Receiver:
                     return
                 status = status or 200
                 answer = b"thanks" if status < 300 else b"boom " * 300
+                if receiver.body is not None:
+                    answer = receiver.body
                 self.send_response(status)
                 self.send_header("content-type", "text/plain")
                 self.send_header("content-length", str(len(answer)))

@@ -402,3 +402,18 @@ async def test_a_slow_receiver_does_not_hold_up_shutdown(
     await asyncio.wait_for(running, timeout=4)
     [shown] = await deliveries(client, tenant, endpoint["id"])
     assert shown["status"] == "delivering" and shown["attempts"] == []
+
+
+async def test_any_answer_is_recorded(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    endpoint = await subscribe(client, tenant, receiver.url)
+    receiver.answers = [400]
+    receiver.body = b"bad\x00request \xff\xfe" + bytes(range(256)) * 10
+    await send_test(client, tenant, endpoint["id"])
+    await WebhookWorker(runtime).run_once()
+    [shown] = await deliveries(client, tenant, endpoint["id"])
+    [attempt] = shown["attempts"]
+    assert attempt["status_code"] == 400
+    assert attempt["response"].startswith("bad\ufffdrequest")
+    assert len(attempt["response"]) == 500
