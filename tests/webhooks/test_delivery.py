@@ -417,3 +417,24 @@ async def test_any_answer_is_recorded(
     assert attempt["status_code"] == 400
     assert attempt["response"].startswith("bad\ufffdrequest")
     assert len(attempt["response"]) == 500
+
+
+async def test_a_contacts_life_in_events(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant, receiver: Receiver
+) -> None:
+    types = ["contact.created", "contact.updated", "contact.deleted"]
+    endpoint = await subscribe(client, tenant, receiver.url, event_types=types)
+    h = tenant.admin_headers
+    contact = (await client.post("/api/v1/contacts", json={"name": "Ana"}, headers=h)).json()
+    resp = await client.patch(
+        f"/api/v1/contacts/{contact['id']}", json={"name": "Ana B"}, headers=h
+    )
+    assert resp.status_code == 200, resp.text
+    resp = await client.delete(f"/api/v1/contacts/{contact['id']}", headers=h)
+    assert resp.status_code in (200, 204), resp.text
+    await WebhookWorker(runtime).run_once()
+    payloads = sorted(
+        (verified(endpoint["secret"], r) for r in receiver.received),
+        key=lambda p: str(p["timestamp"]),
+    )
+    assert [p["type"] for p in payloads] == types
