@@ -53,6 +53,8 @@ from parlour.realtime.presence import Presence
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
 from parlour.types import CHANNEL_NAME_PATTERN
+from parlour.webhooks import api as webhooks_api
+from parlour.webhooks.worker import WebhookWorker
 from parlour.workflows import api as workflows_api
 from parlour.workflows.engine import WorkflowEngine
 
@@ -256,6 +258,7 @@ def _api_router() -> APIRouter:
         tasks_api.router,
         workflows_api.router,
         realtime_api.router,
+        webhooks_api.router,
     ):
         api.include_router(module_router)
     return api
@@ -341,6 +344,7 @@ def _lifespan(
                 tasks.append(
                     asyncio.create_task(WorkflowEngine(rt).run(stop), name="workflow-engine")
                 )
+                tasks.append(asyncio.create_task(WebhookWorker(rt).run(stop), name="webhooks"))
                 await sms_media.resume_pending(rt, providers.sms)
 
         servers: list[asyncio.Server] = []

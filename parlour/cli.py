@@ -93,7 +93,7 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Deliver queued messages (for setups with several processes)."""
+    """Deliver queued messages and webhooks (for setups with several processes)."""
     from parlour.channels.registry import make_channels, make_providers
     from parlour.channels.sms.media import resume_pending as resume_media
     from parlour.db.engine import make_database
@@ -101,6 +101,7 @@ def worker() -> None:
     from parlour.outbox.worker import OutboxWorker
     from parlour.realtime.hub import make_hub
     from parlour.runtime import Runtime
+    from parlour.webhooks.worker import WebhookWorker
     from parlour.workflows.engine import WorkflowEngine
 
     settings = _settings()
@@ -121,7 +122,11 @@ def worker() -> None:
             await wait_for_database(rt.db, url=settings.database_url, migrate=False, stop=stop)
             # MMS downloads a stopped process left unfinished (web processes start them).
             await resume_media(rt, providers.sms)
-            await asyncio.gather(OutboxWorker(rt).run(stop), WorkflowEngine(rt).run(stop))
+            await asyncio.gather(
+                OutboxWorker(rt).run(stop),
+                WorkflowEngine(rt).run(stop),
+                WebhookWorker(rt).run(stop),
+            )
         finally:
             await rt.hub.stop()
             await rt.db.dispose()

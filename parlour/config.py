@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     # The files of one outgoing email together: base64 makes them a third bigger, and
     # 18 MB of files is a 25 MB mail, what Gmail and most relays take.
     email_max_attachments_bytes: int = Field(default=18 * 1024 * 1024, ge=0)
+    # Outgoing webhooks may call loopback, private and link-local addresses (a receiver
+    # on the same machine or network). Off: such URLs are refused, so that an admin cannot
+    # point Parlour at services only the server reaches (parlour/webhooks/ssrf.py).
+    webhooks_allow_private: bool = False
 
     @cached_property
     def is_sqlite(self) -> bool:

@@ -14,6 +14,7 @@ from parlour.idempotency import models as idempotency_models
 from parlour.outbox import models as outbox_models
 from parlour.realtime import models as realtime_models
 from parlour.tasks import models as tasks_models
+from parlour.webhooks import models as webhooks_models
 from parlour.workflows import models as workflows_models
 
 __all__ = [
@@ -29,5 +30,6 @@ __all__ = [
     "sms_models",
     "tasks_models",
     "webchat_models",
+    "webhooks_models",
     "workflows_models",
 ]

@@ -42,6 +42,8 @@ BODIES: dict[str, Callable[[Ids], dict[str, Any]]] = {
     "PATCH /api/v1/conversations/{conversation_id}": lambda mine: {"status": "closed"},
     "PATCH /api/v1/phone-numbers/{number_id}": lambda mine: {"label": "hijacked"},
     "POST /api/v1/mailboxes/{mailbox_id}/test-email": lambda mine: {"to": "x@example.com"},
+    "PATCH /api/v1/workflows/{workflow_id}": lambda mine: {"name": "hijacked"},
+    "POST /api/v1/workflows/{workflow_id}/test": lambda mine: {"contact_id": mine["contact_id"]},
 }
 
 
@@ -51,7 +53,7 @@ async def _objects(client: httpx.AsyncClient, tenant: Tenant, *, name: str, phon
 
     async def made(method: str, url: str, **kwargs: Any) -> Any:
         resp = await client.request(method, f"{API}{url}", headers=h, **kwargs)
-        assert resp.status_code in (200, 201), (method, url, resp.text)
+        assert resp.status_code in (200, 201, 202), (method, url, resp.text)
         return resp.json()
 
     contact = await made(
@@ -69,6 +71,21 @@ async def _objects(client: httpx.AsyncClient, tenant: Tenant, *, name: str, phon
     message = await made(
         "POST", f"/conversations/{conv['id']}/messages", json={"channel": "sms", "body": "hi"}
     )
+    # An address literal (saving it needs no DNS), disabled once its test event is queued
+    # so that the in-process worker has no reason to call it.
+    hook = await made("POST", "/webhooks", json={"url": "https://93.184.215.14/tenancy"})
+    delivery = await made("POST", f"/webhooks/{hook['id']}/test")
+    await made("PATCH", f"/webhooks/{hook['id']}", json={"enabled": False})
+    workflow = await made(
+        "POST",
+        "/workflows",
+        json={
+            "name": "w",
+            "enabled": False,
+            "trigger": {"type": "contact_created"},
+            "steps": [{"type": "tag", "tag": "x"}],
+        },
+    )
     return {
         "contact_id": cid,
         "phone_id": contact["phones"][0]["id"],
@@ -83,6 +100,9 @@ async def _objects(client: httpx.AsyncClient, tenant: Tenant, *, name: str, phon
         "number_id": (await made("GET", "/phone-numbers"))[0]["id"],
         "mailbox_id": (await made("GET", "/mailboxes"))[0]["id"],
         "widget_id": (await made("GET", "/widgets"))[0]["id"],
+        "endpoint_id": hook["id"],
+        "delivery_id": delivery["id"],
+        "workflow_id": workflow["id"],
     }
 
 

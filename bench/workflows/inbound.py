@@ -9,8 +9,8 @@ The requests are bench/sms/webhooks.py's: signed Twilio webhooks from a pool of 
 ("Message i: is the shop open on Sunday?"). The 20 workflows are a plausible account's:
 14 keyword rules that this text does not match, one that it does (it tags the contact:
 a run for every text), 2 "conversation opened" welcomes, 2 "no agent reply in 5 minutes"
-timers (one pending per thread), and a "contact created" rule. They work in the server's own engine, beside the requests; what
-is measured is what they cost the inbound path.
+timers (one pending per thread), and a "contact created" rule. They work in the server's
+own engine, beside the requests; what is measured is what they cost the inbound path.
 """
 
 from __future__ import annotations

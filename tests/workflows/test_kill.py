@@ -198,6 +198,11 @@ async def test_killed_with_200_runs_due_every_step_runs_once_and_every_text_goes
         while (await _run_states(database_url, workflow_id)) != Counter({"completed": RUNS}):
             assert time.monotonic() - restarted < 60, await _run_states(database_url, workflow_id)
             await asyncio.sleep(0.25)
+        # The steps are done; the outbox sends what they queued.
+        while len(twilio.messages) < 2 * RUNS:
+            assert time.monotonic() - restarted < 60, len(twilio.messages)
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(1)
         sent = Counter((m.to, m.body) for m in twilio.messages)
         assert len(sent) == 2 * RUNS, len(sent)
         assert set(sent.values()) == {1}, [k for k, n in sent.items() if n > 1][:5]
