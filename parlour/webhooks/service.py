@@ -223,6 +223,31 @@ async def queue_test(tx: Tx, *, account_id: int, endpoint_id: int) -> WebhookDel
     return delivery
 
 
+async def queue_call(
+    tx: Tx, *, account_id: int, endpoint_id: int, event_type: str, data: dict[str, Any]
+) -> WebhookDelivery:
+    """A delivery of ``data`` to one endpoint, whatever it subscribed to (a workflow's
+    "call a webhook" step): signed, retried and recorded like every delivery."""
+    endpoint = await get_endpoint(tx, account_id=account_id, endpoint_id=endpoint_id)
+    _refuse_disabled(endpoint)
+    now = utcnow()
+    delivery = WebhookDelivery(
+        endpoint_id=endpoint.id,
+        account_id=account_id,
+        event_type=event_type,
+        event_seq=None,
+        payload=payload_of(event_type, now, data),
+        msg_id=new_msg_id(),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    tx.session.add(delivery)
+    await tx.session.flush()
+    return delivery
+
+
 def _refuse_disabled(endpoint: WebhookEndpoint) -> None:
     if not endpoint.enabled:
         raise Conflict("The endpoint is disabled: enable it first.", code="endpoint_disabled")

@@ -17,6 +17,7 @@ from parlour.conversations import outbound, thread
 from parlour.conversations.channel import Channels
 from parlour.conversations.models import Conversation
 from parlour.db.tx import Tx
+from parlour.webhooks.models import WebhookEndpoint
 from parlour.workflows import conditions
 from parlour.workflows.models import Workflow
 from parlour.workflows.steps import fill
@@ -132,6 +133,16 @@ async def _describe(
         return StepOutcome(step=i, type=kind, would="Close the conversation")
     if kind == "reopen":
         return StepOutcome(step=i, type=kind, would="Reopen the conversation")
+    if kind == "call_webhook":
+        endpoint = await tx.session.get(WebhookEndpoint, int(step.get("endpoint_id") or 0))
+        if endpoint is None or endpoint.account_id != workflow.account_id:
+            return StepOutcome(
+                step=i, type=kind, would="Call a webhook", problem="No such endpoint."
+            )
+        problem = None if endpoint.enabled else "The endpoint is disabled."
+        return StepOutcome(
+            step=i, type=kind, would=f"Call the webhook {endpoint.url}", problem=problem
+        )
     if kind == "create_task":
         return StepOutcome(step=i, type=kind, would=f"Create the task “{step.get('title')}”")
     return StepOutcome(step=i, type=kind, would=kind, problem="This version cannot do this step.")

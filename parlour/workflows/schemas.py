@@ -255,6 +255,15 @@ class CreateTask(Part):
     user_id: Id | None = None
 
 
+class CallWebhook(Part):
+    """Send the run (its workflow, thread, contact and what started it) to one of the
+    account's webhook endpoints, as a "workflow.called" event: signed and retried like
+    every delivery."""
+
+    type: Literal["call_webhook"]
+    endpoint_id: Id
+
+
 class Wait(Part):
     """Wait ``minutes``; with ``until`` "contact_replies" the wait ends early when the
     contact writes (and the run's later steps see that they did)."""
@@ -265,7 +274,7 @@ class Wait(Part):
 
 
 Step = Annotated[
-    SendMessage | Assign | AddTag | RemoveTag | Close | Reopen | CreateTask | Wait,
+    SendMessage | Assign | AddTag | RemoveTag | Close | Reopen | CreateTask | CallWebhook | Wait,
     Field(discriminator="type"),
 ]
 

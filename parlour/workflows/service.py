@@ -16,6 +16,7 @@ from parlour.conversations.channel import Channels
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput, NotFound
+from parlour.webhooks.models import WebhookEndpoint
 from parlour.workflows.engine import next_fire
 from parlour.workflows.models import Workflow, WorkflowRun
 from parlour.workflows.schemas import WorkflowIn, WorkflowPatch
@@ -186,6 +187,20 @@ async def _check_references(
                 code="unknown_sender",
                 details={"field": f"steps[{i}].sender_id"},
             )
+    for i, step in enumerate(steps):
+        if step.get("type") == "call_webhook":
+            endpoint = await tx.session.scalar(
+                select(WebhookEndpoint.id).where(
+                    WebhookEndpoint.id == step["endpoint_id"],
+                    WebhookEndpoint.account_id == account_id,
+                )
+            )
+            if endpoint is None:
+                raise InvalidInput(
+                    "No such webhook endpoint in this account.",
+                    code="unknown_endpoint",
+                    details={"field": f"steps[{i}].endpoint_id"},
+                )
     users = [
         ("trigger", trigger.get("user_id")),
         *(

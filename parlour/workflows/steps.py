@@ -21,7 +21,11 @@ from parlour.conversations.models import Conversation
 from parlour.db.tx import Tx
 from parlour.errors import ParlourError
 from parlour.tasks import service as tasks_service
+from parlour.webhooks import service as webhooks_service
 from parlour.workflows.models import Workflow, WorkflowRun
+
+# The event type a "call a webhook" step's delivery carries.
+CALLED = "workflow.called"
 
 
 class StepFailed(Exception):
@@ -65,6 +69,22 @@ async def do(
             verb = "Tagged" if kind == "tag" else "Untagged"
             return Done(f"{verb} {step['tag']}" + ("" if changed else " (already so)"))
         conv = await _conversation(tx, run)
+        if kind == "call_webhook":
+            delivery = await webhooks_service.queue_call(
+                tx,
+                account_id=run.account_id,
+                endpoint_id=int(step["endpoint_id"]),
+                event_type=CALLED,
+                data={
+                    "workflow": {"id": workflow.id, "name": workflow.name},
+                    "run_id": run.id,
+                    "step": run.step,
+                    "conversation_id": conv.id,
+                    "contact_id": conv.contact_id,
+                    "trigger": run.context,
+                },
+            )
+            return Done(f"Called the webhook (delivery {delivery.id})")
         if kind == "close" or kind == "reopen":
             status = "closed" if kind == "close" else "open"
             await thread.update_conversation(

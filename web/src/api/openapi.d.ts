@@ -1452,6 +1452,21 @@ export interface components {
             raw_url?: string | null;
         };
         /**
+         * CallWebhook
+         * @description Send the run (its workflow, thread, contact and what started it) to one of the
+         *     account's webhook endpoints, as a "workflow.called" event: signed and retried like
+         *     every delivery.
+         */
+        CallWebhook: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call_webhook";
+            /** Endpoint Id */
+            endpoint_id: number;
+        };
+        /**
          * ChannelIs
          * @description The channel of the message that started the run (or the thread's last one).
          */
@@ -3174,7 +3189,7 @@ export interface components {
              */
             conditions?: (components["schemas"]["ChannelIs"] | components["schemas"]["ContactTag"] | components["schemas"]["ContactField"] | components["schemas"]["ConversationStatus"] | components["schemas"]["ConversationAssignee"] | components["schemas"]["OfficeHoursCondition"] | components["schemas"]["MessageText"])[];
             /** Steps */
-            steps: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["Wait"])[];
+            steps: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["CallWebhook"] | components["schemas"]["Wait"])[];
         };
         /** WorkflowOut */
         WorkflowOut: {
@@ -3224,7 +3239,7 @@ export interface components {
             /** Conditions */
             conditions?: (components["schemas"]["ChannelIs"] | components["schemas"]["ContactTag"] | components["schemas"]["ContactField"] | components["schemas"]["ConversationStatus"] | components["schemas"]["ConversationAssignee"] | components["schemas"]["OfficeHoursCondition"] | components["schemas"]["MessageText"])[] | null;
             /** Steps */
-            steps?: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["Wait"])[] | null;
+            steps?: (components["schemas"]["SendMessage"] | components["schemas"]["Assign"] | components["schemas"]["AddTag"] | components["schemas"]["RemoveTag"] | components["schemas"]["Close"] | components["schemas"]["Reopen"] | components["schemas"]["CreateTask"] | components["schemas"]["CallWebhook"] | components["schemas"]["Wait"])[] | null;
         };
         /**
          * ErrorOut
