@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,7 +44,10 @@ BATCH = 100
 # one writer at a time, and a commit on PostgreSQL numbers the events under a lock.
 CHUNK = 20
 LANES = 4
-LEASE = timedelta(seconds=60)
+# How long a claim holds. A pass steps its runs in well under a second, so a run its worker
+# died holding waits at most this long after a restart; a worker whose claim lapsed (a
+# stall longer than this) finds its token replaced and leaves the run to the new claimer.
+LEASE = timedelta(seconds=15)
 # Runs that failed one after another before their workflow is paused.
 FAILURES_TO_PAUSE = 5
 # A step that hit something unexpected (not a reason to fail, e.g. the database away)
@@ -56,6 +60,8 @@ SCHEDULE_LIMIT = 1000
 class WorkflowEngine:
     def __init__(self, rt: Runtime) -> None:
         self.rt = rt
+        # Written into the runs this engine claims; a step is done only under its own claim.
+        self.token = uuid.uuid4().hex
 
     async def run(self, stop: asyncio.Event) -> None:
         failing = False
@@ -193,6 +199,7 @@ class WorkflowEngine:
             for run in runs:
                 run.status = "running"
                 run.lease_until = utcnow() + LEASE
+                run.claimed_by = self.token
             await tx.commit()
         return [(r.id, r.conversation_id) for r in runs]
 
@@ -230,8 +237,8 @@ class WorkflowEngine:
         if tx.dialect == "postgresql":
             stmt = stmt.with_for_update()
         run = await tx.session.scalar(stmt)
-        if run is None or run.status != "running":
-            return False
+        if run is None or run.status != "running" or run.claimed_by != self.token:
+            return False  # ended, or claimed again by another worker after this one stalled
         workflow = await tx.session.get(Workflow, run.workflow_id)
         now = utcnow()
         if workflow is None or not workflow.enabled:
@@ -284,7 +291,7 @@ class WorkflowEngine:
         with contextlib.suppress(Exception):
             async with transaction(self.rt.db, self.rt.hub) as tx:
                 run = await tx.session.get(WorkflowRun, run_id)
-                if run is None or run.status != "running":
+                if run is None or run.status != "running" or run.claimed_by != self.token:
                     return
                 run.attempts += 1
                 if run.attempts >= MAX_ATTEMPTS:

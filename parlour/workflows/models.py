@@ -71,6 +71,8 @@ class WorkflowRun(Base):
     # One line per step done, for the run's history in the UI.
     log: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The claim's token (parlour.workflows.engine): a worker steps a run only under its own.
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

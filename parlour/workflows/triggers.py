@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,18 @@ def _words_match(text: str, keywords: list[str]) -> bool:
     return any(re.search(rf"(?<!\w){re.escape(k.casefold())}(?!\w)", lowered) for k in keywords)
 
 
+@dataclass
+class Batch:
+    """What a batch of events needs to know of its conversations, read in a few queries
+    rather than a few per event (the batch holds SQLite's one write lock meanwhile), and
+    kept up to date as the batch starts and ends runs."""
+
+    # Timers not yet fired (runs at step -1, waiting), by conversation.
+    timers: dict[int, list[WorkflowRun]] = field(default_factory=dict)
+    # Runs started in the last hour, by conversation.
+    recent: dict[int, int] = field(default_factory=dict)
+
+
 async def handle(tx: Tx, events: list[StoredEvent]) -> None:
     workflows = [
         w
@@ -60,14 +73,55 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> None:
             )
         )
     ]
+    if not workflows:
+        return  # and a disabled workflow's runs were cancelled with it
+    batch = await _read_batch(tx, events)
+    await _wake_waits(tx, events)
     for event in events:
-        await _settle_waits(tx, event)
+        _settle_timers(batch, event)
         for workflow in workflows:
             if workflow.created_at > event.created_at:
                 continue  # it did not exist yet when this happened
             start = _starts(workflow, event)
             if start is not None:
-                await _start_run(tx, workflow, event, **start)
+                await _start_run(tx, batch, workflow, event, **start)
+    await tx.session.flush()
+
+
+def _conversation_of(event: StoredEvent) -> int | None:
+    if event.type == "message.created":
+        value = _message(event).get("conversation_id")
+    elif event.type == "conversation.updated":
+        value = _conversation(event).get("id")
+    else:
+        return None
+    return value if isinstance(value, int) else None
+
+
+async def _read_batch(tx: Tx, events: list[StoredEvent]) -> Batch:
+    conversations = {c for c in map(_conversation_of, events) if c is not None}
+    batch = Batch()
+    if not conversations:
+        return batch
+    for run in await tx.session.scalars(
+        select(WorkflowRun).where(
+            WorkflowRun.conversation_id.in_(conversations),
+            WorkflowRun.status == "waiting",
+            WorkflowRun.step == -1,
+        )
+    ):
+        assert run.conversation_id is not None
+        batch.timers.setdefault(run.conversation_id, []).append(run)
+    counts = await tx.session.execute(
+        select(WorkflowRun.conversation_id, func.count(WorkflowRun.id))
+        .where(
+            WorkflowRun.conversation_id.in_(conversations),
+            WorkflowRun.created_at > utcnow() - timedelta(hours=1),
+        )
+        .group_by(WorkflowRun.conversation_id)
+    )
+    batch.recent = {int(c): int(n) for c, n in counts.tuples() if c is not None}
+    return batch
 
 
 def _starts(workflow: Workflow, event: StoredEvent) -> dict[str, Any] | None:
@@ -135,6 +189,7 @@ def _starts(workflow: Workflow, event: StoredEvent) -> dict[str, Any] | None:
 
 async def _start_run(
     tx: Tx,
+    batch: Batch,
     workflow: Workflow,
     event: StoredEvent,
     *,
@@ -145,20 +200,13 @@ async def _start_run(
 ) -> None:
     if contact_id is None:
         return
-    if conversation_id is not None and await _too_many(tx, conversation_id):
+    if conversation_id is not None and batch.recent.get(conversation_id, 0) >= RUNS_PER_HOUR:
         _note_limit(conversation_id)
         return
     if timer:
         # One timer per thread at a time: the first unanswered message sets it.
-        pending = await tx.session.scalar(
-            select(WorkflowRun.id).where(
-                WorkflowRun.workflow_id == workflow.id,
-                WorkflowRun.conversation_id == conversation_id,
-                WorkflowRun.status == "waiting",
-                WorkflowRun.step == -1,
-            )
-        )
-        if pending is not None:
+        pending = batch.timers.get(conversation_id, []) if conversation_id is not None else []
+        if any(r.workflow_id == workflow.id and r.status == "waiting" for r in pending):
             return
     elif not await conditions.hold(
         tx, workflow, conversation_id=conversation_id, contact_id=contact_id, context=context
@@ -182,7 +230,10 @@ async def _start_run(
         updated_at=now,
     )
     tx.session.add(run)
-    await tx.session.flush()
+    if conversation_id is not None:
+        batch.recent[conversation_id] = batch.recent.get(conversation_id, 0) + 1
+        if timer:
+            batch.timers.setdefault(conversation_id, []).append(run)
 
 
 # Conversations told about in the log this hour: once each, not once per run left out.
@@ -203,55 +254,50 @@ def _note_limit(conversation_id: int) -> None:
     )
 
 
-async def _too_many(tx: Tx, conversation_id: int) -> bool:
-    count = await tx.session.scalar(
-        select(func.count(WorkflowRun.id)).where(
-            WorkflowRun.conversation_id == conversation_id,
-            WorkflowRun.created_at > utcnow() - timedelta(hours=1),
+async def _wake_waits(tx: Tx, events: list[StoredEvent]) -> None:
+    """The contact wrote: "wait until the contact replies" is over (one UPDATE for the
+    batch)."""
+    replied = {
+        m.get("conversation_id")
+        for m in map(_message, (e for e in events if e.type == "message.created"))
+        if m.get("direction") == "in" and not _is_auto_reply(m)
+    } - {None}
+    if not replied:
+        return
+    now = utcnow()
+    await tx.session.execute(
+        update(WorkflowRun)
+        .where(
+            WorkflowRun.conversation_id.in_(replied),
+            WorkflowRun.status == "waiting",
+            WorkflowRun.waiting_for == "contact_reply",
         )
+        .values(due_at=now, waiting_for=None, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
-    return int(count or 0) >= RUNS_PER_HOUR
 
 
-async def _settle_waits(tx: Tx, event: StoredEvent) -> None:
-    """A message ends the timers it answers and wakes the waits for a contact's reply."""
+def _settle_timers(batch: Batch, event: StoredEvent) -> None:
+    """A message ends the timers it answers: the contact's, "no reply from the contact";
+    an agent's, "no reply from an agent"."""
     if event.type != "message.created":
         return
     message = _message(event)
     conversation_id = message.get("conversation_id")
-    if conversation_id is None:
+    if not isinstance(conversation_id, int):
         return
-    now = utcnow()
     sender = message.get("sender") or {}
     if message.get("direction") == "in" and not _is_auto_reply(message):
-        # The contact answered: "no reply from the contact" is moot, and "wait until the
-        # contact replies" is over.
-        await _cancel_timers(tx, conversation_id, "no_contact_reply", "the contact replied")
-        await tx.session.execute(
-            update(WorkflowRun)
-            .where(
-                WorkflowRun.conversation_id == conversation_id,
-                WorkflowRun.status == "waiting",
-                WorkflowRun.waiting_for == "contact_reply",
-            )
-            .values(due_at=now, waiting_for=None, updated_at=now)
-        )
+        _cancel_timers(batch, conversation_id, "no_contact_reply", "the contact replied")
     elif message.get("direction") == "out" and sender.get("type") == "user":
-        await _cancel_timers(tx, conversation_id, "no_agent_reply", "an agent replied")
+        _cancel_timers(batch, conversation_id, "no_agent_reply", "an agent replied")
 
 
-async def _cancel_timers(tx: Tx, conversation_id: int, trigger: str, why: str) -> None:
+def _cancel_timers(batch: Batch, conversation_id: int, trigger: str, why: str) -> None:
     assert trigger in TIMERS
-    runs = await tx.session.scalars(
-        select(WorkflowRun).where(
-            WorkflowRun.conversation_id == conversation_id,
-            WorkflowRun.status == "waiting",
-            WorkflowRun.step == -1,
-        )
-    )
     now = utcnow()
-    for run in runs:
-        if (run.context or {}).get("trigger") != trigger:
+    for run in batch.timers.get(conversation_id, []):
+        if run.status != "waiting" or (run.context or {}).get("trigger") != trigger:
             continue
         run.status = "cancelled"
         run.log = [*run.log, {"at": now.isoformat(), "step": None, "note": f"Not needed: {why}."}]

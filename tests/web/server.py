@@ -72,8 +72,11 @@ def _parlour_command() -> list[str]:
 class DemoServer:
     """`parlour demo --db PATH --port N`, started, waited for, and stopped."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.workdir = workdir
+        self.extra_env = env or {}
         self.db = workdir / "demo.db"
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -90,6 +93,7 @@ class DemoServer:
         )
         env.pop("PARLOUR_DATABASE_URL", None)
         env.pop("PARLOUR_REDIS_URL", None)
+        env.update(self.extra_env)
         return env
 
     def start(self) -> DemoServer:

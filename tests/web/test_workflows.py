@@ -1,15 +1,20 @@
-"""The demo's workflows in the agent app: a text with a keyword is answered by the bot,
-live, on the right with the robot avatar and the workflow's name."""
+"""Workflows and webhooks in the agent app: the demo's keyword rule answering a text live
+(on the right, the robot avatar and the workflow's name), one built in Settings and set off
+by a website visitor, and an endpoint added in Settings receiving signed deliveries."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from standardwebhooks import Webhook
 
 from tests.web.server import Api, DemoServer, inbound_sms
 
@@ -125,3 +130,64 @@ def test_a_workflow_built_in_settings_answers_the_website_visitor(
     # Turned off: the switch says so, and the list keeps it.
     page.get_by_role("switch", name="Turn on Beans").uncheck()
     expect(page.get_by_role("region", name="Workflow Beans")).to_contain_text("Off")
+
+
+def test_webhooks_in_settings_send_signed_and_show_every_attempt(
+    new_app: Any, tmp_path: Path, web_app_built: None
+) -> None:
+    """An admin adds an endpoint (a real local receiver; private addresses allowed by the
+    admin setting), copies the secret shown once, sends a test, and sees the delivery and
+    its attempt; the receiver verifies the signature with the standardwebhooks library."""
+    received: list[tuple[bytes, dict[str, str]]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.append((body, {k.lower(): v for k, v in self.headers.items()}))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    demo = DemoServer(tmp_path, env={"PARLOUR_WEBHOOKS_ALLOW_PRIVATE": "true"}).start()
+    try:
+        demo.workflows(enabled=False)
+        app = new_app(demo.url).login()
+        page = app.page
+        page.goto(demo.url + "/settings/webhooks")
+        form = page.get_by_role("form", name="Add an endpoint")
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/hooks"
+        form.get_by_label("URL").fill(url)
+        form.get_by_label("Description").fill("Our CRM")
+        form.get_by_role("checkbox", name=re.compile("A contact is created")).check()
+        form.get_by_role("button", name="Add endpoint").click()
+        card = page.get_by_role("region", name="Endpoint Our CRM")
+        expect(card).to_contain_text(url)
+        expect(card).to_contain_text("contact.created")
+        secret = card.locator(".copyable-value").inner_text()
+        assert secret.startswith("whsec_")
+
+        card.get_by_role("button", name="Send a test").click()
+        deliveries = card.get_by_role("region", name="Deliveries to Our CRM")
+        expect(deliveries).to_be_visible()
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert received, "nothing reached the receiver"
+        body, headers = received[0]
+        assert Webhook(secret).verify(body, headers)["type"] == "webhook.test"
+        deliveries.get_by_role("button", name="Refresh").click()
+        test = deliveries.get_by_role("listitem", name=re.compile("webhook.test, Delivered"))
+        expect(test).to_contain_text("HTTP 204")
+        test.get_by_role("button", name="Send again").click()
+        deadline = time.monotonic() + 10
+        while len(received) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert received[1][1]["webhook-id"] == headers["webhook-id"]  # the same message
+    finally:
+        demo.stop()
+        receiver.shutdown()
+        receiver.server_close()

@@ -2,6 +2,12 @@
 
 import { http } from "./client";
 import type {
+  DeliveryOut,
+  EndpointCreated,
+  EndpointIn,
+  EndpointOut,
+  EndpointPatch,
+  SecretOut,
   RunOut,
   TestRunOut,
   WorkflowIn,
@@ -169,6 +175,18 @@ export const api = {
     /** Sends a test email through the mailbox's relay; answers what the relay said. */
     testEmail: (id: number, to: string) =>
       http.post<SendTestOut>(`/mailboxes/${id}/test-email`, { to }),
+  },
+  webhooks: {
+    list: () => http.get<EndpointOut[]>("/webhooks"),
+    /** The answer carries the signing secret, this once. */
+    create: (body: EndpointIn) => http.post<EndpointCreated>("/webhooks", body),
+    update: (id: number, body: EndpointPatch) => http.patch<EndpointOut>(`/webhooks/${id}`, body),
+    remove: (id: number) => http.del(`/webhooks/${id}`),
+    secret: (id: number) => http.get<SecretOut>(`/webhooks/${id}/secret`),
+    deliveries: (id: number) => http.get<DeliveryOut[]>(`/webhooks/${id}/deliveries`),
+    resend: (id: number, deliveryId: number) =>
+      http.post<DeliveryOut>(`/webhooks/${id}/deliveries/${deliveryId}/resend`),
+    test: (id: number) => http.post<DeliveryOut>(`/webhooks/${id}/test`),
   },
   workflows: {
     list: () => http.get<WorkflowOut[]>("/workflows"),

@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("context", sa.JSON(), nullable=False),
         sa.Column("log", sa.JSON(), nullable=False),
         sa.Column("lease_until", UtcDateTime(), nullable=True),
+        sa.Column("claimed_by", sa.String(32), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("error", sa.String(500), nullable=True),
         sa.Column("created_at", UtcDateTime(), nullable=False),

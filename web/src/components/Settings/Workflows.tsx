@@ -83,16 +83,18 @@ function useNames(): Names & { userList: [number, string][] } {
   const [names, setNames] = useState<Names & { userList: [number, string][] }>({ users: new Map(), senders: new Map(), userList: [] });
   useEffect(() => {
     void (async () => {
-      const [users, numbers, mailboxes, widgets] = await Promise.all([
+      const [users, numbers, mailboxes, widgets, hooks] = await Promise.all([
         api.users.list().catch(() => []),
         api.phoneNumbers.list().catch(() => []),
         api.mailboxes.list().catch(() => []),
         api.widgets.list().catch(() => []),
+        api.webhooks.list().catch(() => []),
       ]);
       const active = users.filter((u) => u.active);
       setNames({
         users: new Map(users.map((u) => [u.id, u.name])),
         userList: active.map((u) => [u.id, u.name]),
+        endpoints: new Map(hooks.map((h) => [h.id, h.description || h.url])),
         senders: new Map([
           ["sms", new Map(numbers.map((n) => [n.id, n.label ? `${n.label} (${n.e164})` : n.e164]))],
           ["email", new Map(mailboxes.map((m) => [m.id, m.address]))],
@@ -623,6 +625,12 @@ function StepFields({ step: s, onChange, names }: { step: Part; onChange: (s: Pa
           <Text label="Task" required value={s.title} placeholder="Call them back" onChange={(v) => set("title", v)} />
           <UserSelect label="For" none="The assignee (else the workflow's author)" users={names.userList} value={s.user_id} onChange={(v) => set("user_id", v)} />
         </>
+      ) : null}
+      {s.type === "call_webhook" ? (
+        <Choice class="field grow" label="Endpoint" required value={s.endpoint_id ? String(s.endpoint_id) : ""} onChange={(e) => { const v = (e.target as HTMLSelectElement).value; set("endpoint_id", v ? Number(v) : null); }}>
+          <option value="">Choose… (Settings → Webhooks adds one)</option>
+          {[...(names.endpoints ?? new Map<number, string>()).entries()].map(([id, label]) => <option key={id} value={String(id)}>{label}</option>)}
+        </Choice>
       ) : null}
       {s.type === "wait" ? (
         <>

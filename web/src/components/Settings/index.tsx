@@ -1,5 +1,5 @@
 // The settings page: the tabs, one file each. An admin makes the channels usable (company
-// phone numbers, mailboxes, the web-chat widget, workflows, users, API tokens, the account); every
+// phone numbers, mailboxes, the web-chat widget, workflows, webhooks, users, API tokens, the account); every
 // agent has their own profile.
 
 import { linkClick } from "../../lib/router";
@@ -11,6 +11,7 @@ import { Profile } from "./Profile";
 import { Tokens } from "./Tokens";
 import { Users } from "./Users";
 import { WebChat } from "./WebChat";
+import { Webhooks } from "./Webhooks";
 import { Workflows } from "./Workflows";
 
 const TABS: { id: string; name: string; admin?: boolean }[] = [
@@ -19,6 +20,7 @@ const TABS: { id: string; name: string; admin?: boolean }[] = [
   { id: "mailboxes", name: "Mailboxes" },
   { id: "web-chat", name: "Web chat" },
   { id: "workflows", name: "Workflows" },
+  { id: "webhooks", name: "Webhooks" },
   { id: "users", name: "Users" },
   { id: "tokens", name: "API tokens" },
   { id: "account", name: "Account", admin: true },
@@ -49,6 +51,7 @@ export function Settings({ tab, item }: { tab: string; item?: string }) {
         {current.id === "mailboxes" && <Mailboxes admin={isAdmin} />}
         {current.id === "web-chat" && <WebChat admin={isAdmin} />}
         {current.id === "workflows" && <Workflows admin={isAdmin} item={item} />}
+        {current.id === "webhooks" && <Webhooks admin={isAdmin} />}
         {current.id === "users" && <Users admin={isAdmin} />}
         {current.id === "tokens" && <Tokens />}
         {current.id === "account" && <Account />}

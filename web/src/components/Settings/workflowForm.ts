@@ -8,6 +8,8 @@ export interface Names {
   users: Map<number, string>;
   /** Company endpoints by channel and id (numbers, mailboxes, widgets). */
   senders: Map<string, Map<number, string>>;
+  /** Webhook endpoints by id. */
+  endpoints?: Map<number, string>;
 }
 
 export const CHANNELS: [string, string][] = [
@@ -57,6 +59,7 @@ export const STEP_TYPES: [string, string][] = [
   ["close", "Close the conversation"],
   ["reopen", "Reopen the conversation"],
   ["create_task", "Create a task"],
+  ["call_webhook", "Call a webhook"],
   ["wait", "Wait"],
 ];
 
@@ -84,6 +87,7 @@ export function newStep(type: string): Part {
   if (type === "tag" || type === "untag") return { type, tag: "" };
   if (type === "create_task") return { type, title: "" };
   if (type === "wait") return { type, minutes: 60 };
+  if (type === "call_webhook") return { type, endpoint_id: null };
   return { type };
 }
 
@@ -148,6 +152,8 @@ export function describeStep(s: Part, names: Names): string {
       return `Create the task “${String(s.title)}”${s.user_id ? ` for ${names.users.get(Number(s.user_id)) ?? "a user"}` : ""}`;
     case "wait":
       return `Wait ${minutes(s.minutes)}${s.until ? " or until the contact replies" : ""}`;
+    case "call_webhook":
+      return `Call the webhook ${names.endpoints?.get(Number(s.endpoint_id)) ?? ""}`.trim();
   }
   return String(s.type);
 }
