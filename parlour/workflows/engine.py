@@ -82,7 +82,7 @@ class WorkflowEngine:
 
     async def run_once(self, *, now: datetime | None = None) -> int:
         """One pass; returns how much it did (events read, runs started and stepped)."""
-        done = await consumers.run_pass(self.rt.db, self.rt.hub, triggers.CONSUMER, triggers.handle)
+        done = await consumers.run_pass(self.rt.db, self.rt.hub, triggers.CONSUMER, self._handle)
         done += await self._fire_schedules(now or utcnow())
         claimed = await self._claim(now or utcnow())
         # A thread's runs stay together, in order; threads are packed into chunks, each
@@ -103,6 +103,38 @@ class WorkflowEngine:
 
         await asyncio.gather(*(lane(ids) for ids in chunks if ids))
         return done + len(claimed)
+
+    async def _handle(self, tx: Tx, events: list[consumers.StoredEvent]) -> None:
+        """Starts the events' runs, and steps those due at once right here: in the
+        transaction that moves the cursor, so starting and first steps commit together
+        (one commit where a claim and a step would take two more)."""
+        started = await triggers.handle(tx, events)
+        if not started:
+            return
+        lease = utcnow() + LEASE
+        for run in started:
+            run.status, run.claimed_by, run.lease_until = "running", self.token, lease
+        await tx.session.flush()
+        for run in started:
+            await self._step_here(tx, run.id)
+        self.rt.outbox_wakeup.set()
+
+    async def _step_here(self, tx: Tx, run_id: int) -> None:
+        """Steps the run in ``tx`` until it waits or ends, each step in a savepoint. One
+        that fails unexpectedly is undone and left due, for the claims to take it up."""
+        while True:
+            try:
+                async with tx.session.begin_nested():
+                    more = await self._step(tx, run_id)
+            except Exception as exc:
+                log.warning("workflows: run %s: a step failed unexpectedly: %s", run_id, exc)
+                run = await tx.session.get(WorkflowRun, run_id)
+                if run is not None:
+                    run.status, run.claimed_by, run.lease_until = "waiting", None, None
+                    run.due_at = utcnow() + timedelta(seconds=1)
+                return
+            if not more:
+                return
 
     # --- Schedules ----------------------------------------------------------------------
 

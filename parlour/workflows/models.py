@@ -46,6 +46,8 @@ class WorkflowRun(Base):
     __table_args__ = (
         Index("ix_workflow_runs_due", "status", "due_at"),
         Index("ix_workflow_runs_conversation", "conversation_id", "status"),
+        # Runs per contact in the last hour (the loop limit).
+        Index("ix_workflow_runs_contact", "contact_id", "created_at"),
         # What started it (an event, a schedule's firing): the same cause never runs twice.
         Index("ix_workflow_runs_cause", "workflow_id", "cause", unique=True),
     )

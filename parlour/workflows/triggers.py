@@ -4,7 +4,8 @@ cursor past the events (parlour.realtime.consumers), so each event starts its ru
 
 Loops are cut here: only a contact's message is "received" (a bot's never is), a
 workflow's own message never starts its "no reply from the contact" timer, an auto-reply
-starts nothing (no mail loops), and a conversation gets at most RUNS_PER_HOUR runs an hour.
+starts nothing (no mail loops), and a contact gets at most RUNS_PER_HOUR runs an hour (two
+workflows that tag and untag each other stop there).
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ from parlour.workflows.schemas import TIMERS
 log = logging.getLogger(__name__)
 
 CONSUMER = "workflows"
-# Runs started per conversation per hour, all workflows together: a chain of workflows
-# that set each other off stops here.
+# Runs started per contact per hour, all workflows together: a chain of workflows that
+# set each other off stops here.
 RUNS_PER_HOUR = 20
 
 
@@ -60,11 +61,13 @@ class Batch:
 
     # Timers not yet fired (runs at step -1, waiting), by conversation.
     timers: dict[int, list[WorkflowRun]] = field(default_factory=dict)
-    # Runs started in the last hour, by conversation.
+    # Runs started in the last hour, by contact (one thread each; a contact's triggers,
+    # created or tagged, have no thread to count by).
     recent: dict[int, int] = field(default_factory=dict)
 
 
-async def handle(tx: Tx, events: list[StoredEvent]) -> None:
+async def handle(tx: Tx, events: list[StoredEvent]) -> list[WorkflowRun]:
+    """Starts the runs ``events`` call for; returns those due at once (not timers)."""
     workflows = [
         w
         for w in await tx.session.scalars(
@@ -74,9 +77,10 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> None:
         )
     ]
     if not workflows:
-        return  # and a disabled workflow's runs were cancelled with it
+        return []  # and a disabled workflow's runs were cancelled with it
     batch = await _read_batch(tx, events)
     await _wake_waits(tx, events)
+    started: list[WorkflowRun] = []
     for event in events:
         _settle_timers(batch, event)
         for workflow in workflows:
@@ -84,8 +88,21 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> None:
                 continue  # it did not exist yet when this happened
             start = _starts(workflow, event)
             if start is not None:
-                await _start_run(tx, batch, workflow, event, **start)
+                run = await _start_run(tx, batch, workflow, event, **start)
+                if run is not None and run.step == 0:
+                    started.append(run)
     await tx.session.flush()
+    return started
+
+
+def _contact_of(event: StoredEvent) -> int | None:
+    if event.type in ("message.created", "conversation.updated"):
+        value = (_conversation(event).get("contact") or {}).get("id")
+    elif event.type == "contact.updated":
+        value = (event.data.get("contact") or {}).get("id")
+    else:
+        return None
+    return value if isinstance(value, int) else None
 
 
 def _conversation_of(event: StoredEvent) -> int | None:
@@ -100,7 +117,18 @@ def _conversation_of(event: StoredEvent) -> int | None:
 
 async def _read_batch(tx: Tx, events: list[StoredEvent]) -> Batch:
     conversations = {c for c in map(_conversation_of, events) if c is not None}
+    contacts = {c for c in map(_contact_of, events) if c is not None}
     batch = Batch()
+    if contacts:
+        counts = await tx.session.execute(
+            select(WorkflowRun.contact_id, func.count(WorkflowRun.id))
+            .where(
+                WorkflowRun.contact_id.in_(contacts),
+                WorkflowRun.created_at > utcnow() - timedelta(hours=1),
+            )
+            .group_by(WorkflowRun.contact_id)
+        )
+        batch.recent = {int(c): int(n) for c, n in counts.tuples() if c is not None}
     if not conversations:
         return batch
     for run in await tx.session.scalars(
@@ -112,15 +140,6 @@ async def _read_batch(tx: Tx, events: list[StoredEvent]) -> Batch:
     ):
         assert run.conversation_id is not None
         batch.timers.setdefault(run.conversation_id, []).append(run)
-    counts = await tx.session.execute(
-        select(WorkflowRun.conversation_id, func.count(WorkflowRun.id))
-        .where(
-            WorkflowRun.conversation_id.in_(conversations),
-            WorkflowRun.created_at > utcnow() - timedelta(hours=1),
-        )
-        .group_by(WorkflowRun.conversation_id)
-    )
-    batch.recent = {int(c): int(n) for c, n in counts.tuples() if c is not None}
     return batch
 
 
@@ -197,21 +216,21 @@ async def _start_run(
     contact_id: int | None,
     context: dict[str, Any],
     timer: bool = False,
-) -> None:
+) -> WorkflowRun | None:
     if contact_id is None:
-        return
-    if conversation_id is not None and batch.recent.get(conversation_id, 0) >= RUNS_PER_HOUR:
-        _note_limit(conversation_id)
-        return
+        return None
+    if batch.recent.get(contact_id, 0) >= RUNS_PER_HOUR:
+        _note_limit(contact_id)
+        return None
     if timer:
         # One timer per thread at a time: the first unanswered message sets it.
         pending = batch.timers.get(conversation_id, []) if conversation_id is not None else []
         if any(r.workflow_id == workflow.id and r.status == "waiting" for r in pending):
-            return
+            return None
     elif not await conditions.hold(
         tx, workflow, conversation_id=conversation_id, contact_id=contact_id, context=context
     ):
-        return
+        return None
     now = utcnow()
     minutes = float(workflow.trigger.get("minutes") or 0) if timer else 0.0
     run = WorkflowRun(
@@ -230,26 +249,26 @@ async def _start_run(
         updated_at=now,
     )
     tx.session.add(run)
-    if conversation_id is not None:
-        batch.recent[conversation_id] = batch.recent.get(conversation_id, 0) + 1
-        if timer:
-            batch.timers.setdefault(conversation_id, []).append(run)
+    batch.recent[contact_id] = batch.recent.get(contact_id, 0) + 1
+    if timer and conversation_id is not None:
+        batch.timers.setdefault(conversation_id, []).append(run)
+    return run
 
 
-# Conversations told about in the log this hour: once each, not once per run left out.
+# Contacts told about in the log this hour: once each, not once per run left out.
 _limited: dict[int, datetime] = {}
 
 
-def _note_limit(conversation_id: int) -> None:
+def _note_limit(contact_id: int) -> None:
     now = utcnow()
-    if now - _limited.get(conversation_id, now - timedelta(hours=2)) < timedelta(hours=1):
+    if now - _limited.get(contact_id, now - timedelta(hours=2)) < timedelta(hours=1):
         return
     if len(_limited) > 10_000:
         _limited.clear()
-    _limited[conversation_id] = now
+    _limited[contact_id] = now
     log.warning(
-        "workflows: conversation %s had %d runs in the last hour; more start no runs for now",
-        conversation_id,
+        "workflows: contact %s had %d runs in the last hour; more start no runs for now",
+        contact_id,
         RUNS_PER_HOUR,
     )
 

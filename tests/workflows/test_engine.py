@@ -10,6 +10,7 @@ import httpx
 
 from parlour.runtime import Runtime
 from parlour.workflows.engine import FAILURES_TO_PAUSE, WorkflowEngine
+from parlour.workflows.triggers import RUNS_PER_HOUR
 from tests.conftest import Tenant, wait_for
 from tests.workflows.conftest import Visitor, make_workflow, runs_of, settled_runs
 
@@ -194,3 +195,38 @@ async def test_a_schedule_fires_once_per_open_thread_and_once_after_missed_firin
     got = await client.get(f"/api/v1/workflows/{workflow['id']}", headers=tenant.agent_headers)
     after = datetime.fromisoformat(got.json()["next_fire_at"].replace("Z", "+00:00"))
     assert after == due + timedelta(days=21)
+
+
+async def test_workflows_that_set_each_other_off_stop_at_the_hourly_limit(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    """A workflow that re-adds the tag it starts on would run for ever; a contact gets
+    RUNS_PER_HOUR runs an hour, then nothing more starts, and the engine goes on."""
+    loop = await make_workflow(
+        client,
+        tenant,
+        name="Loop",
+        trigger={"type": "tag_added", "tag": "again"},
+        steps=[{"type": "untag", "tag": "again"}, {"type": "tag", "tag": "again"}],
+    )
+    visitor = await Visitor.arrive(client, runtime, tenant)
+    await visitor.says("Hi")
+    contact_id = (await visitor.conversation())["contact"]["id"]
+    await client.patch(
+        f"/api/v1/contacts/{contact_id}", json={"tags": ["again"]}, headers=tenant.admin_headers
+    )
+    runs = await settled_runs(client, tenant, loop["id"], RUNS_PER_HOUR, within=30)
+    await asyncio.sleep(1.5)
+    assert len(await runs_of(client, tenant, loop["id"])) == RUNS_PER_HOUR == len(runs)
+    # Other contacts' workflows still run.
+    other = await make_workflow(
+        client,
+        tenant,
+        name="Still working",
+        trigger={"type": "message_received"},
+        steps=[{"type": "tag", "tag": "seen"}],
+    )
+    someone = await Visitor.arrive(client, runtime, tenant)
+    await someone.says("Hello")
+    (done,) = await settled_runs(client, tenant, other["id"], 1)
+    assert done["status"] == "completed"

@@ -107,6 +107,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_workflow_runs_due", "workflow_runs", ["status", "due_at"])
     op.create_index("ix_workflow_runs_conversation", "workflow_runs", ["conversation_id", "status"])
+    op.create_index("ix_workflow_runs_contact", "workflow_runs", ["contact_id", "created_at"])
     op.create_index(
         "ix_workflow_runs_cause", "workflow_runs", ["workflow_id", "cause"], unique=True
     )
