@@ -45,6 +45,7 @@ BATCH = 50
 LANES = 8
 TIMEOUT_SECONDS = 10.0
 POLL_SECONDS = 0.5
+BUSY_GAP = 0.2
 PRUNE_SECONDS = 600.0
 # How long a pass under way may go on once the process is told to stop.
 STOP_GRACE_SECONDS = 2.0
@@ -95,10 +96,10 @@ class WebhookWorker:
                 if self._failing:
                     log.warning("webhooks: passes work again, after %d failures", self._failing)
                 self._failing = 0
-            if busy:
-                continue
+            # Busy or not, passes are a little apart: what comes meanwhile is queued in one
+            # transaction rather than one each (SQLite's writers share one lock).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._pause())
+                await asyncio.wait_for(stop.wait(), timeout=BUSY_GAP if busy else self._pause())
 
     async def _pass(self, stop: asyncio.Event) -> int:
         """A pass, cut short if the process stops meanwhile: a receiver taking its time

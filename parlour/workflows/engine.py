@@ -38,6 +38,10 @@ from parlour.workflows.models import Workflow, WorkflowRun
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+# Even with work waiting, passes are this far apart: what arrives meanwhile is taken in one
+# transaction, rather than in one each (on SQLite the engine's writes queue with the
+# requests' for the one write lock).
+BUSY_GAP_SECONDS = 0.2
 BATCH = 100
 # Runs stepped in one transaction, and chunks of them stepped at once (of different
 # threads; one thread's runs go one after another). Few commits for many steps: SQLite has
@@ -76,9 +80,9 @@ class WorkflowEngine:
                 if not failing:
                     log.warning("workflows: a pass failed (%s); trying again", exc, exc_info=exc)
                 failing = True
-            if not busy:
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+            with contextlib.suppress(asyncio.TimeoutError):
+                gap = BUSY_GAP_SECONDS if busy else POLL_SECONDS
+                await asyncio.wait_for(stop.wait(), timeout=gap)
 
     async def run_once(self, *, now: datetime | None = None) -> int:
         """One pass; returns how much it did (events read, runs started and stepped)."""

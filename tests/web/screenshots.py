@@ -3,6 +3,8 @@
     uv run python -m tests.web.screenshots
     uv run python -m tests.web.screenshots --widget   # only the widget's (18-20)
 
+The workflows' and webhooks' shots (21-24) are taken with the demo's workflows on.
+
 Needs the built web app and /usr/bin/chromium, like the browser tests.
 """
 
@@ -24,6 +26,7 @@ from tests.web.server import (
     Api,
     DemoServer,
     ensure_web_app_built,
+    inbound_sms,
 )
 
 OUT = ROOT / "docs" / "screenshots"
@@ -239,6 +242,51 @@ def main() -> int:
             edit.get_by_label("SMTP server").fill("smtp.northwind.example")
             edit.get_by_label("SMTP username").fill("hello@northwind.example")
             shoot(page, "17-settings-mailbox")
+
+            # Workflows, on: a text with "HOURS" answered by one of them, its run shown.
+            server.workflows(enabled=True)
+            api = Api(server.url)
+            api.connect_twilio()
+            ethan = api.conversation_of("Ethan Brown")
+            detail = api.get(f"/contacts/{ethan['contact']['id']}")  # type: ignore[index]
+            assert isinstance(detail, dict)
+            inbound_sms(
+                server.url,
+                from_=detail["phones"][0]["e164"],
+                to="+14155550100",
+                body="What are your HOURS on Sunday?",
+            )
+            nav = page.get_by_role("navigation", name="Settings")
+            nav.get_by_role("link", name="Workflows").click()
+            hours = page.get_by_role("region", name="Workflow Opening hours")
+            hours.wait_for()
+            shoot(page, "21-settings-workflows")
+            hours.get_by_role("button", name="Recent runs").click()
+            hours.get_by_role("region", name="Recent runs of Opening hours").get_by_text(
+                re.compile("Sent message")
+            ).wait_for()
+            hours.scroll_into_view_if_needed()
+            shoot(page, "23-workflow-runs")
+            away = page.get_by_role("region", name="Workflow Away message")
+            away.get_by_role("button", name="Edit").click()
+            page.get_by_role("form", name="Edit Away message").wait_for()
+            page.evaluate("window.scrollTo(0, 0)")
+            shoot(page, "22-workflow-editor")
+            page.get_by_role("button", name="Cancel").click()
+            nav.get_by_role("link", name="Webhooks").click()
+            add = page.get_by_role("form", name="Add an endpoint")
+            add.get_by_label("URL").fill("https://93.184.215.14/parlour/events")
+            add.get_by_label("Description").fill("Northwind CRM")
+            add.get_by_role("checkbox", name=re.compile("A message is written")).check()
+            add.get_by_role("checkbox", name=re.compile("A contact is created")).check()
+            add.get_by_role("button", name="Add endpoint").click()
+            crm = page.get_by_role("region", name="Endpoint Northwind CRM")
+            crm.get_by_role("button", name="Deliveries").click()
+            crm.get_by_role("region", name="Deliveries to Northwind CRM").wait_for()
+            page.evaluate("window.scrollTo(0, 0)")
+            shoot(page, "24-settings-webhooks")
+            server.workflows(enabled=False)
+            api.close()
 
             page.get_by_role("link", name="Inbox", exact=True).click()
             open_thread(page, "Björn Lindqvist")
