@@ -203,24 +203,13 @@ async def queue_events(tx: Tx, events: Sequence[StoredEvent]) -> int:
 
 async def queue_test(tx: Tx, *, account_id: int, endpoint_id: int) -> WebhookDelivery:
     """A "webhook.test" event for the endpoint, whatever it subscribed to."""
-    endpoint = await get_endpoint(tx, account_id=account_id, endpoint_id=endpoint_id)
-    _refuse_disabled(endpoint)
-    now = utcnow()
-    delivery = WebhookDelivery(
-        endpoint_id=endpoint.id,
+    return await queue_call(
+        tx,
         account_id=account_id,
+        endpoint_id=endpoint_id,
         event_type=TEST_EVENT,
-        event_seq=None,
-        payload=payload_of(TEST_EVENT, now, {"endpoint_id": endpoint.id}),
-        msg_id=new_msg_id(),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+        data={"endpoint_id": endpoint_id},
     )
-    tx.session.add(delivery)
-    await tx.session.flush()
-    return delivery
 
 
 async def queue_call(
