@@ -18,6 +18,7 @@ import uuid
 import warnings
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -322,3 +323,11 @@ async def search_pages(
         cursor = page["next_cursor"]
         if cursor is None:
             return items
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # The browser tests go last: their session-wide Playwright runs an event loop of its
+    # own on the main thread until the session ends, and an async test after them cannot
+    # run its loop ("Cannot run the event loop while another loop is running").
+    web = Path(__file__).parent / "web"
+    items.sort(key=lambda item: Path(str(item.path)).is_relative_to(web))
