@@ -30,6 +30,7 @@ from standardwebhooks import Webhook
 from parlour import __version__
 from parlour.channels.crypto import CannotDecrypt, unseal
 from parlour.db.base import utcnow
+from parlour.db.outage import is_unavailable
 from parlour.db.tx import Tx, transaction
 from parlour.errors import ParlourError
 from parlour.realtime.consumers import StoredEvent, run_pass
@@ -132,7 +133,9 @@ class WebhookWorker:
         # One log line when passes start failing (a database outage), not one a poll.
         self._failing += 1
         if self._failing == 1:
-            log.warning("webhooks: a pass failed (%s); trying again", exc, exc_info=exc)
+            # An outage is parlour.db.outage's to report (once); a bug gets its traceback.
+            trace = None if is_unavailable(exc) else exc
+            log.warning("webhooks: a pass failed (%s); trying again", exc, exc_info=trace)
 
     def _pause(self) -> float:
         if self._failing:

@@ -29,6 +29,7 @@ from parlour.accounts import hours
 from parlour.accounts.models import Account
 from parlour.conversations.models import Conversation
 from parlour.db.base import utcnow
+from parlour.db.outage import is_unavailable
 from parlour.db.tx import Tx, transaction
 from parlour.realtime import consumers
 from parlour.runtime import Runtime
@@ -78,7 +79,10 @@ class WorkflowEngine:
             except Exception as exc:
                 busy = 0
                 if not failing:
-                    log.warning("workflows: a pass failed (%s); trying again", exc, exc_info=exc)
+                    # An outage is parlour.db.outage's to report (once); a bug gets its
+                    # traceback.
+                    trace = None if is_unavailable(exc) else exc
+                    log.warning("workflows: a pass failed (%s); trying again", exc, exc_info=trace)
                 failing = True
             with contextlib.suppress(asyncio.TimeoutError):
                 gap = BUSY_GAP_SECONDS if busy else POLL_SECONDS
