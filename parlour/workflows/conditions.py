@@ -28,15 +28,33 @@ async def hold(
 ) -> bool:
     if not workflow.conditions:
         return True
+    return all(
+        await outcomes(
+            tx, workflow, conversation_id=conversation_id, contact_id=contact_id, context=context
+        )
+    )
+
+
+async def outcomes(
+    tx: Tx,
+    workflow: Workflow,
+    *,
+    conversation_id: int | None,
+    contact_id: int | None,
+    context: dict[str, Any],
+) -> list[bool]:
+    """Whether each of the workflow's conditions holds, in order (a test run shows them)."""
+    if not workflow.conditions:
+        return []
     conv = await tx.session.get(Conversation, conversation_id) if conversation_id else None
     contact = await tx.session.get(Contact, contact_id) if contact_id else None
     if contact is not None:
         await tx.session.refresh(contact, ["phones", "emails", "tags"])
     account_zone = await _account_zone(tx, workflow.account_id)
-    return all(
+    return [
         _holds(c, conv=conv, contact=contact, context=context, zone=account_zone)
         for c in workflow.conditions
-    )
+    ]
 
 
 async def _account_zone(tx: Tx, account_id: int) -> str:

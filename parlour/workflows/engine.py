@@ -1,9 +1,11 @@
 """The workflow engine: runs inside `parlour serve` (beside the outbox worker) and in
 `parlour worker`. Each pass:
 
-1. reads the event log after the workflows' cursor and starts runs (parlour.workflows.triggers);
+1. reads the event log after the workflows' cursor and starts runs
+   (parlour.workflows.triggers), stepping those due at once in that same transaction;
 2. fires the schedules that are due, once per firing;
-3. claims the runs that are due and does their steps, one transaction per step.
+3. claims the runs that are due and steps them in chunks, one transaction per chunk and
+   a savepoint per step, so one step's failure undoes only itself.
 
 A run's step index, its timer (``due_at``) and what it waits for are columns of its row,
 written in the transaction that does the step. So a process killed at any moment leaves
@@ -34,7 +36,7 @@ from parlour.db.tx import Tx, transaction
 from parlour.realtime import consumers
 from parlour.runtime import Runtime
 from parlour.workflows import conditions, steps, triggers
-from parlour.workflows.models import Workflow, WorkflowRun
+from parlour.workflows.models import Workflow, WorkflowRun, new_run
 
 log = logging.getLogger(__name__)
 
@@ -193,22 +195,15 @@ class WorkflowEngine:
                 context=context,
             ):
                 continue
-            now = utcnow()
             tx.session.add(
-                WorkflowRun(
-                    account_id=workflow.account_id,
-                    workflow_id=workflow.id,
+                new_run(
+                    workflow,
                     conversation_id=conversation_id,
                     contact_id=contact_id,
                     cause=f"schedule:{at.isoformat()}:{conversation_id}",
-                    status="waiting",
                     step=0,
-                    due_at=now,
+                    due_at=utcnow(),
                     context=context,
-                    log=[],
-                    attempts=0,
-                    created_at=now,
-                    updated_at=now,
                 )
             )
             started += 1
@@ -286,7 +281,7 @@ class WorkflowEngine:
             return False
         if run.step == -1:
             # A "no reply within" timer fired: whether it still holds was settled by the
-            # messages since (triggers._settle_waits); the conditions are read now.
+            # messages since (triggers._settle_timers); the conditions are read now.
             if not await conditions.hold(
                 tx,
                 workflow,
@@ -298,8 +293,7 @@ class WorkflowEngine:
                 return False
             run.step = 0
         if run.step >= len(workflow.steps):
-            _finish(run, "completed")
-            workflow.failures = 0
+            _complete(run, workflow)
             return False
         step = workflow.steps[run.step]
         try:
@@ -321,8 +315,7 @@ class WorkflowEngine:
             run.lease_until = None
             return False
         if run.step >= len(workflow.steps):
-            _finish(run, "completed")
-            workflow.failures = 0
+            _complete(run, workflow)
             return False
         return True
 
@@ -359,6 +352,11 @@ def _finish(
     run.error = error[:500] if error else None
     if note:
         run.log = [*run.log, {"at": now.isoformat(), "step": run.step, "note": note}]
+
+
+def _complete(run: WorkflowRun, workflow: Workflow) -> None:
+    _finish(run, "completed")
+    workflow.failures = 0  # "failed runs in a row" counts from here again
 
 
 def _failed(workflow: Workflow, reason: str) -> None:

@@ -80,3 +80,32 @@ class WorkflowRun(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+def new_run(
+    workflow: Workflow,
+    *,
+    conversation_id: int | None,
+    contact_id: int | None,
+    cause: str,
+    step: int,
+    due_at: datetime,
+    context: dict[str, Any],
+) -> WorkflowRun:
+    """A run of ``workflow``, waiting until ``due_at`` (``step`` -1: a timer not yet fired)."""
+    now = utcnow()
+    return WorkflowRun(
+        account_id=workflow.account_id,
+        workflow_id=workflow.id,
+        conversation_id=conversation_id,
+        contact_id=contact_id,
+        cause=cause,
+        status="waiting",
+        step=step,
+        due_at=due_at,
+        context=context,
+        log=[],
+        attempts=0,
+        created_at=now,
+        updated_at=now,
+    )

@@ -62,13 +62,13 @@ async def test_run(
     )
     conv = await tx.session.get(Conversation, conversation_id) if conversation_id else None
     context: dict[str, Any] = {"text": text, "channel": conv.last_message_channel if conv else None}
-    outcomes = []
-    for cond in workflow.conditions:
-        single = Workflow(account_id=workflow.account_id, conditions=[cond])
-        holds = await conditions.hold(
-            tx, single, conversation_id=conversation_id, contact_id=contact.id, context=context
-        )
-        outcomes.append(ConditionOutcome(condition=cond, holds=holds))
+    held = await conditions.outcomes(
+        tx, workflow, conversation_id=conversation_id, contact_id=contact.id, context=context
+    )
+    outcomes = [
+        ConditionOutcome(condition=cond, holds=holds)
+        for cond, holds in zip(workflow.conditions, held, strict=True)
+    ]
     steps = []
     for i, step in enumerate(workflow.steps):
         steps.append(await _describe(tx, i, step, workflow, contact, conv, channels, context))

@@ -22,7 +22,7 @@ from parlour.db.base import utcnow
 from parlour.db.tx import Tx
 from parlour.realtime.consumers import StoredEvent
 from parlour.workflows import conditions
-from parlour.workflows.models import Workflow, WorkflowRun
+from parlour.workflows.models import Workflow, WorkflowRun, new_run
 from parlour.workflows.schemas import TIMERS
 
 log = logging.getLogger(__name__)
@@ -231,22 +231,15 @@ async def _start_run(
         tx, workflow, conversation_id=conversation_id, contact_id=contact_id, context=context
     ):
         return None
-    now = utcnow()
     minutes = float(workflow.trigger.get("minutes") or 0) if timer else 0.0
-    run = WorkflowRun(
-        account_id=workflow.account_id,
-        workflow_id=workflow.id,
+    run = new_run(
+        workflow,
         conversation_id=conversation_id,
         contact_id=contact_id,
         cause=f"event:{event.seq}",
-        status="waiting",
         step=-1 if timer else 0,
-        due_at=event.created_at + timedelta(minutes=minutes) if timer else now,
+        due_at=event.created_at + timedelta(minutes=minutes) if timer else utcnow(),
         context=context | {"trigger": workflow.trigger.get("type")},
-        log=[],
-        attempts=0,
-        created_at=now,
-        updated_at=now,
     )
     tx.session.add(run)
     batch.recent[contact_id] = batch.recent.get(contact_id, 0) + 1
