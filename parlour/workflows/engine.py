@@ -70,6 +70,8 @@ class WorkflowEngine:
         self.rt = rt
         # Written into the runs this engine claims; a step is done only under its own claim.
         self.token = uuid.uuid4().hex
+        # Whether the last pass left due runs unclaimed (it claimed a full batch).
+        self.backlog = False
 
     async def run(self, stop: asyncio.Event) -> None:
         failing = False
@@ -87,6 +89,9 @@ class WorkflowEngine:
                     trace = None if is_unavailable(exc) else exc
                     log.warning("workflows: a pass failed (%s); trying again", exc, exc_info=trace)
                 failing = True
+            if self.backlog:
+                await asyncio.sleep(0)  # more runs are due: on at once, after a turn
+                continue
             with contextlib.suppress(asyncio.TimeoutError):
                 gap = BUSY_GAP_SECONDS if busy else POLL_SECONDS
                 await asyncio.wait_for(stop.wait(), timeout=gap)
@@ -96,6 +101,7 @@ class WorkflowEngine:
         done = await consumers.run_pass(self.rt.db, self.rt.hub, triggers.CONSUMER, self._handle)
         done += await self._fire_schedules(now or utcnow())
         claimed = await self._claim(now or utcnow())
+        self.backlog = len(claimed) >= BATCH
         # A thread's runs stay together, in order; threads are packed into chunks, each
         # chunk's steps done in one transaction (a savepoint each), several chunks at once.
         threads: dict[int | None, list[int]] = {}

@@ -81,10 +81,15 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> list[tuple[WorkflowRun, W
         return []  # and a disabled workflow's runs were cancelled with it
     batch = await _read_batch(tx, events)
     await _wake_waits(tx, events)
+    by_event: dict[str, list[Workflow]] = {}
+    for workflow in workflows:
+        started_by = STARTED_BY.get(str(workflow.trigger.get("type")))
+        if started_by:
+            by_event.setdefault(started_by, []).append(workflow)
     started: list[tuple[WorkflowRun, Workflow]] = []
     for event in events:
         _settle_timers(batch, event)
-        for workflow in workflows:
+        for workflow in by_event.get(event.type, ()):
             if workflow.created_at > event.created_at:
                 continue  # it did not exist yet when this happened
             start = _starts(workflow, event)
@@ -144,43 +149,63 @@ async def _read_batch(tx: Tx, events: list[StoredEvent]) -> Batch:
     return batch
 
 
+# The events each kind of trigger is started by: a batch's events meet only the workflows
+# that can start on them (most events are messages; most workflows wait for one).
+STARTED_BY = {
+    "message_received": "message.created",
+    "conversation_opened": "message.created",
+    "no_agent_reply": "message.created",
+    "no_contact_reply": "message.created",
+    "conversation_closed": "conversation.updated",
+    "conversation_assigned": "conversation.updated",
+    "contact_created": "contact.updated",
+    "tag_added": "contact.updated",
+}
+
+
+def _on_channel(trigger: dict[str, Any], message: dict[str, Any]) -> bool:
+    return not trigger.get("channel") or trigger["channel"] == message.get("channel")
+
+
 def _starts(workflow: Workflow, event: StoredEvent) -> dict[str, Any] | None:
-    """What a run of ``workflow`` started by ``event`` is about, or None."""
+    """What a run of ``workflow`` started by ``event`` is about, or None. (The event is of
+    the type its trigger is started by: STARTED_BY.)"""
     trigger = workflow.trigger
     kind = trigger.get("type")
     if event.type == "message.created":
-        message, conv = _message(event), _conversation(event)
-        contact_id = (conv.get("contact") or {}).get("id")
-        about = {
+        message = _message(event)
+        incoming = message.get("direction") == "in" and not _is_auto_reply(message)
+        text = str(message.get("body") or "")
+        if kind == "message_received":
+            starts = (
+                incoming
+                and _on_channel(trigger, message)
+                and (not trigger.get("keywords") or _words_match(text, trigger["keywords"]))
+                and (not trigger.get("pattern") or re.search(trigger["pattern"], text) is not None)
+            )
+        elif kind == "conversation_opened":
+            starts = (
+                incoming and bool(event.data.get("first_inbound")) and _on_channel(trigger, message)
+            )
+        elif kind == "no_agent_reply":
+            starts = incoming
+        else:  # no_contact_reply: not after this workflow's own message
+            starts = (
+                message.get("direction") == "out"
+                and (message.get("sender") or {}).get("workflow_id") != workflow.id
+            )
+        if not starts:
+            return None
+        contact_id = (_conversation(event).get("contact") or {}).get("id")
+        return {
             "conversation_id": message.get("conversation_id"),
             "contact_id": contact_id,
             "context": {
                 "message_id": message.get("id"),
                 "channel": message.get("channel"),
-                "text": str(message.get("body") or "")[:2000],
+                "text": text[:2000],
             },
-        }
-        incoming = message.get("direction") == "in" and not _is_auto_reply(message)
-        if kind == "message_received" and incoming:
-            if trigger.get("channel") and trigger["channel"] != message.get("channel"):
-                return None
-            text = str(message.get("body") or "")
-            if trigger.get("keywords") and not _words_match(text, trigger["keywords"]):
-                return None
-            if trigger.get("pattern") and not re.search(trigger["pattern"], text):
-                return None
-            return about
-        if kind == "conversation_opened" and incoming and event.data.get("first_inbound"):
-            if trigger.get("channel") and trigger["channel"] != message.get("channel"):
-                return None
-            return about
-        if kind == "no_agent_reply" and incoming:
-            return about | {"timer": True}
-        outgoing = message.get("direction") == "out"
-        sender = message.get("sender") or {}
-        if kind == "no_contact_reply" and outgoing and sender.get("workflow_id") != workflow.id:
-            return about | {"timer": True}
-        return None
+        } | ({"timer": True} if kind in TIMERS else {})
     if event.type == "conversation.updated":
         conv = _conversation(event)
         changes = event.data.get("changes") or {}
