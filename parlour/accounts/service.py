@@ -11,6 +11,7 @@ from sqlalchemy import bindparam, delete, func, select
 
 from parlour.accounts.models import Account, ApiToken, LoginSession, Role, User
 from parlour.accounts.passwords import hash_password, new_token, token_hash, verify_password
+from parlour.contacts.lookalikes import lookalike_of
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
 from parlour.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
@@ -35,6 +36,7 @@ async def create_user(
     _check_strength(password)
     if await tx.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("A user with this email already exists.", code="user_exists")
+    await _refuse_lookalike(tx, account_id=account_id, email=email)
     user = User(
         account_id=account_id,
         email=email,
@@ -45,6 +47,18 @@ async def create_user(
     tx.session.add(user)
     await tx.session.flush()
     return user
+
+
+async def _refuse_lookalike(tx: Tx, *, account_id: int, email: str) -> None:
+    # A team is small enough to compare with every address in it.
+    team = await tx.session.scalars(select(User.email).where(User.account_id == account_id))
+    twin = lookalike_of(email, team)
+    if twin is not None:
+        raise Conflict(
+            f"{email} looks like {twin}, a user of this account: check the letters.",
+            code="lookalike_email",
+            details={"field": "email", "email": twin},
+        )
 
 
 async def get_user(tx: Tx, *, account_id: int, user_id: int) -> User:

@@ -169,3 +169,19 @@ async def test_the_last_admin_can_neither_demote_nor_deactivate_themselves(
         f"/api/v1/users/{tenant.agent_id}", json={"active": False}, headers=tenant.agent_headers
     )
     assert (last.status_code, last.json()["code"]) == (409, "last_admin")
+
+
+async def test_a_user_whose_email_looks_like_a_teammates_is_refused(
+    client: httpx.AsyncClient, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    # The admin's address with its first "a" in Cyrillic.
+    fake = "\u0430" + tenant.admin_email[1:]
+    body = {"email": fake, "name": "Ada Admin", "password": NEW_PASSWORD}
+    refused = await client.post("/api/v1/users", json=body, headers=tenant.admin_headers)
+    assert (refused.status_code, refused.json()["code"]) == (409, "lookalike_email")
+    assert refused.json()["details"]["email"] == tenant.admin_email
+    users = await client.get("/api/v1/users", headers=tenant.admin_headers)
+    assert fake not in [u["email"] for u in users.json()]
+    # In another account nobody could take them for each other.
+    elsewhere = await client.post("/api/v1/users", json=body, headers=other_tenant.admin_headers)
+    assert elsewhere.status_code == 201, elsewhere.text
