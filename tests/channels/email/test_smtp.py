@@ -509,3 +509,28 @@ async def test_a_subject_with_a_line_break_is_refused_and_nothing_is_queued(
         headers=tenant.agent_headers,
     )
     assert (ok.status_code, ok.json()["subject"]) == (201, "Invoice")
+
+
+async def test_a_reply_to_a_mail_whose_subject_hides_line_breaks_has_a_one_line_subject(
+    client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
+) -> None:
+    box = await relay_mailbox(client, tenant, sink)
+    # Encoded words carry any character: here CR LF, then U+2028.
+    raw = (
+        f"From: Ann <ann@example.org>\r\nTo: {box['address']}\r\n"
+        "Subject: =?utf-8?q?Hello=0D=0ABcc:_all@example.net?= =?utf-8?b?4oCoYWdhaW4=?=\r\n"
+        "Message-ID: <in-1@example.org>\r\n\r\nAre you open?\r\n"
+    ).encode()
+    stored = await client.post(
+        box["inbound_webhook_path"], content=raw, headers={"Content-Type": "message/rfc822"}
+    )
+    assert stored.status_code == 200, stored.text
+    panel = await client.get("/api/v1/conversations", headers=tenant.agent_headers)
+    conv_id = next(c["id"] for c in panel.json()["items"] if c["contact"]["name"] == "Ann")
+    reply = await send_email(client, tenant, conv_id, box["id"], body="We are.")
+    assert reply["subject"] == "Re: Hello Bcc: all@example.net again"
+    await message_when(client, tenant, conv_id, reply["id"], "sent")
+    [got] = sink.received
+    assert got.rcpt_tos == ["ann@example.org"]
+    assert got.message["Subject"] == "Re: Hello Bcc: all@example.net again"
+    assert got.message["Bcc"] is None
