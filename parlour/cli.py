@@ -144,6 +144,8 @@ def worker() -> None:
 
     settings = _settings()
     _logging(settings)
+    # This release's code must not deliver from a newer release's tables either.
+    _refuse_newer_schema(settings.database_url)
 
     async def run() -> None:
         providers = make_providers(settings)

@@ -87,7 +87,7 @@ def test_the_commands_stop_with_a_message_and_exit_1(
     asyncio.run(_pretend_newer(url))
     monkeypatch.setenv("PARLOUR_DATABASE_URL", url)
     runner = CliRunner()
-    for args in (["migrate"], ["serve", "--port", "1"]):
+    for args in (["migrate"], ["serve", "--port", "1"], ["worker"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 1, (args, result.output)
         assert "a newer release has migrated it" in result.output
