@@ -161,6 +161,7 @@ async def _change_own_password(request: Request, tx: Tx, user: User, body: UserP
     except Forbidden:
         throttle.failed(key)
         raise
+    throttle.succeeded(key)
 
 
 @users.put("/me/avatar")
