@@ -6,22 +6,20 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parlour import __version__
+from parlour import __version__, webapp
 from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
@@ -61,14 +59,6 @@ from parlour.workflows.engine import WorkflowEngine
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-APP_CSP = (
-    # Remote images only ever appear in a received email's sandboxed frame, whose own
-    # policy blocks them until the agent allows them (web/src/components/Thread).
-    "default-src 'self'; img-src 'self' data: blob: https: http:; "
-    "style-src 'self' 'unsafe-inline'; "
-    "font-src 'self' data:; connect-src 'self' ws: wss:; frame-src 'self' blob: data:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -458,7 +448,7 @@ def create_app(
             )
         return Response(await scrape(request.app.state.runtime), media_type=CONTENT_TYPE)
 
-    _mount_web_app(app, settings)
+    webapp.mount(app, settings)
     idempotency_http.install(app)  # inside BodyLimit, which must see bodies first
     app.add_middleware(
         BodyLimit,
@@ -467,55 +457,7 @@ def create_app(
         mail_bytes=settings.email_max_bytes,
     )
     app.add_middleware(UntilReady)
+    app.add_middleware(webapp.SecurityHeaders)  # on every answer, refusals included
     if settings.metrics_token:  # outermost: refusals by the layers above count too
         app.add_middleware(RequestMetrics, metrics=metrics)
     return app
-
-
-def _mount_web_app(app: FastAPI, settings: Settings) -> None:
-    app_dir = settings.static_dir / "app"
-    assets = app_dir / "assets"
-    if assets.is_dir():
-        app.mount("/assets", StaticFiles(directory=assets), name="assets")
-    index = app_dir / "index.html"
-    widget_dir = settings.static_dir / "widget"
-
-    # The visitor widget (web/widget/, built by `make setup`): the loader at the snippet's URL
-    # with a short cache so a deploy takes effect; its hashed chunks cached for a year.
-    @app.get("/widget.js", include_in_schema=False)
-    async def widget_loader() -> Response:
-        loader = widget_dir / "widget.js"
-        if not loader.is_file():
-            return JSONResponse(error_body("not_found", "The widget is not built."), 404)
-        return FileResponse(
-            loader,
-            media_type="text/javascript",
-            headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
-        )
-
-    @app.get("/widget/assets/{name}", include_in_schema=False)
-    async def widget_asset(name: str) -> Response:
-        asset = widget_dir / "assets" / name
-        if not re.fullmatch(r"[\w-]+\.js", name) or not asset.is_file():
-            return JSONResponse(error_body("not_found", "Not Found"), 404)
-        return FileResponse(
-            asset,
-            media_type="text/javascript",
-            headers={
-                "Cache-Control": "public, max-age=31536000, immutable",
-                "Access-Control-Allow-Origin": "*",
-            },
-        )
-
-    @app.get("/{path:path}", include_in_schema=False)
-    async def web_app(path: str) -> Response:
-        if path.startswith(("api/", "webhooks/", "widget/")):
-            return JSONResponse(error_body("not_found", "Not Found"), status_code=404)
-        if not index.is_file():
-            return HTMLResponse(
-                "<h1>Parlour</h1><p>The web app is not built. Run <code>make setup</code>.</p>",
-                status_code=503,
-            )
-        return FileResponse(
-            index, headers={"Content-Security-Policy": APP_CSP, "Cache-Control": "no-cache"}
-        )

@@ -53,6 +53,21 @@ class Tx:
         stops the commit."""
         self._before_commit.append(callback)
 
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A part of the transaction that can fail on its own: when it raises, its writes
+        are rolled back and so are the events, hooks and callbacks it queued (a bare
+        ``session.begin_nested()`` would keep those, publishing what never happened)."""
+        marks = len(self._events), len(self._after_commit), len(self._before_commit)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._events[marks[0] :]
+            del self._after_commit[marks[1] :]
+            del self._before_commit[marks[2] :]
+            raise
+
     async def commit(self) -> None:
         hooks, self._before_commit = self._before_commit, []
         for hook in hooks:

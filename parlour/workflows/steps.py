@@ -8,6 +8,7 @@ reason; the run fails with it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,20 @@ class Done:
     note: str
     wait_minutes: float | None = None
     waiting_for: str | None = None
+
+
+async def prefetch(tx: Tx, runs: Sequence[tuple[WorkflowRun, Workflow | None]]) -> list[object]:
+    """Loads what the runs' steps will read, in a few queries for the lot rather than a few
+    per step: the contacts that tag steps change. The caller keeps what this returns
+    while stepping (the session holds loaded objects only weakly)."""
+    contact_ids = {
+        run.contact_id
+        for run, workflow in runs
+        if run.contact_id is not None
+        and workflow is not None
+        and any(s.get("type") in ("tag", "untag") for s in workflow.steps[max(run.step, 0) :])
+    }
+    return [*await contacts_service.load_contacts(tx, sorted(contact_ids))]
 
 
 async def do(

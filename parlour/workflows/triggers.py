@@ -66,8 +66,9 @@ class Batch:
     recent: dict[int, int] = field(default_factory=dict)
 
 
-async def handle(tx: Tx, events: list[StoredEvent]) -> list[WorkflowRun]:
-    """Starts the runs ``events`` call for; returns those due at once (not timers)."""
+async def handle(tx: Tx, events: list[StoredEvent]) -> list[tuple[WorkflowRun, Workflow]]:
+    """Starts the runs ``events`` call for; returns those due at once (not timers), each
+    with its workflow."""
     workflows = [
         w
         for w in await tx.session.scalars(
@@ -80,7 +81,7 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> list[WorkflowRun]:
         return []  # and a disabled workflow's runs were cancelled with it
     batch = await _read_batch(tx, events)
     await _wake_waits(tx, events)
-    started: list[WorkflowRun] = []
+    started: list[tuple[WorkflowRun, Workflow]] = []
     for event in events:
         _settle_timers(batch, event)
         for workflow in workflows:
@@ -90,7 +91,7 @@ async def handle(tx: Tx, events: list[StoredEvent]) -> list[WorkflowRun]:
             if start is not None:
                 run = await _start_run(tx, batch, workflow, event, **start)
                 if run is not None and run.step == 0:
-                    started.append(run)
+                    started.append((run, workflow))
     await tx.session.flush()
     return started
 

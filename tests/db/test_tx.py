@@ -210,3 +210,52 @@ async def test_before_commit_writes_with_the_transaction_and_can_stop_it(
     assert await run_tx(runtime, names) == {}
     await run_tx(runtime, lambda tx: commit_with(tx, fail=False))
     assert await run_tx(runtime, names) == {"Caller's": 1, "Hook's": 1}
+
+
+async def test_a_failed_savepoint_takes_back_its_writes_and_its_events(
+    runtime: Runtime, tenant: Tenant
+) -> None:
+    """A part of a transaction that fails on its own (a workflow's step) leaves nothing
+    behind: not its rows, nor the events and callbacks it queued. The rest commits."""
+    from sqlalchemy import select
+
+    from parlour.realtime.models import EventRecord
+    from parlour.realtime.service import latest_seq
+
+    start = await run_tx(runtime, lambda tx: latest_seq(tx, account_id=tenant.account_id))
+    called: list[str] = []
+    async with transaction(runtime.db, runtime.hub) as tx:
+        kept = await contacts_service.create_sender_by_phone(
+            tx, account_id=tenant.account_id, e164="+16505550111"
+        )
+        tx.emit(Event(type="contact.updated", account_id=tenant.account_id, data={"n": 1}))
+        with pytest.raises(RuntimeError):
+            async with tx.savepoint():
+                await contacts_service.create_sender_by_phone(
+                    tx, account_id=tenant.account_id, e164="+16505550112"
+                )
+                tx.emit(Event(type="contact.updated", account_id=tenant.account_id, data={"n": 2}))
+                tx.after_commit(lambda: called.append("after"))
+                raise RuntimeError("the step failed")
+        await tx.commit()
+
+    async def stored(tx: Tx) -> list[dict[str, int]]:
+        rows = await tx.session.scalars(
+            select(EventRecord.data)
+            .where(EventRecord.account_id == tenant.account_id, EventRecord.seq > start)
+            .order_by(EventRecord.seq)
+        )
+        return [data for data in rows if "n" in data]
+
+    assert await run_tx(runtime, stored) == [{"n": 1}]
+    assert called == []
+
+    async def phones(tx: Tx) -> set[str]:
+        found = set()
+        for e164 in ("+16505550111", "+16505550112"):
+            if await contacts_service.find_by_phone(tx, account_id=tenant.account_id, e164=e164):
+                found.add(e164)
+        return found
+
+    assert await run_tx(runtime, phones) == {"+16505550111"}
+    assert kept.contact_id

@@ -4,10 +4,19 @@
 // chunk as a <script src> on the host page, so no CORS or module loading is involved.
 import { resolve } from "node:path";
 import { build } from "vite";
+import { compression, defineAlgorithm } from "vite-plugin-compression2";
 
 const root = new URL("..", import.meta.url).pathname;
 const outDir = resolve(root, "../../parlour/static/widget");
-const common = { configFile: false, root, logLevel: "warn", publicDir: false };
+// .br and .gz twins of each file, compressed once at the highest levels, which the server
+// picks by the visitor's Accept-Encoding (parlour/webapp.py).
+const precompress = compression({
+  algorithms: [defineAlgorithm("brotliCompress", {}), defineAlgorithm("gzip", { level: 9 })],
+  include: /\.js$/,
+  threshold: 0,
+  logLevel: "silent",
+});
+const common = { configFile: false, root, logLevel: "warn", publicDir: false, plugins: [precompress] };
 const options = (input, entryFileNames, emptyOutDir) => ({
   outDir,
   emptyOutDir,

@@ -14,7 +14,8 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 const [loaderRaw, loaderGz] = gz("widget.js");
 console.log(`widget.js (before open)      ${kb(loaderRaw).padStart(9)}  ${kb(loaderGz).padStart(8)} gzipped`);
 let afterGz = loaderGz;
-for (const name of readdirSync(join(dir, "assets"))) {
+// Only the scripts: the .br and .gz twins beside them are the same bytes, compressed.
+for (const name of readdirSync(join(dir, "assets")).filter((n) => n.endsWith(".js"))) {
   const [raw, g] = gz(join("assets", name));
   afterGz += g;
   console.log(`assets/${name.padEnd(22)} ${kb(raw).padStart(9)}  ${kb(g).padStart(8)} gzipped (on open)`);
