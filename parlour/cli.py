@@ -67,14 +67,49 @@ def _serve(settings: Settings, *, migrate: bool = False) -> None:
     )
 
 
-@app.command()
-def migrate() -> None:
-    """Bring the database to the newest schema."""
+def _run_migrate(url: str) -> None:
+    """Migrates, or ends the command (exit 1) with why a newer release's schema is left
+    alone."""
+    from parlour.db.migrate import SchemaTooNew
     from parlour.db.migrate import migrate as run_migrate
 
-    settings = _settings()
-    asyncio.run(run_migrate(settings.database_url))
+    try:
+        asyncio.run(run_migrate(url))
+    except SchemaTooNew as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+def _refuse_newer_schema(url: str) -> None:
+    from parlour.db.migrate import SchemaTooNew, check_schema
+
+    try:
+        asyncio.run(check_schema(url))
+    except SchemaTooNew as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (never back: a newer release's is refused)."""
+    _run_migrate(_settings().database_url)
     typer.echo("Database is up to date.")
+
+
+@app.command()
+def backup(
+    path: Annotated[Path, typer.Argument(help="Where to write the copy (replaced if there).")],
+) -> None:
+    """Copy the SQLite database, consistently, while Parlour runs (PostgreSQL: pg_dump)."""
+    from parlour.db.backup import BackupRefused, backup_sqlite
+
+    try:
+        done = backup_sqlite(_settings().database_url, path)
+    except BackupRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Backed up {done.source} to {done.dest} ({done.size_bytes:,} bytes, checked).")
 
 
 @app.command()
@@ -86,6 +121,9 @@ def serve(
     """Run everything: API, web app, WebSocket and (unless --no-worker) the outbox worker."""
     settings = _settings(host=host, port=port, run_worker=False if no_worker else None)
     _logging(settings)
+    # A newer release's database ends the command here, rather than a server that never
+    # becomes ready.
+    _refuse_newer_schema(settings.database_url)
     # Migrated at start, once the database answers: a server started during an outage
     # waits for it, saying so on /readyz.
     _serve(settings, migrate=True)
@@ -106,6 +144,8 @@ def worker() -> None:
 
     settings = _settings()
     _logging(settings)
+    # This release's code must not deliver from a newer release's tables either.
+    _refuse_newer_schema(settings.database_url)
 
     async def run() -> None:
         providers = make_providers(settings)
@@ -206,11 +246,10 @@ def seed(
     account: Annotated[str, typer.Option(help="Account to fill.")] = "Seed",
 ) -> None:
     """Bulk-insert a large synthetic data set, for benchmarks."""
-    from parlour.db.migrate import migrate as run_migrate
     from parlour.sample.seed import seed as run_seed
 
     settings = _settings()
-    asyncio.run(run_migrate(settings.database_url))
+    _run_migrate(settings.database_url)
     stats = asyncio.run(run_seed(settings, account=account, contacts=contacts, messages=messages))
     typer.echo(stats)
 
@@ -317,13 +356,12 @@ def user_create(
 ) -> None:
     """Create a user (and their account if it does not exist)."""
     from parlour.accounts import service
-    from parlour.db.migrate import migrate as run_migrate
     from parlour.errors import ParlourError
 
     if role not in ("admin", "agent"):
         raise typer.BadParameter("role must be admin or agent")
     settings = _settings()
-    asyncio.run(run_migrate(settings.database_url))
+    _run_migrate(settings.database_url)
 
     async def go(tx: Tx) -> User:
         acct = await service.get_or_create_account(tx, name=account)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, UploadFile
 
 from parlour.accounts import service
-from parlour.accounts.deps import SESSION_COOKIE, AdminUser, CurrentUser
-from parlour.accounts.models import Account
+from parlour.accounts.deps import SESSION_COOKIE, AdminUser, CurrentUser, session_token_of
+from parlour.accounts.models import Account, User
 from parlour.accounts.schemas import (
     AccountOut,
     AccountPatch,
@@ -20,6 +20,7 @@ from parlour.accounts.schemas import (
     UserPatch,
 )
 from parlour.db.deps import TxDep
+from parlour.db.tx import Tx
 from parlour.errors import Forbidden, Unauthorized
 from parlour.files.api import blob_response, read_upload
 from parlour.runtime import runtime_of
@@ -125,17 +126,42 @@ async def create_user(body: UserIn, admin: AdminUser, tx: TxDep) -> UserOut:
 
 
 @users.patch("/{user_id}")
-async def update_user(user_id: PathId, body: UserPatch, user: CurrentUser, tx: TxDep) -> UserOut:
+async def update_user(
+    user_id: PathId, body: UserPatch, request: Request, user: CurrentUser, tx: TxDep
+) -> UserOut:
     target = await service.get_user(tx, account_id=user.account_id, user_id=user_id)
     if user.role != "admin" and (
         target.id != user.id or body.role is not None or body.active is not None
     ):
         raise Forbidden("Only an admin can change other users or roles.", code="admin_only")
-    await service.update_user(
-        tx, user=target, name=body.name, role=body.role, active=body.active, password=body.password
-    )
+    await service.update_user(tx, user=target, name=body.name, role=body.role, active=body.active)
+    if body.password is not None and target.id == user.id:
+        await _change_own_password(request, tx, user, body)
+    elif body.password is not None:
+        await service.reset_password(tx, user=target, password=body.password)
     await tx.commit()
     return UserOut.from_model(target)
+
+
+async def _change_own_password(request: Request, tx: Tx, user: User, body: UserPatch) -> None:
+    # Guesses at the current password count as failed logins of that email: an open
+    # session must not become a way around the login throttle.
+    throttle = runtime_of(request).login_throttle
+    key = "email:" + user.email
+    throttle.check(key)
+    assert body.password is not None
+    try:
+        await service.change_own_password(
+            tx,
+            user=user,
+            current=body.current_password,
+            new=body.password,
+            keep_session=session_token_of(request),
+        )
+    except Forbidden:
+        throttle.failed(key)
+        raise
+    throttle.succeeded(key)
 
 
 @users.put("/me/avatar")

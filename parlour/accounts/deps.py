@@ -54,6 +54,14 @@ async def user_of_request(request: Request, tx: Tx) -> User:
     return user
 
 
+def session_token_of(request: Request) -> str | None:
+    """The browser session a request came with, if that is how it was authenticated (a
+    request with an API token may carry a cookie too: that session is not the caller)."""
+    if getattr(request.state, "csrf_token", None) is None:
+        return None
+    return request.cookies.get(SESSION_COOKIE)
+
+
 def require_admin(user: User) -> User:
     if user.role != "admin":
         raise Forbidden("Only an admin can do this.", code="admin_only")

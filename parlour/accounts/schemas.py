@@ -42,6 +42,8 @@ class UserPatch(Strict):
     role: Literal["admin", "agent"] | None = None
     active: bool | None = None
     password: Password | None = None
+    # Needed to change one's own password (an admin setting another user's needs none).
+    current_password: Password | None = None
 
 
 class TokenIn(Strict):

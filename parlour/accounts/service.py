@@ -7,13 +7,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, func, select
 
 from parlour.accounts.models import Account, ApiToken, LoginSession, Role, User
 from parlour.accounts.passwords import hash_password, new_token, token_hash, verify_password
+from parlour.contacts.lookalikes import lookalike_of
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
-from parlour.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from parlour.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from parlour.files import service as files_service
 
 MIN_PASSWORD = 8
@@ -32,12 +33,10 @@ async def create_user(
     tx: Tx, *, account_id: int, email: str, name: str, password: str, role: Role
 ) -> User:
     email = email.strip().lower()
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInput(
-            f"Passwords need at least {MIN_PASSWORD} characters.", code="weak_password"
-        )
+    _check_strength(password)
     if await tx.session.scalar(select(User.id).where(User.email == email)):
         raise Conflict("A user with this email already exists.", code="user_exists")
+    await _refuse_lookalike(tx, account_id=account_id, email=email)
     user = User(
         account_id=account_id,
         email=email,
@@ -48,6 +47,18 @@ async def create_user(
     tx.session.add(user)
     await tx.session.flush()
     return user
+
+
+async def _refuse_lookalike(tx: Tx, *, account_id: int, email: str) -> None:
+    # A team is small enough to compare with every address in it.
+    team = await tx.session.scalars(select(User.email).where(User.account_id == account_id))
+    twin = lookalike_of(email, team)
+    if twin is not None:
+        raise Conflict(
+            f"{email} looks like {twin}, a user of this account: check the letters.",
+            code="lookalike_email",
+            details={"field": "email", "email": twin},
+        )
 
 
 async def get_user(tx: Tx, *, account_id: int, user_id: int) -> User:
@@ -80,22 +91,85 @@ async def update_user(
     name: str | None = None,
     role: Role | None = None,
     active: bool | None = None,
-    password: str | None = None,
 ) -> User:
+    if (role is not None and role != "admin") or active is False:
+        await _keep_an_admin(tx, user=user)
     if name is not None:
         user.name = name
     if role is not None:
         user.role = role
     if active is not None:
         user.active = active
-    if password is not None:
-        if len(password) < MIN_PASSWORD:
-            raise InvalidInput(
-                f"Passwords need at least {MIN_PASSWORD} characters.", code="weak_password"
-            )
-        user.password_hash = await asyncio.to_thread(hash_password, password)
     await tx.session.flush()
     return user
+
+
+async def _keep_an_admin(tx: Tx, *, user: User) -> None:
+    """Refuses to take away the account's last active admin: nobody could then manage
+    users, numbers or mailboxes, nor make anyone admin again, short of the command line."""
+    if user.role != "admin" or not user.active:
+        return
+    others = await tx.session.scalar(
+        select(func.count(User.id)).where(
+            User.account_id == user.account_id,
+            User.role == "admin",
+            User.active.is_(True),
+            User.id != user.id,
+        )
+    )
+    if not others:
+        raise Conflict(
+            "This is the account's last admin: make another user admin first.",
+            code="last_admin",
+        )
+
+
+def _check_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(
+            f"Passwords need at least {MIN_PASSWORD} characters.",
+            code="weak_password",
+            details={"field": "password"},
+        )
+
+
+async def change_own_password(
+    tx: Tx, *, user: User, current: str | None, new: str, keep_session: str | None
+) -> None:
+    """A user's own change: their current password first (a session left open on a
+    shared computer must not be enough to take the account over), then every other
+    browser session ends. ``keep_session`` is the token of the session asking, which stays
+    logged in; API tokens stay, listed and revocable under /api/v1/tokens."""
+    if not current:
+        raise InvalidInput(
+            "Give your current password to change it.",
+            code="current_password_required",
+            details={"field": "current_password"},
+        )
+    if not await asyncio.to_thread(verify_password, user.password_hash, current):
+        raise Forbidden(
+            "The current password is wrong.",
+            code="wrong_password",
+            details={"field": "current_password"},
+        )
+    _check_strength(new)
+    user.password_hash = await asyncio.to_thread(hash_password, new)
+    ended = delete(LoginSession).where(LoginSession.user_id == user.id)
+    if keep_session is not None:
+        ended = ended.where(LoginSession.token_hash != token_hash(keep_session))
+    await tx.session.execute(ended)
+    await tx.session.flush()
+
+
+async def reset_password(tx: Tx, *, user: User, password: str) -> None:
+    """An admin setting another user's password (they forgot theirs, or left): no old
+    password is asked, and every browser session of that user ends, so whoever was logged
+    in as them is out. Their API tokens stay: revoking those is their own call, or the
+    admin's by deactivating the user."""
+    _check_strength(password)
+    user.password_hash = await asyncio.to_thread(hash_password, password)
+    await tx.session.execute(delete(LoginSession).where(LoginSession.user_id == user.id))
+    await tx.session.flush()
 
 
 async def set_avatar(tx: Tx, *, user: User, data: bytes | None) -> User:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    LargeBinary,
     Row,
     Select,
     bindparam,
+    cast,
     delete,
+    func,
     inspect,
     literal,
     null,
@@ -24,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.util import identity_key
 
-from parlour.contacts import search
+from parlour.contacts import lookalikes, search
 from parlour.contacts.models import Contact, ContactEmail, ContactNote, ContactPhone, ContactTag
 from parlour.contacts.normalize import normalize_email, search_text, to_e164
 from parlour.contacts.schemas import (
@@ -347,6 +350,39 @@ async def _check_emails_free(
         )
 
 
+def _non_ascii(column: Any, dialect: str) -> ColumnElement[bool]:
+    """Whether a text column holds a character outside ASCII (more bytes than characters)."""
+    if dialect == "postgresql":
+        return func.octet_length(column) != func.char_length(column)
+    return func.length(cast(column, LargeBinary)) != func.length(column)
+
+
+async def _refuse_lookalikes(tx: Tx, *, account_id: int, addresses: Iterable[str]) -> None:
+    """Refuses an address that could be taken for another contact's (see lookalikes.py).
+    Only addresses that could be confused are read: those the new one reads as, and the
+    account's few with characters outside ASCII."""
+    for address in addresses:
+        readings = lookalikes.ascii_readings(address)
+        near = _non_ascii(ContactEmail.address, tx.dialect)
+        if readings:
+            near = or_(near, ContactEmail.address.in_(sorted(readings)))
+        rows = (
+            await tx.session.execute(
+                select(ContactEmail.address, ContactEmail.contact_id).where(
+                    ContactEmail.account_id == account_id, near
+                )
+            )
+        ).all()
+        twin = lookalikes.lookalike_of(address, (row[0] for row in rows))
+        if twin is not None:
+            owner = next(row[1] for row in rows if row[0] == twin)
+            raise Conflict(
+                f"{address} looks like {twin}, a contact's email: check the letters.",
+                code="lookalike_email",
+                details={"email": twin, "contact_id": owner},
+            )
+
+
 def _set_tags(contact: Contact, tags: Sequence[str]) -> None:
     wanted = sorted({t.strip() for t in tags if t.strip()})
     existing = {t.tag: t for t in contact.tags}
@@ -366,6 +402,7 @@ async def create_contact(
     await _check_emails_free(
         tx, account_id=account_id, addresses=[a for _, a in emails], contact_id=None
     )
+    await _refuse_lookalikes(tx, account_id=account_id, addresses=[a for _, a in emails])
     contact = Contact(
         account_id=account_id,
         name=data.name,
@@ -481,6 +518,9 @@ async def _replaced_emails(tx: Tx, contact: Contact, items: list[EmailIn]) -> li
     )
     by_id = {e.id: e for e in contact.emails}
     by_address = {e.address: e for e in contact.emails}
+    await _refuse_lookalikes(
+        tx, account_id=contact.account_id, addresses=[a for _, a in emails if a not in by_address]
+    )
     new_emails: list[ContactEmail] = []
     for i, (item, address) in enumerate(emails):
         if item.id is not None:
@@ -524,6 +564,7 @@ async def add_email(tx: Tx, *, account_id: int, contact_id: int, item: EmailIn) 
     if any(e.address == addr for e in contact.emails):
         raise Conflict(f"{addr} is already this contact's.", code="duplicate_email")
     await _check_emails_free(tx, account_id=account_id, addresses=[addr], contact_id=contact.id)
+    await _refuse_lookalikes(tx, account_id=account_id, addresses=[addr])
     email = ContactEmail(account_id=account_id, address=addr, label="", bounced=False)
     _apply_email_flags(email, item)
     contact.emails.append(email)

@@ -12,6 +12,7 @@ from parlour.accounts.models import User
 from parlour.contacts.models import Contact
 from parlour.contacts.schemas import initials
 from parlour.conversations.models import Attachment, Conversation, Message
+from parlour.conversations.subjects import Subject
 from parlour.types import ChannelName, Id, LongText
 
 MAX_BODY = 20_000
@@ -36,7 +37,7 @@ class MessageIn(Strict):
     channel: ChannelName
     body: Annotated[str, StringConstraints(max_length=MAX_BODY)] = ""
     # Email only.
-    subject: Annotated[str, StringConstraints(strip_whitespace=True, max_length=998)] | None = None
+    subject: Subject | None = None
     html: LongText | None = None
     # Email only: more recipients, each shown (Cc) or not (Bcc) to the others.
     cc: list[EmailAddress] = Field(default_factory=list, max_length=50)

@@ -15,6 +15,7 @@ import logging
 from sqlalchemy import text
 
 from parlour.db.engine import Database
+from parlour.db.migrate import SchemaTooNew
 from parlour.db.migrate import migrate as run_migrate
 from parlour.db.outage import describe, is_unavailable
 
@@ -33,8 +34,9 @@ async def wait_for_database(
     pool: int = 0,
 ) -> bool:
     """Returns True once the database answers (migrated first if ``migrate``), or False
-    when ``stop`` is set first. ``tried`` is set after the first attempt, whatever it
-    found; ``pool`` connections are then opened at once (``Database.open_connections``)."""
+    when ``stop`` is set first or its schema is a newer release's. ``tried`` is set after
+    the first attempt, whatever it found; ``pool`` connections are then opened at once
+    (``Database.open_connections``)."""
     failures = 0
     while not stop.is_set():
         try:
@@ -43,6 +45,12 @@ async def wait_for_database(
             async with db.writer.connect() as conn:
                 await conn.execute(text("SELECT 1"))
             await db.open_connections(pool)
+        except SchemaTooNew as exc:
+            # Not something waiting mends: never serve (/readyz stays 503), and say why.
+            # `parlour serve` checks this before it starts, and exits; this is for a
+            # database that was away then.
+            log.error("%s Not serving.", exc)
+            return False
         except Exception as exc:
             failures += 1
             if failures == 1:

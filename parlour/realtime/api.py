@@ -4,7 +4,8 @@ Protocol: the server first sends ``{"type": "hello", "seq": N}`` (the account's 
 event), then, if the client passed ``?since=S``, every stored event with S < seq <= N, then
 live events as they are committed, in sequence order. ``{"type": "resync"}`` means the
 client was away too long for a replay and should refetch what it shows.
-``{"type": "ping"}`` keeps proxies from closing an idle connection.
+``{"type": "ping"}`` keeps proxies from closing an idle connection. A socket whose login
+has ended is closed with 4401.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ PING_SECONDS = 25.0
 # milliseconds.
 GAP_WAIT_SECONDS = 0.25
 MAX_SEQ = 2**62
+# How often an open socket checks that its login still holds: a session ended (a password
+# changed elsewhere, a logout), a token revoked or a user deactivated closes it within this.
+RECHECK_SECONDS = 30.0
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FELL_BEHIND = 4000
 
@@ -51,15 +55,25 @@ def _origin_ok(ws: WebSocket, public_url: str) -> bool:
 async def events_socket(ws: WebSocket, since: int | None = None, token: str | None = None) -> None:
     rt = runtime_of(ws)
     cookie = ws.cookies.get(SESSION_COOKIE)
+    authorization = f"Bearer {token}" if token else None
     async with transaction(rt.db, rt.hub, write=False) as tx:
         try:
-            user, _ = await authenticate(
-                tx, authorization=f"Bearer {token}" if token else None, cookie=cookie
-            )
+            user, _ = await authenticate(tx, authorization=authorization, cookie=cookie)
         except Unauthorized:
             await ws.close(code=CLOSE_UNAUTHORIZED)
             return
         account_id = user.account_id
+
+    async def still_logged_in() -> bool:
+        try:
+            async with transaction(rt.db, rt.hub, write=False) as tx:
+                await authenticate(tx, authorization=authorization, cookie=cookie)
+        except Unauthorized:
+            return False
+        except Exception:
+            return True  # the database away: not a reason to drop a socket
+        return True
+
     if not token and not _origin_ok(ws, rt.settings.public_url):
         await ws.close(code=CLOSE_UNAUTHORIZED)
         return
@@ -93,7 +107,7 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
             else:
                 for event in backlog:
                     await ws.send_text(event.model_dump_json())
-            await _pump(ws, sub, InOrder(after=latest), read_gap)
+            await _pump(ws, sub, InOrder(after=latest), read_gap, still_logged_in)
         except WebSocketDisconnect:
             return
 
@@ -103,6 +117,7 @@ async def _pump(
     sub: Subscription,
     order: InOrder,
     read_gap: Callable[[int, int], Awaitable[list[Event]]],
+    still_logged_in: Callable[[], Awaitable[bool]],
 ) -> None:
     async def drain_client() -> None:
         # The client says nothing we need; reading notices when it goes away.
@@ -112,11 +127,17 @@ async def _pump(
     reader = asyncio.create_task(drain_client())
     loop = asyncio.get_running_loop()
     gap_deadline: float | None = None
+    recheck_at = loop.time() + RECHECK_SECONDS
     try:
         while not reader.done():
-            timeout = PING_SECONDS
+            if loop.time() >= recheck_at:
+                if not await still_logged_in():
+                    await ws.close(code=CLOSE_UNAUTHORIZED)
+                    return
+                recheck_at = loop.time() + RECHECK_SECONDS
+            timeout = min(PING_SECONDS, max(0.0, recheck_at - loop.time()))
             if gap_deadline is not None:
-                timeout = max(0.0, gap_deadline - loop.time())
+                timeout = min(timeout, max(0.0, gap_deadline - loop.time()))
             getter = asyncio.ensure_future(sub.queue.get())
             done, _ = await asyncio.wait(
                 {getter, reader}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED

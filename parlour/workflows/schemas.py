@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from parlour.accounts.hours import OfficeHours, TimeZone
+from parlour.conversations.subjects import OneLine
 from parlour.db.base import utcnow
 from parlour.types import ChannelName, Id, LongText, Name, ShortText
 from parlour.workflows.models import Workflow, WorkflowRun
@@ -211,7 +212,7 @@ class SendMessage(Part):
     body: Annotated[LongText, StringConstraints(min_length=1)]
     channel: ChannelName | None = None
     sender_id: Id | None = None
-    subject: ShortText | None = None
+    subject: Annotated[ShortText, OneLine] | None = None
 
 
 class Assign(Part):

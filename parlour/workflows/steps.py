@@ -19,6 +19,7 @@ from parlour.contacts import service as contacts_service
 from parlour.conversations import outbound, thread
 from parlour.conversations.channel import Author, Channels, Draft
 from parlour.conversations.models import Conversation
+from parlour.conversations.subjects import one_line
 from parlour.db.tx import Tx
 from parlour.errors import ParlourError
 from parlour.tasks import service as tasks_service
@@ -182,6 +183,9 @@ async def _send(
         tx, account_id=run.account_id, contact_id=conv.contact_id
     )
     subject = step.get("subject")
+    # The step's own subject was checked to be one line when saved; a contact's name filled
+    # into it is the contact's data, flattened rather than failing the run.
+    subject = one_line(fill(subject, contact.name or "")) if subject else None
     out = await outbound.send_message(
         tx,
         channel=channel,
@@ -190,7 +194,7 @@ async def _send(
         author=Author.bot(workflow_name=workflow.name, workflow_id=workflow.id, run_id=run.id),
         draft=Draft(
             body=fill(step["body"], contact.name or ""),
-            subject=fill(subject, contact.name or "") if subject else None,
+            subject=subject,
             sender_id=step.get("sender_id"),
             # The run and step: a step done twice would say so (it cannot be: see above).
             client_id=f"workflow-run-{run.id}-step-{run.step}",

@@ -3,34 +3,11 @@ thread's channel flags into ``channels``, on both databases, losing nothing."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from parlour.db.migrate import migrate
-from tests.conftest import PG_HOST, PG_PORT, _pg_admin, need_service, pg_url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """An empty database of its own: this test migrates step by step."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
-        return
-    request.applymarker(pytest.mark.postgres)
-    need_service("PostgreSQL", PG_HOST, PG_PORT)
-    name = f"parlour_m_{uuid.uuid4().hex[:10]}"
-    await _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        yield pg_url(name)
-    finally:
-        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
 
 _ROWS_AT_0007 = [
     "INSERT INTO accounts (id, name, event_seq, sms_opt_out_scope, created_at)"

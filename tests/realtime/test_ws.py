@@ -195,3 +195,42 @@ def test_a_gap_too_large_to_fill_closes_the_socket_for_a_refetch(
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_json()
         assert closed.value.code == 4000
+
+
+def test_a_socket_closes_when_its_login_ends_and_an_api_tokens_stays(
+    settings: Settings, providers: Providers, monkeypatch: Any
+) -> None:
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    monkeypatch.setattr("parlour.realtime.api.RECHECK_SECONDS", 0.1)
+    monkeypatch.setattr("parlour.realtime.api.PING_SECONDS", 0.1)
+    with serving(settings, providers) as (tc, rt, me, token):
+        login = tc.post(
+            "/api/v1/auth/login", json={"email": me.admin_email, "password": me.password}
+        )
+        assert login.status_code == 200
+        with (
+            tc.websocket_connect("/api/v1/ws", headers={"origin": "http://testserver"}) as browser,
+            tc.websocket_connect(f"/api/v1/ws?token={token}") as script,
+        ):
+            assert browser.receive_json()["type"] == "hello"
+            assert script.receive_json()["type"] == "hello"
+            # The password changed with the API token: every browser session ends.
+            changed = tc.patch(
+                f"/api/v1/users/{me.admin_id}",
+                json={"password": "a brand new passphrase", "current_password": me.password},
+                headers=me.admin_headers,
+            )
+            assert changed.status_code == 200, changed.text
+            with pytest.raises(WebSocketDisconnect) as closed:
+                for _ in range(50):  # pings, 0.1 s apart, until it closes
+                    assert browser.receive_json()["type"] == "ping"
+            assert closed.value.code == 4401
+
+            made = tc.post("/api/v1/contacts", json={"name": "Still"}, headers=me.admin_headers)
+            assert made.status_code == 201
+            seen = script.receive_json()
+            while seen["type"] == "ping":
+                seen = script.receive_json()
+            assert seen["data"]["contact"]["name"] == "Still"

@@ -42,6 +42,11 @@ async def _phone_number_id(client: httpx.AsyncClient, tenant: Tenant) -> int:
         ),
         ({"name": "Nul\u0000here"}, BAD, "name"),
         (
+            {"steps": [{**SEND[0], "channel": "email", "subject": "Hi\r\nBcc: all@example.net"}]},
+            BAD,
+            "subject_line_break",
+        ),
+        (
             {"conditions": [{"field": "contact.tag", "op": "is", "value": "x"}]},
             "validation_error",
             "op",

@@ -29,6 +29,7 @@ from parlour.conversations.channel import (
 )
 from parlour.conversations.models import Attachment, Conversation, Message
 from parlour.conversations.schemas import ChannelOption, EndpointNames
+from parlour.conversations.subjects import check_subject, one_line
 from parlour.db.tx import Tx
 from parlour.errors import InvalidInput
 from parlour.files import service as files_service
@@ -139,6 +140,7 @@ class EmailChannel:
                     code="attachments_too_large",
                     details={"field": "attachment_ids"},
                 )
+        check_subject(draft.subject)
         subject = draft.subject or await _reply_subject(tx, thread)
         if not subject:
             raise InvalidInput(
@@ -260,4 +262,7 @@ async def _reply_subject(tx: Tx, thread: Conversation) -> str | None:
     )
     if not last:
         return None
+    # A received mail's subject may hold line breaks (an encoded word can carry any
+    # character): ours must not.
+    last = one_line(last)
     return last if last.lower().startswith("re:") else f"Re: {last}"

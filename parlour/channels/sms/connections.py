@@ -85,6 +85,23 @@ def credentials_of(conn: SmsProviderAccount, *, secret_key: str) -> SmsCredentia
     )
 
 
+async def credentials_by_provider_account(
+    tx: Tx, *, provider: str, account_sid: str, secret_key: str
+) -> list[tuple[int, SmsCredentials]]:
+    """The Parlour accounts (and their credentials) connected to one provider account, by
+    its id (Twilio's ``AC...``): more than one may share it."""
+    if not account_sid:
+        return []
+    rows = await tx.session.scalars(
+        select(SmsProviderAccount).where(
+            SmsProviderAccount.provider == provider,
+            SmsProviderAccount.account_sid == account_sid,
+        )
+    )
+    found = [(conn.account_id, credentials_of(conn, secret_key=secret_key)) for conn in rows]
+    return [(account_id, creds) for account_id, creds in found if creds is not None]
+
+
 async def credentials_for(
     tx: Tx, *, account_id: int, provider: str, secret_key: str
 ) -> SmsCredentials | None:

@@ -1,8 +1,8 @@
 """Provider webhooks: verify, dedupe, store, acknowledge.
 
 Every request is checked against the credentials of the account it claims to be for (found
-by the company number, or by our message id in a status-callback URL) before anything is
-written; a bad or missing signature gets 403 and stores nothing. Each provider's module
+by the company number, or by the Twilio account a status callback names) before anything is
+written or looked up; a bad or missing signature gets 403 and stores nothing. Each provider's module
 reads its own payloads (``twilio.py``, ``telnyx.py``); this one verifies, has the payload
 read, calls the service, commits and answers.
 """
@@ -50,13 +50,6 @@ def _signed_url(rt: Runtime, request: Request) -> str:
     """The URL Twilio was given: PARLOUR_PUBLIC_URL, not what a proxy turned it into."""
     query = request.url.query
     return rt.settings.public_url.rstrip("/") + request.url.path + (f"?{query}" if query else "")
-
-
-async def _twilio_creds(tx: Tx, rt: Runtime, account_id: int) -> SmsCredentials:
-    creds = await connections.credentials_for(
-        tx, account_id=account_id, provider="twilio", secret_key=rt.settings.secret_key
-    )
-    return _twilio_connected(creds)
 
 
 def _twilio_connected(creds: SmsCredentials | None) -> SmsCredentials:
@@ -189,12 +182,41 @@ async def twilio_status(
     """Twilio's status callback for a message we sent; our message id is in the URL."""
     rt = runtime_of(request)
     params = await _form(request)
+    # Verified before the message is looked up, with the credentials of the Twilio account
+    # the request names: an unsigned request learns nothing, not even whether the id in
+    # its URL is a message of ours (no 404 against 403).
+    account_ids = await _twilio_signed_for(tx, request, rt, params)
     message = await _outbound_message(tx, message_id)
-    creds = await _twilio_creds(tx, rt, message.account_id)
-    _check_twilio_signature(request, rt, creds, params)
+    if message.account_id not in account_ids:
+        raise NotFound("No such outbound SMS.", code="unknown_message")
     await _apply(tx, message, twilio.status_report(params))
     await tx.commit()
     return Response(status_code=204)
+
+
+async def _twilio_signed_for(
+    tx: Tx, request: Request, rt: Runtime, params: dict[str, str]
+) -> set[int]:
+    """The Parlour accounts whose Twilio credentials signed this request (several may share
+    one Twilio account), or Forbidden."""
+    if not request.headers.get("x-twilio-signature"):
+        raise Forbidden("The X-Twilio-Signature header is missing.", code="missing_signature")
+    connected = await connections.credentials_by_provider_account(
+        tx,
+        provider="twilio",
+        account_sid=params.get("AccountSid", ""),
+        secret_key=rt.settings.secret_key,
+    )
+    signed: set[int] = set()
+    for account_id, creds in connected:
+        try:
+            _check_twilio_signature(request, rt, _twilio_connected(creds), params)
+        except Forbidden:
+            continue
+        signed.add(account_id)
+    if not signed:
+        raise Forbidden("The webhook signature does not match.", code="invalid_signature")
+    return signed
 
 
 async def _telnyx_verified(

@@ -27,7 +27,7 @@ from parlour.contacts.schemas import EmailIn
 from parlour.conversations import merge as conversations_merge
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
-from parlour.errors import Forbidden, Unauthorized
+from parlour.errors import Conflict, Forbidden, Unauthorized
 
 TOKEN_DAYS = 180
 # How far a vouched identity's timestamp may be from our clock, either way.
@@ -198,12 +198,18 @@ async def add_email(tx: Tx, contact: Contact, address: str) -> None:
     )
     if owner is not None:
         return
-    await contacts_service.add_email(
-        tx,
-        account_id=contact.account_id,
-        contact_id=contact.id,
-        item=EmailIn(address=address),
-    )
+    try:
+        await contacts_service.add_email(
+            tx,
+            account_id=contact.account_id,
+            contact_id=contact.id,
+            item=EmailIn(address=address),
+        )
+    except Conflict as exc:
+        # A look-alike of another contact's address is not kept either, and the visitor,
+        # who may mean no harm, is not told about that other contact.
+        if exc.code != "lookalike_email":
+            raise
 
 
 async def identify(tx: Tx, widget: Widget, current: Visitor | None, identity: Identity) -> Visitor:

@@ -15,7 +15,10 @@ from parlour.channels.crypto import unseal
 from parlour.channels.email.models import Mailbox
 from parlour.channels.email.provider import OutgoingEmail
 from parlour.channels.email.smtp import build_message
+from parlour.conversations import outbound
+from parlour.conversations.channel import Author, Draft
 from parlour.db.tx import transaction
+from parlour.errors import InvalidInput
 from parlour.outbox import service as outbox_service
 from parlour.outbox.models import OutboxItem
 from parlour.runtime import Runtime
@@ -464,3 +467,70 @@ async def test_the_imap_account_is_kept_and_patched_like_the_relay(
     assert (gone.json()["imap_host"], gone.json()["imap_password_set"]) == (None, False)
     orphan = await client.patch(url, json={"imap_folder": "X"}, headers=tenant.admin_headers)
     assert (orphan.status_code, orphan.json()["code"]) == (422, "imap_host_required")
+
+
+async def test_a_subject_with_a_line_break_is_refused_and_nothing_is_queued(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    conv_id, _ = await email_thread(client, tenant)
+    # CR LF would start a header of the sender's choosing; the others are line breaks to
+    # some mail clients.
+    for brk in ("\r\n", "\n", "\r", "\v", "\x85", "\u2028", "\u2029"):
+        r = await client.post(
+            f"/api/v1/conversations/{conv_id}/messages",
+            json={"channel": "email", "subject": f"Invoice{brk}Bcc: all@example.net", "body": "Hi"},
+            headers=tenant.agent_headers,
+        )
+        assert r.status_code == 422, (brk, r.text)
+        assert r.json()["code"] == "validation_error"
+        assert [(d["field"], d["type"]) for d in r.json()["details"]] == [
+            ("subject", "subject_line_break")
+        ]
+    # A caller that did not come through the API (a workflow's step) is refused too.
+    async with transaction(runtime.db, runtime.hub) as tx:
+        with pytest.raises(InvalidInput) as refused:
+            await outbound.send_message(
+                tx,
+                channel=runtime.channels.get("email"),
+                account_id=tenant.account_id,
+                conversation_id=conv_id,
+                author=Author.bot(workflow_name="w", workflow_id=1, run_id=1),
+                draft=Draft(body="Hi", subject="Invoice\u2028Bcc: all@example.net"),
+            )
+    assert refused.value.code == "subject_line_break"
+    thread = await client.get(
+        f"/api/v1/conversations/{conv_id}/messages", headers=tenant.agent_headers
+    )
+    assert thread.json()["items"] == []
+    # A pasted subject's trailing newline is only trimmed.
+    ok = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "email", "subject": "Invoice\n", "body": "Hi"},
+        headers=tenant.agent_headers,
+    )
+    assert (ok.status_code, ok.json()["subject"]) == (201, "Invoice")
+
+
+async def test_a_reply_to_a_mail_whose_subject_hides_line_breaks_has_a_one_line_subject(
+    client: httpx.AsyncClient, tenant: Tenant, sink: FakeSmtp
+) -> None:
+    box = await relay_mailbox(client, tenant, sink)
+    # Encoded words carry any character: here CR LF, then U+2028.
+    raw = (
+        f"From: Ann <ann@example.org>\r\nTo: {box['address']}\r\n"
+        "Subject: =?utf-8?q?Hello=0D=0ABcc:_all@example.net?= =?utf-8?b?4oCoYWdhaW4=?=\r\n"
+        "Message-ID: <in-1@example.org>\r\n\r\nAre you open?\r\n"
+    ).encode()
+    stored = await client.post(
+        box["inbound_webhook_path"], content=raw, headers={"Content-Type": "message/rfc822"}
+    )
+    assert stored.status_code == 200, stored.text
+    panel = await client.get("/api/v1/conversations", headers=tenant.agent_headers)
+    conv_id = next(c["id"] for c in panel.json()["items"] if c["contact"]["name"] == "Ann")
+    reply = await send_email(client, tenant, conv_id, box["id"], body="We are.")
+    assert reply["subject"] == "Re: Hello Bcc: all@example.net again"
+    await message_when(client, tenant, conv_id, reply["id"], "sent")
+    [got] = sink.received
+    assert got.rcpt_tos == ["ann@example.org"]
+    assert got.message["Subject"] == "Re: Hello Bcc: all@example.net again"
+    assert got.message["Bcc"] is None

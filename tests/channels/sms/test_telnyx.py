@@ -169,6 +169,30 @@ async def test_sending_through_telnyx_with_an_idempotency_key_and_its_statuses(
     await message_when(client, tenant, conv_id, msg_id, "delivered")
 
 
+async def test_a_forged_telnyx_status_cannot_tell_which_message_ids_exist(
+    client: httpx.AsyncClient, tenant: Tenant, fake_telnyx: FakeTelnyx
+) -> None:
+    _, number_id = await connect(client, tenant, fake_telnyx)
+    conv_id, _ = await start_thread(client, tenant, new_number())
+    msg_id = (await send(client, tenant, conv_id, number_id, "Via Telnyx")).json()["id"]
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+    [sent] = fake_telnyx.sent
+    body = json.dumps(status_event(sent, kind="message.finalized", status="delivered")).encode()
+
+    async def answers(message_id: int) -> list[tuple[int, str]]:
+        path = f"/webhooks/telnyx?message_id={message_id}"
+        tries = [
+            await client.post(path, content=body),
+            await client.post(path, content=body, headers=FakeTelnyx().sign(body)),
+        ]
+        return [(r.status_code, r.json()["code"]) for r in tries]
+
+    refused = [(403, "missing_signature"), (403, "invalid_signature")]
+    assert await answers(msg_id) == refused
+    assert await answers(msg_id + 100000) == refused
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+
+
 async def test_a_telnyx_opt_out_failure_marks_the_phone(
     client: httpx.AsyncClient, tenant: Tenant, fake_telnyx: FakeTelnyx
 ) -> None:

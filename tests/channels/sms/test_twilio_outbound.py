@@ -344,6 +344,31 @@ async def test_status_callbacks_are_verified_and_never_move_backwards(
     await message_when(client, tenant, conv_id, msg_id, "delivered")
 
 
+async def test_an_unsigned_status_callback_cannot_tell_which_message_ids_exist(
+    client: httpx.AsyncClient, tenant: Tenant, twilio: Twilio, fake_twilio: FakeTwilio
+) -> None:
+    conv_id, _ = await start_thread(client, tenant, new_number())
+    msg_id = (await send(client, tenant, conv_id, twilio.number_id, "Hi")).json()["id"]
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+    _, params, _ = fake_twilio.take_pending()[0]
+    delivered = {**params, "SmsStatus": "delivered", "MessageStatus": "delivered"}
+
+    async def answers(message_id: int) -> list[tuple[int, str]]:
+        path = f"/webhooks/twilio/status?message_id={message_id}"
+        other_key = sign("another auth token", "http://test" + path, delivered)
+        tries = [
+            await client.post(path, data=delivered),
+            await client.post(path, data=delivered, headers={"X-Twilio-Signature": "x"}),
+            await client.post(path, data=delivered, headers={"X-Twilio-Signature": other_key}),
+        ]
+        return [(r.status_code, r.json()["code"]) for r in tries]
+
+    refused = [(403, "missing_signature"), (403, "invalid_signature"), (403, "invalid_signature")]
+    assert await answers(msg_id) == refused
+    assert await answers(msg_id + 100000) == refused
+    await message_when(client, tenant, conv_id, msg_id, "sent")
+
+
 async def test_without_twilio_connected_a_twilio_number_fails_with_a_reason(
     client: httpx.AsyncClient, tenant: Tenant
 ) -> None:

@@ -411,3 +411,27 @@ async def test_the_window_opens_on_the_newest_messages_and_pages_forward(
     after = await visitor_messages(client, token, after=ids[0], limit=2)
     assert [m["id"] for m in after["items"]] == ids[1:3]
     assert (await visitor_messages(client, token, after=ids[-1]))["items"] == []
+
+
+async def test_a_visitor_leaving_a_lookalike_of_a_contacts_email_is_not_given_it(
+    client: httpx.AsyncClient, runtime: Runtime, tenant: Tenant
+) -> None:
+    real = await client.post(
+        "/api/v1/contacts",
+        json={"name": "Grace", "emails": [{"address": "grace@navy.example"}]},
+        headers=tenant.agent_headers,
+    )
+    assert real.status_code == 201
+    site = await site_of(runtime, tenant)
+    token = (await start(client, site))["visitor_token"]
+    await say(client, token, "Hi, it's Grace")
+    # With a Cyrillic "a": answered as any address is, and not kept.
+    resp = await client.post(
+        "/widget/v1/email", json={"email": "gr\u0430ce@navy.example"}, headers=bearer(token)
+    )
+    assert resp.status_code == 204
+    thread = await thread_of_agent(client, tenant)
+    contact = await client.get(
+        f"/api/v1/contacts/{thread['contact']['id']}", headers=tenant.agent_headers
+    )
+    assert contact.json()["emails"] == []

@@ -2894,6 +2894,8 @@ export interface components {
             active?: boolean | null;
             /** Password */
             password?: string | null;
+            /** Current Password */
+            current_password?: string | null;
         };
         /** ValidationError */
         ValidationError: {
