@@ -53,9 +53,10 @@ BATCH = 100
 CHUNK = 20
 LANES = 4
 # How long a claim holds. A pass steps its runs in well under a second, so a run its worker
-# died holding waits at most this long after a restart; a worker whose claim lapsed (a
-# stall longer than this) finds its token replaced and leaves the run to the new claimer.
-LEASE = timedelta(seconds=15)
+# died holding waits at most this long after a restart. A worker whose claim lapsed (a
+# stall longer than this) finds its token replaced and leaves the run to the new claimer,
+# so a short lease costs at most some work done twice over, never a step done twice.
+LEASE = timedelta(seconds=5)
 # Runs that failed one after another before their workflow is paused.
 FAILURES_TO_PAUSE = 5
 # A step that hit something unexpected (not a reason to fail, e.g. the database away)
