@@ -238,12 +238,13 @@ function Row({
       <button
         type="button"
         class="row-avatar"
-        aria-label={`Edit contact ${displayName(conv.contact.name)}`}
         title="Quick edit"
         tabIndex={selected ? 0 : -1}
         onClick={() => onEditContact(conv.contact.id)}
       >
-        <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} />
+        {/* Hidden text, not aria-label: see ContactBar's avatar button. */}
+        <span class="sr-only">Edit contact {displayName(conv.contact.name)}</span>
+        <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} decorative />
       </button>
       <a
         class="row-link"

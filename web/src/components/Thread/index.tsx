@@ -214,17 +214,22 @@ function MessageList() {
         {!inbox.thread.loading.value && thread.length === 0 && !inbox.thread.error.value ? (
           <p class="thread-start">No messages yet. Say hello below.</p>
         ) : null}
-        <ol class="messages" role="log" aria-label="Messages">
-          {items.map((item) =>
-            item.kind === "day" ? (
-              <li class="day-sep" key={item.key} role="separator">
-                <span>{dayLabel(item.day)}</span>
-              </li>
-            ) : (
-              <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.sending.retry} onDiscard={inbox.sending.discard} />
-            ),
-          )}
-        </ol>
+        {/* The log announces what arrives; the list inside it keeps the rows a list that a
+            screen reader counts and walks (role="log" on the <ol> itself took that away).
+            A day's label is an item of its own: a separator is not allowed in a list. */}
+        <div class="messages-log" role="log" aria-label="Messages">
+          <ol class="messages" aria-label="Messages">
+            {items.map((item) =>
+              item.kind === "day" ? (
+                <li class="day-sep" key={item.key}>
+                  <span>{dayLabel(item.day)}</span>
+                </li>
+              ) : (
+                <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.sending.retry} onDiscard={inbox.sending.discard} />
+              ),
+            )}
+          </ol>
+        </div>
         {inbox.thread.typingName.value ? (
           <p class="typing-note" aria-live="polite">
             <span class="typing-dots" aria-hidden="true">
