@@ -4,6 +4,7 @@ communication options and the top contact bar; and the three channels."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import threading
@@ -558,3 +559,53 @@ def test_a_bounced_address_can_be_cleared_so_it_can_be_emailed_again(app: App, a
     contact = api.get(f"/contacts/{contact_id}")
     assert isinstance(contact, dict)
     assert contact["emails"][0]["bounced"] is False
+
+
+_GAP_BELOW = """() => { const el = document.querySelector('.messages-scroll');
+    return el.scrollHeight - el.scrollTop - el.clientHeight; }"""
+# The email's frame is as tall as its document: its height has settled.
+_FRAME_SETTLED = """() => { const f = [...document.querySelectorAll('iframe.email-frame')].pop();
+    const doc = f && f.contentDocument;
+    return !!doc && doc.readyState === 'complete'
+        && Math.abs(f.getBoundingClientRect().height - doc.documentElement.scrollHeight) < 1; }"""
+
+
+@pytest.mark.parametrize("viewport", [(1360, 860), (390, 844)], ids=["desktop", "phone"])
+def test_a_thread_ending_in_an_html_email_opens_at_the_very_bottom(
+    new_app: Any, demo: DemoServer, api: Api, viewport: tuple[int, int]
+) -> None:
+    """The email's frame grows once its document has loaded; the thread must follow it
+    down, not stop where the frame's first guess at its height ended."""
+    width, height = viewport
+    # Its own contact on each try: a rerun after a failure must not meet the first one's.
+    n = random.randrange(10_000)
+    name = f"Tall Email {n}"
+    contact = api.post(
+        "/contacts",
+        {
+            "name": name,
+            "phones": [{"number": f"+1415557{n:04d}"}],
+            "emails": [{"address": f"tall{n}@example.org"}],
+        },
+    )
+    assert isinstance(contact, dict)
+    conv = api.post(f"/contacts/{contact['id']}/conversation")
+    assert isinstance(conv, dict)
+    for i in range(1, 16):
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": f"Line {i}"})
+    html = "".join(f"<p>Paragraph {i} of the order confirmation.</p>" for i in range(1, 9))
+    api.post(
+        f"/conversations/{conv['id']}/messages",
+        {"channel": "email", "subject": "Your order", "body": "Paragraph 1", "html": html},
+    )
+
+    app: App = new_app(demo.url, viewport={"width": width, "height": height})
+    app.login()
+    log = app.open(name)
+    page = app.page
+    email = log.get_by_role("listitem").filter(has_text="Your order")
+    expect(email.frame_locator("iframe").get_by_text("Paragraph 8 of")).to_be_attached()
+    page.wait_for_function(_FRAME_SETTLED)
+    page.wait_for_timeout(300)  # what a reader would see once everything has stopped moving
+    assert page.evaluate(_GAP_BELOW) <= 1
+    expect(email.locator("time")).to_be_in_viewport()
