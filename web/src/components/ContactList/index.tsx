@@ -83,10 +83,24 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
     setScrollTop(el.scrollTop);
   }
 
+  /** Focuses a row: now if it is rendered, else once it is (after the scroll it needs). */
+  function focusRow(index: number) {
+    ensureVisible(index);
+    const link = scrollRef.current?.querySelector<HTMLAnchorElement>(`a[data-index="${index}"]`);
+    if (link) link.focus({ preventScroll: true });
+    else focusIndex.current = index;
+  }
+
   function onListKeyDown(e: KeyboardEvent) {
     const target = e.target as HTMLElement;
     const current = Number(target.closest("a")?.getAttribute("data-index") ?? -1);
     if (current < 0) return;
+    // Up from the first row goes back to the search it came from, as in a combobox.
+    if (e.key === "ArrowUp" && current === 0) {
+      e.preventDefault();
+      document.getElementById("panel-search")?.focus();
+      return;
+    }
     const next = moveIndex(e.key, current, items.length);
     if (next === null || next === current) return;
     e.preventDefault();
@@ -145,10 +159,10 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
               e.stopPropagation();
               inbox.panel.setSearch("");
             } else if (e.key === "ArrowDown" && items.length) {
+              // Into the results: the first row takes the focus (Enter opens it, the
+              // arrows go on from there).
               e.preventDefault();
-              focusIndex.current = 0;
-              ensureVisible(0);
-              setScrollTop(scrollRef.current?.scrollTop ?? 0);
+              focusRow(0);
             }
           }}
         />
