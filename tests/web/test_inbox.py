@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import App, top_row
-from tests.web.server import AGENT, Api, DemoServer
+from tests.web.server import AGENT, Api, DemoServer, inbound_sms
 
 pytestmark = pytest.mark.browser
 
@@ -222,3 +223,41 @@ def test_arrow_down_from_the_panel_search_moves_into_the_results(app: App) -> No
     expect(row).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=2, name="Björn Lindqvist")).to_be_visible()
+
+
+def test_the_panel_preview_says_who_wrote_the_last_message(
+    new_app: Any, fresh_demo: DemoServer
+) -> None:
+    """ "You:" only for the signed-in user's own messages; a teammate's first name for
+    theirs, a workflow's name for a bot's."""
+    api = Api(fresh_demo.url)
+    sam = Api(fresh_demo.url, email=AGENT)
+    try:
+        api.connect_twilio()
+        phone = "+14155558181"
+        contact = api.post("/contacts", {"name": "Preview Person", "phones": [{"number": phone}]})
+        assert isinstance(contact, dict)
+        conv = api.post(f"/contacts/{contact['id']}/conversation")
+        assert isinstance(conv, dict)
+        sam.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "Sam here"})
+        first_name = sam.me["name"].split()[0]
+
+        app: App = new_app(fresh_demo.url)
+        app.login()  # as the admin, Ada
+        row = app.find("Preview Person")
+        expect(row).to_contain_text(f"{first_name}: Sam here")
+        expect(row).not_to_contain_text("You:")
+        # Live from here on: each message arrives as an event.
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "Ada here"})
+        expect(row).to_contain_text("You: Ada here")
+
+        workflows = api.get("/workflows")
+        assert isinstance(workflows, list)
+        hours = next(w for w in workflows if w["name"] == "Opening hours")
+        api.patch(f"/workflows/{hours['id']}", {"enabled": True})
+        inbound_sms(fresh_demo.url, from_=phone, to="+14155550100", body="what are your hours?")
+        expect(row).to_contain_text("Opening hours: ")
+        expect(row).not_to_contain_text("You:")
+    finally:
+        api.close()
+        sam.close()

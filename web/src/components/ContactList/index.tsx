@@ -240,7 +240,9 @@ function Row({
 }) {
   const unread = conv.unread_count;
   const channel = conv.last_message_channel;
-  const users = useInbox().users.byId.value;
+  const inbox = useInbox();
+  const users = inbox.users.byId.value;
+  const me = inbox.live.value.me;
   const assignee = conv.assignee_id ? users[conv.assignee_id] : undefined;
   return (
     <li
@@ -286,7 +288,7 @@ function Row({
         </span>
         <span class="row-bottom">
           {channel ? <ChannelIcon channel={channel} size={13} title={CHANNEL_NAMES[channel]} /> : null}
-          <span class="row-preview">{previewOf(conv)}</span>
+          <span class="row-preview">{previewOf(conv, me)}</span>
           {conv.status === "closed" ? <span class="pill pill-muted">Closed</span> : null}
           {unread > 0 ? (
             <span class="badge" aria-label={`${unread} unread`}>
