@@ -161,3 +161,35 @@ def test_axe_finds_nothing_serious_on_the_main_screens(new_app: Any, demo: DemoS
     ).click()
     expect(page.get_by_role("form", name="Edit Away message")).to_be_visible()
     assert_axe_clean(page, "a workflow in the editor")
+
+
+def test_axe_finds_nothing_serious_in_the_dark_theme(new_app: Any, demo: DemoServer) -> None:
+    """The same checks for people whose system asks for dark colours."""
+    app = axe_app(new_app, demo, color_scheme="dark")
+    page = app.page
+    page.goto(app.url + "/")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    assert_axe_clean(page, "login (dark)")
+    app.login()
+    app.open("Amélie Dubois")
+    expect(app.messages().first).to_be_visible()
+    assert_axe_clean(page, "inbox with a thread open (dark)")
+    page.get_by_role("link", name="Settings").click()
+    nav = page.get_by_role("navigation", name="Settings")
+    for tab in ("Phone numbers", "Workflows", "Webhooks"):
+        nav.get_by_role("link", name=tab).click()
+        expect(page.get_by_role("heading", level=2, name=tab)).to_be_visible()
+        expect(page.locator("[aria-busy='true']")).to_have_count(0)
+        assert_axe_clean(page, f"Settings → {tab} (dark)")
+
+
+def test_the_thread_reads_as_a_list_of_messages(app: App) -> None:
+    """A screen reader announces the thread as a list ("list, 12 items") and each message
+    as an item of it, inside the log that announces new ones."""
+    app.login()
+    log = app.open("Amélie Dubois")
+    messages = log.get_by_role("list", name="Messages")
+    expect(messages).to_be_visible()
+    items = messages.get_by_role("listitem").filter(has_text="Please email me instead")
+    expect(items).to_have_count(1)
+    expect(items).to_have_accessible_name("From Amélie Dubois by Email")
