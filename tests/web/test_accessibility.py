@@ -193,3 +193,13 @@ def test_the_thread_reads_as_a_list_of_messages(app: App) -> None:
     items = messages.get_by_role("listitem").filter(has_text="Please email me instead")
     expect(items).to_have_count(1)
     expect(items).to_have_accessible_name("From Amélie Dubois by Email")
+
+
+def test_axe_finds_nothing_serious_at_phone_width(new_app: Any, demo: DemoServer) -> None:
+    app = axe_app(new_app, demo, viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = app.page
+    app.login()
+    assert_axe_clean(page, "the panel at phone width")
+    app.open("Amélie Dubois")
+    expect(app.messages().first).to_be_visible()
+    assert_axe_clean(page, "a thread at phone width")
