@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from parlour.accounts.models import User
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact
 from parlour.conversations.models import Conversation, Message
 from parlour.conversations.panel import unread_count
-from parlour.conversations.schemas import ConversationOut, EndpointNames, MessageOut
+from parlour.conversations.schemas import (
+    ConversationOut,
+    EndpointNames,
+    MessageOut,
+    last_sender_of,
+)
 from parlour.db.tx import Tx
 from parlour.realtime.events import Event, EventType
 
@@ -17,7 +24,21 @@ async def conversation_out(tx: Tx, conv: Conversation, *, user_id: int | None) -
         tx, account_id=conv.account_id, contact_id=conv.contact_id
     )
     unread = await unread_count(tx, conv.id, user_id=user_id) if user_id else 0
-    return ConversationOut.from_model(conv, contact, unread=unread)
+    sender = await newest_sender(tx, conv.id)
+    return ConversationOut.from_model(conv, contact, unread=unread, sender=sender)
+
+
+async def newest_sender(tx: Tx, conversation_id: int) -> dict[str, object] | None:
+    """The ``last_sender`` of a thread's newest message (None for an empty thread), as
+    the panel reads it (panel._LAST_ID)."""
+    newest = await tx.session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation_id)
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(1)
+    )
+    user = await tx.session.get(User, newest.user_id) if newest and newest.user_id else None
+    return last_sender_of(newest, user)
 
 
 async def message_out(tx: Tx, message: Message, *, names: EndpointNames) -> MessageOut:

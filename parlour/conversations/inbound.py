@@ -16,9 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parlour.contacts import service as contacts_service
 from parlour.contacts.models import Contact
 from parlour.contacts.normalize import normalize_email
+from parlour.conversations import events
 from parlour.conversations.html import sanitize_html
 from parlour.conversations.models import Attachment, Conversation, Message
-from parlour.conversations.schemas import ConversationOut, EndpointNames, MessageOut
+from parlour.conversations.schemas import (
+    ConversationOut,
+    EndpointNames,
+    MessageOut,
+    last_sender_of,
+)
 from parlour.conversations.thread import apply_to_thread
 from parlour.db.base import utcnow
 from parlour.db.tx import Tx
@@ -177,7 +183,13 @@ async def receive_inbound(
             stored.message_id = message.id
             stored.id = await conn.scalar(_INSERT_ATTACHMENT, {**att, "message_id": message.id})
         await conn.execute(_UPDATE_THREAD, thread)
-    _emit_received(tx, sender, conv, message, names, first=first)
+    # Nearly always the newest message of its thread; one delivered late (an email's Date
+    # in the past) leaves the thread's newest sender to be looked up.
+    if conv.last_message_at == message.created_at:
+        newest = last_sender_of(message, None)
+    else:
+        newest = await events.newest_sender(tx, conv.id)
+    _emit_received(tx, sender, conv, message, names, first=first, newest=newest)
     return message
 
 
@@ -219,15 +231,16 @@ def _emit_received(
     names: EndpointNames,
     *,
     first: bool,
+    newest: dict[str, Any] | None,
 ) -> None:
     contact = sender.as_contact()
     data: dict[str, object] = {
         "message": MessageOut.from_model(message, names=names, contact=contact).model_dump(
             mode="json"
         ),
-        "conversation": ConversationOut.from_model(conv, contact, label=sender.label).model_dump(
-            mode="json"
-        ),
+        "conversation": ConversationOut.from_model(
+            conv, contact, label=sender.label, sender=newest
+        ).model_dump(mode="json"),
     }
     if first:
         data["first_inbound"] = True

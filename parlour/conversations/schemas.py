@@ -347,6 +347,45 @@ def contact_brief(*, id: int, name: str, label: str, avatar_blob_id: int | None)
     }
 
 
+class LastSender(BaseModel):
+    """Who wrote a thread's newest message, for the panel's preview: the user asking sees
+    "You:" on their own, a teammate's name on a teammate's, a workflow's on a bot's."""
+
+    type: Literal["contact", "user", "bot"]
+    user_id: int | None
+    # The user's or the workflow's name (as the thread shows them); empty for the contact.
+    name: str
+
+
+def last_sender(
+    sender_type: str | None,
+    *,
+    user_id: int | None,
+    user_name: str | None,
+    workflow_name: str | None,
+) -> dict[str, Any] | None:
+    """A LastSender's fields, named as ``sender_of`` names a message's sender."""
+    if sender_type == "user":
+        return {"type": "user", "user_id": user_id, "name": user_name or "Former user"}
+    if sender_type == "bot":
+        return {"type": "bot", "user_id": None, "name": workflow_name or "Automation"}
+    if sender_type == "contact":
+        return {"type": "contact", "user_id": None, "name": ""}
+    return None
+
+
+def last_sender_of(message: Message | None, user: User | None) -> dict[str, Any] | None:
+    """The LastSender of a thread whose newest message is ``message`` (None: no message)."""
+    if message is None:
+        return None
+    return last_sender(
+        message.sender_type,
+        user_id=message.user_id,
+        user_name=user.name if user else None,
+        workflow_name=message.workflow_name,
+    )
+
+
 class ConversationOut(BaseModel):
     id: int
     contact: ContactBrief
@@ -356,6 +395,7 @@ class ConversationOut(BaseModel):
     last_message_preview: str
     last_message_channel: ChannelName | None
     last_message_direction: Literal["in", "out"] | None
+    last_message_sender: LastSender | None
     channels: list[ChannelName]
     # For the user asking; events carry 0 and clients keep their own count.
     unread_count: int
@@ -366,22 +406,33 @@ class ConversationOut(BaseModel):
         conv: Conversation | Any,
         contact: Contact | ContactBrief,
         *,
+        sender: dict[str, Any] | None,
         unread: int = 0,
         label: str | None = None,
     ) -> ConversationOut:
-        """``conv``: a Conversation, or a row with its panel columns."""
+        """``conv``: a Conversation, or a row with its panel columns; ``sender``: the
+        ``last_sender`` of its newest message."""
         brief = (
             contact
             if isinstance(contact, ContactBrief)
             else ContactBrief.from_model(contact, label=label)
         )
-        return cls.model_validate(panel_item(conv, brief.model_dump(), unread=unread))
+        return cls.model_validate(
+            panel_item(conv, brief.model_dump(), unread=unread, sender=sender)
+        )
 
 
-def panel_item(conv: Conversation | Any, contact: dict[str, Any], *, unread: int) -> dict[str, Any]:
+def panel_item(
+    conv: Conversation | Any,
+    contact: dict[str, Any],
+    *,
+    unread: int,
+    sender: dict[str, Any] | None,
+) -> dict[str, Any]:
     """A ConversationOut's fields, for ``conv`` (a Conversation or a row with its panel
-    columns) and ``contact`` (a ContactBrief's fields). A panel page is 50 of these dicts
-    serialised at once: validating 50 models and their contacts cost 1-2 ms a page."""
+    columns), ``contact`` (a ContactBrief's fields) and ``sender`` (the ``last_sender`` of
+    its newest message). A panel page is 50 of these dicts serialised at once: validating
+    50 models and their contacts cost 1-2 ms a page."""
     return {
         "id": conv.id,
         "contact": contact,
@@ -391,6 +442,7 @@ def panel_item(conv: Conversation | Any, contact: dict[str, Any], *, unread: int
         "last_message_preview": conv.last_message_preview,
         "last_message_channel": conv.last_message_channel,
         "last_message_direction": conv.last_message_direction,
+        "last_message_sender": sender,
         "channels": conv.channels.split(),
         "unread_count": unread,
     }

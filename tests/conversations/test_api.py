@@ -513,3 +513,49 @@ async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
     assert ConversationPage.model_validate(panel).model_dump(mode="json") == panel
     one = await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.admin_headers)
     assert panel["items"][0] == one.json()
+
+
+async def test_panel_names_who_wrote_the_newest_message(
+    client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
+) -> None:
+    """The panel's preview says "You:" only for the user's own messages: each row carries
+    who wrote its newest message (the contact, which user, or which workflow)."""
+    c = await new_contact(client, tenant, name="Prevue", phones=[{"number": "+16505550184"}])
+
+    async def newest_sender() -> Any:
+        panel = (
+            await client.get(
+                "/api/v1/conversations", params={"q": "Prevue"}, headers=tenant.admin_headers
+            )
+        ).json()
+        one = (
+            await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.admin_headers)
+        ).json()
+        assert panel["items"][0]["last_message_sender"] == one["last_message_sender"]
+        return one["last_message_sender"]
+
+    await inbound_sms(runtime, tenant, c["id"], "hello?")
+    conv_id = await open_thread(client, tenant, c["id"])
+    assert await newest_sender() == {"type": "contact", "user_id": None, "name": ""}
+
+    sent = await client.post(
+        f"/api/v1/conversations/{conv_id}/messages",
+        json={"channel": "sms", "body": "Hi from Sam"},
+        headers=tenant.agent_headers,
+    )
+    assert sent.status_code == 201, sent.text
+    sam = sent.json()["sender"]["user_id"]
+    assert await newest_sender() == {"type": "user", "user_id": sam, "name": "Sam Agent"}
+
+    async def bot_send(tx: Tx) -> None:
+        await outbound.send_message(
+            tx,
+            channel=runtime.channels["sms"],
+            account_id=tenant.account_id,
+            conversation_id=conv_id,
+            author=Author.bot(workflow_name="Welcome"),
+            draft=Draft(body="from the bot"),
+        )
+
+    await run_tx(runtime, bot_send)
+    assert await newest_sender() == {"type": "bot", "user_id": None, "name": "Welcome"}

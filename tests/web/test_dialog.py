@@ -4,6 +4,7 @@ communication options and the top contact bar; and the three channels."""
 from __future__ import annotations
 
 import json
+import random
 import re
 import sqlite3
 import threading
@@ -558,3 +559,95 @@ def test_a_bounced_address_can_be_cleared_so_it_can_be_emailed_again(app: App, a
     contact = api.get(f"/contacts/{contact_id}")
     assert isinstance(contact, dict)
     assert contact["emails"][0]["bounced"] is False
+
+
+def _thread_ending_in_an_html_email(api: Api) -> str:
+    """A contact of its own (a rerun after a failure must not meet the first one's) whose
+    thread is taller than the screen and ends with an HTML email; its name."""
+    n = random.randrange(10_000)
+    name = f"Tall Email {n}"
+    contact = api.post(
+        "/contacts",
+        {
+            "name": name,
+            "phones": [{"number": f"+1415557{n:04d}"}],
+            "emails": [{"address": f"tall{n}@example.org"}],
+        },
+    )
+    assert isinstance(contact, dict)
+    conv = api.post(f"/contacts/{contact['id']}/conversation")
+    assert isinstance(conv, dict)
+    for i in range(1, 16):
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": f"Line {i}"})
+    html = "".join(f"<p>Paragraph {i} of the order confirmation.</p>" for i in range(1, 9))
+    api.post(
+        f"/conversations/{conv['id']}/messages",
+        {"channel": "email", "subject": "Your order", "body": "Paragraph 1", "html": html},
+    )
+    return name
+
+
+def _make_the_channels_late(page: Any) -> None:
+    """The composer learns the thread's channels a second late (and grows then)."""
+
+    def late(route: Route) -> None:
+        time.sleep(1.0)
+        route.continue_()
+
+    page.route(re.compile(r"/api/v1/conversations/\d+/channels"), late)
+
+
+_GAP_BELOW = """() => { const el = document.querySelector('.messages-scroll');
+    return el.scrollHeight - el.scrollTop - el.clientHeight; }"""
+# The email's frame is as tall as its document: its height has settled.
+_FRAME_SETTLED = """() => { const f = [...document.querySelectorAll('iframe.email-frame')].pop();
+    const doc = f && f.contentDocument;
+    return !!doc && doc.readyState === 'complete'
+        && Math.abs(f.getBoundingClientRect().height - doc.documentElement.scrollHeight) < 1; }"""
+
+
+@pytest.mark.parametrize(
+    ("viewport", "channels_late"),
+    [((1360, 860), False), ((1360, 860), True), ((390, 844), True)],
+    ids=["desktop", "desktop-composer-late", "phone-composer-late"],
+)
+def test_a_thread_ending_in_an_html_email_opens_at_the_very_bottom(
+    new_app: Any, demo: DemoServer, api: Api, viewport: tuple[int, int], channels_late: bool
+) -> None:
+    """Sizes settle after the thread is first drawn: the email's frame takes its height
+    once its document has loaded, and the composer grows once the channels are known
+    (made late on purpose here, so that it always comes last). The thread must end at its
+    very bottom all the same: it stopped some 30 px short."""
+    width, height = viewport
+    name = _thread_ending_in_an_html_email(api)
+    app: App = new_app(demo.url, viewport={"width": width, "height": height})
+    page = app.page
+    app.login()
+    if channels_late:
+        _make_the_channels_late(page)
+    log = app.open(name)
+    email = log.get_by_role("listitem").filter(has_text="Your order")
+    expect(email.frame_locator("iframe").get_by_text("Paragraph 8 of")).to_be_attached()
+    expect(page.get_by_role("button", name=f"Write an email to {name}")).to_be_visible()
+    page.wait_for_function(_FRAME_SETTLED)
+    page.wait_for_timeout(300)  # what a reader would see once everything has stopped moving
+    assert page.evaluate(_GAP_BELOW) <= 1
+    expect(email.locator("time")).to_be_in_viewport()
+
+
+def test_a_reader_who_scrolled_up_stays_put_while_the_thread_settles(
+    new_app: Any, demo: DemoServer, api: Api
+) -> None:
+    """Holding the thread at its bottom ends when the reader scrolls: what grows later
+    (here the composer) does not pull them back down."""
+    name = _thread_ending_in_an_html_email(api)
+    app: App = new_app(demo.url)
+    page = app.page
+    app.login()
+    _make_the_channels_late(page)
+    log = app.open(name)
+    log.get_by_text("Line 3", exact=True).scroll_into_view_if_needed()
+    expect(page.get_by_role("button", name=f"Write an email to {name}")).to_be_visible()
+    page.wait_for_timeout(300)
+    expect(log.get_by_text("Line 3", exact=True)).to_be_in_viewport()
+    assert page.evaluate(_GAP_BELOW) > 100

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import App, top_row
-from tests.web.server import AGENT, Api, DemoServer
+from tests.web.server import AGENT, Api, DemoServer, inbound_sms
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +171,93 @@ def test_the_open_thread_has_its_own_address_that_survives_reload_and_back(app: 
     page.go_back()
     expect(page.get_by_role("heading", level=2, name="Zoë Ólafsdóttir")).to_be_visible()
     assert page.url == first_url
+
+
+def test_new_conversation_shortcut_then_enter_starts_nothing(app: App, api: Api) -> None:
+    """N, then Enter before anything is typed, used to open (or create) whoever the empty
+    search listed first; now Enter needs text or a contact chosen with the arrows."""
+    contacts_before = api.get("/contacts", limit=200)
+    assert isinstance(contacts_before, dict)
+    app.login()
+    page = app.page
+    url = page.url
+    page.keyboard.press("n")
+    dialog = page.get_by_role("dialog", name="New conversation")
+    search = dialog.get_by_role("combobox", name="Search all contacts")
+    expect(search).to_be_focused()
+    page.keyboard.press("Enter")  # before the list of contacts has come back
+    first = dialog.get_by_role("option").first
+    expect(first).to_be_visible()
+    expect(first).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("Enter")  # and after
+    expect(dialog.get_by_role("status")).to_contain_text("Type a name, phone number or email")
+    page.wait_for_timeout(500)  # what a start would have taken
+    expect(dialog).to_be_visible()
+    assert page.url == url
+    contacts_after = api.get("/contacts", limit=200)
+    assert isinstance(contacts_after, dict)
+    assert [c["id"] for c in contacts_after["items"]] == [c["id"] for c in contacts_before["items"]]
+
+    # A contact chosen with the arrows is opened by Enter, as before.
+    name = first.locator(".result-name").inner_text()
+    page.keyboard.press("ArrowDown")
+    expect(first).to_have_attribute("aria-selected", "true")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2, name=name)).to_be_visible()
+
+
+def test_arrow_down_from_the_panel_search_moves_into_the_results(app: App) -> None:
+    app.login()
+    page = app.page
+    search = page.get_by_label("Search contacts in this view")
+    search.focus()
+    page.keyboard.press("ArrowDown")
+    expect(top_row(page)).to_be_focused()
+    page.keyboard.press("ArrowUp")
+    expect(search).to_be_focused()
+
+    row = app.find("Björn Lindqvist")
+    expect(page.get_by_role("list", name="Conversations").get_by_role("link")).to_have_count(1)
+    search.focus()
+    page.keyboard.press("ArrowDown")
+    expect(row).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2, name="Björn Lindqvist")).to_be_visible()
+
+
+def test_the_panel_preview_says_who_wrote_the_last_message(
+    new_app: Any, fresh_demo: DemoServer
+) -> None:
+    """ "You:" only for the signed-in user's own messages; a teammate's first name for
+    theirs, a workflow's name for a bot's."""
+    api = Api(fresh_demo.url)
+    sam = Api(fresh_demo.url, email=AGENT)
+    try:
+        api.connect_twilio()
+        phone = "+14155558181"
+        contact = api.post("/contacts", {"name": "Preview Person", "phones": [{"number": phone}]})
+        assert isinstance(contact, dict)
+        conv = api.post(f"/contacts/{contact['id']}/conversation")
+        assert isinstance(conv, dict)
+        sam.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "Sam here"})
+        first_name = sam.me["name"].split()[0]
+
+        app: App = new_app(fresh_demo.url)
+        app.login()  # as the admin, Ada
+        row = app.find("Preview Person")
+        expect(row).to_contain_text(f"{first_name}: Sam here")
+        expect(row).not_to_contain_text("You:")
+        # Live from here on: each message arrives as an event.
+        api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "Ada here"})
+        expect(row).to_contain_text("You: Ada here")
+
+        workflows = api.get("/workflows")
+        assert isinstance(workflows, list)
+        hours = next(w for w in workflows if w["name"] == "Opening hours")
+        api.patch(f"/workflows/{hours['id']}", {"enabled": True})
+        inbound_sms(fresh_demo.url, from_=phone, to="+14155550100", body="what are your hours?")
+        expect(row).to_contain_text("Opening hours: ")
+        expect(row).not_to_contain_text("You:")
+    finally:
+        api.close()
+        sam.close()

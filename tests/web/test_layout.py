@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from typing import Any
 
@@ -31,6 +32,35 @@ def test_phone_width_stacks_panel_and_dialog(new_app: Any, demo: DemoServer) -> 
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("button", name="Back to conversations").click()
     expect(panel).to_be_visible()
+
+
+def test_phone_width_assigns_and_closes_a_thread(new_app: Any, demo: DemoServer, api: Api) -> None:
+    """On a phone the contact bar keeps the assignee and Close within reach (they were
+    hidden to save room, so a thread could not be handed over or closed)."""
+    # A number of its own on each try: a rerun after a failure must not meet the first.
+    number = f"+1415556{random.randrange(10_000):04d}"
+    contact = api.post("/contacts", {"name": "Pocket Phone", "phones": [{"number": number}]})
+    assert isinstance(contact, dict)
+    conv = api.post(f"/contacts/{contact['id']}/conversation")
+    assert isinstance(conv, dict)
+    api.post(f"/conversations/{conv['id']}/messages", {"channel": "sms", "body": "On the go"})
+    sam = Api(demo.url, email=AGENT)
+    sam_name = sam.me["name"]
+    sam.close()
+
+    app: App = new_app(demo.url, viewport={"width": 390, "height": 844}, is_mobile=True)
+    app.login()
+    app.open("Pocket Phone")
+    page = app.page
+    assignee = page.get_by_role("combobox", name="Assignee")
+    expect(assignee).to_be_visible()
+    assignee.select_option(label=sam_name)
+    page.get_by_role("button", name="Close conversation").click()
+    expect(page.get_by_role("button", name="Reopen conversation")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    after = api.get(f"/conversations/{conv['id']}")
+    assert isinstance(after, dict)
+    assert (after["status"], after["assignee_id"]) == ("closed", sam.me["id"])
 
 
 def test_settings_add_a_sms_number_that_the_composer_can_then_use(

@@ -156,7 +156,7 @@ function Shell() {
           <BellIcon size={19} />
         </button>
         <a class="rail-me" href="/settings/profile" onClick={linkClick} aria-label={`Your profile (${user.name})`} title={user.name}>
-          <Avatar name={user.name} initials={user.initials} url={user.avatar_url} size={32} />
+          <Avatar name={user.name} initials={user.initials} url={user.avatar_url} size={32} decorative />
         </a>
         <button type="button" class="rail-link" aria-label="Log out" title="Log out" onClick={() => void s.logout().then(() => navigate("/"))}>
           <LogoutIcon size={19} />

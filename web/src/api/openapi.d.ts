@@ -1795,6 +1795,7 @@ export interface components {
             last_message_channel: ("sms" | "webchat" | "email") | null;
             /** Last Message Direction */
             last_message_direction: ("in" | "out") | null;
+            last_message_sender: components["schemas"]["LastSender"] | null;
             /** Channels */
             channels: ("sms" | "webchat" | "email")[];
             /** Unread Count */
@@ -2090,6 +2091,22 @@ export interface components {
             imported: components["schemas"]["PhoneNumberOut"][];
             /** Already Present */
             already_present: string[];
+        };
+        /**
+         * LastSender
+         * @description Who wrote a thread's newest message, for the panel's preview: the user asking sees
+         *     "You:" on their own, a teammate's name on a teammate's, a workflow's on a bot's.
+         */
+        LastSender: {
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "contact" | "user" | "bot";
+            /** User Id */
+            user_id: number | null;
+            /** Name */
+            name: string;
         };
         /** LoginIn */
         LoginIn: {

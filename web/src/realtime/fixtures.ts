@@ -13,6 +13,7 @@ export function conversation(id: number, over: Partial<ConversationOut> = {}): C
     last_message_preview: `Hello ${id}`,
     last_message_channel: "sms",
     last_message_direction: "in",
+    last_message_sender: { type: "contact", user_id: null, name: "" },
     channels: ["sms"],
     unread_count: 0,
     ...over,

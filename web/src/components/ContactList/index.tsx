@@ -83,10 +83,24 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
     setScrollTop(el.scrollTop);
   }
 
+  /** Focuses a row: now if it is rendered, else once it is (after the scroll it needs). */
+  function focusRow(index: number) {
+    ensureVisible(index);
+    const link = scrollRef.current?.querySelector<HTMLAnchorElement>(`a[data-index="${index}"]`);
+    if (link) link.focus({ preventScroll: true });
+    else focusIndex.current = index;
+  }
+
   function onListKeyDown(e: KeyboardEvent) {
     const target = e.target as HTMLElement;
     const current = Number(target.closest("a")?.getAttribute("data-index") ?? -1);
     if (current < 0) return;
+    // Up from the first row goes back to the search it came from, as in a combobox.
+    if (e.key === "ArrowUp" && current === 0) {
+      e.preventDefault();
+      document.getElementById("panel-search")?.focus();
+      return;
+    }
     const next = moveIndex(e.key, current, items.length);
     if (next === null || next === current) return;
     e.preventDefault();
@@ -145,10 +159,10 @@ export function ContactList({ onNewConversation, onEditContact }: Props) {
               e.stopPropagation();
               inbox.panel.setSearch("");
             } else if (e.key === "ArrowDown" && items.length) {
+              // Into the results: the first row takes the focus (Enter opens it, the
+              // arrows go on from there).
               e.preventDefault();
-              focusIndex.current = 0;
-              ensureVisible(0);
-              setScrollTop(scrollRef.current?.scrollTop ?? 0);
+              focusRow(0);
             }
           }}
         />
@@ -226,7 +240,9 @@ function Row({
 }) {
   const unread = conv.unread_count;
   const channel = conv.last_message_channel;
-  const users = useInbox().users.byId.value;
+  const inbox = useInbox();
+  const users = inbox.users.byId.value;
+  const me = inbox.live.value.me;
   const assignee = conv.assignee_id ? users[conv.assignee_id] : undefined;
   return (
     <li
@@ -238,12 +254,13 @@ function Row({
       <button
         type="button"
         class="row-avatar"
-        aria-label={`Edit contact ${displayName(conv.contact.name)}`}
         title="Quick edit"
         tabIndex={selected ? 0 : -1}
         onClick={() => onEditContact(conv.contact.id)}
       >
-        <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} />
+        {/* Hidden text, not aria-label: see ContactBar's avatar button. */}
+        <span class="sr-only">Edit contact {displayName(conv.contact.name)}</span>
+        <Avatar name={conv.contact.name} initials={conv.contact.initials} url={conv.contact.avatar_url} size={40} decorative />
       </button>
       <a
         class="row-link"
@@ -271,7 +288,7 @@ function Row({
         </span>
         <span class="row-bottom">
           {channel ? <ChannelIcon channel={channel} size={13} title={CHANNEL_NAMES[channel]} /> : null}
-          <span class="row-preview">{previewOf(conv)}</span>
+          <span class="row-preview">{previewOf(conv, me)}</span>
           {conv.status === "closed" ? <span class="pill pill-muted">Closed</span> : null}
           {unread > 0 ? (
             <span class="badge" aria-label={`${unread} unread`}>

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { ConversationOut } from "../../api/schemas";
 import { conversation } from "../../realtime/fixtures";
 import { moveIndex, nearEnd, previewOf, visibleRange } from "./logic";
 
@@ -24,9 +25,22 @@ describe("nearEnd", () => {
 });
 
 describe("previewOf", () => {
-  it("marks our own last message", () => {
-    expect(previewOf(conversation(1, { last_message_direction: "out", last_message_preview: "Sure" }))).toBe("You: Sure");
-    expect(previewOf(conversation(1, { last_message_preview: "" }))).toBe("No messages yet");
+  const by = (sender: ConversationOut["last_message_sender"]) =>
+    conversation(1, { last_message_direction: "out", last_message_preview: "Sure", last_message_sender: sender });
+
+  it("says You only for our own last message", () => {
+    expect(previewOf(by({ type: "user", user_id: 7, name: "Ada Lovelace" }), 7)).toBe("You: Sure");
+    expect(previewOf(conversation(1, { last_message_preview: "" }), 7)).toBe("No messages yet");
+  });
+
+  it("names a teammate by first name and a workflow by its name", () => {
+    expect(previewOf(by({ type: "user", user_id: 8, name: "Sam Carter" }), 7)).toBe("Sam: Sure");
+    expect(previewOf(by({ type: "user", user_id: null, name: "Former user" }), 7)).toBe("Former user: Sure");
+    expect(previewOf(by({ type: "bot", user_id: null, name: "Away message" }), 7)).toBe("Away message: Sure");
+  });
+
+  it("leaves the contact's own words as they are", () => {
+    expect(previewOf(conversation(1, { last_message_sender: { type: "contact", user_id: null, name: "" } }), 7)).toBe("Hello 1");
   });
 });
 

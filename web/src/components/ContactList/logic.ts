@@ -24,9 +24,18 @@ export function nearEnd(scrollTop: number, viewport: number, total: number, thre
   return total - (scrollTop + viewport) < threshold;
 }
 
-export function previewOf(conv: ConversationOut): string {
+/** The row's last line: the newest message, after who wrote it when that was not the
+ * contact: "You:" for the signed-in user (`me`) only, a teammate's first name, a
+ * workflow's name. */
+export function previewOf(conv: ConversationOut, me: number): string {
   const text = conv.last_message_preview?.trim() || "No messages yet";
-  return conv.last_message_direction === "out" ? `You: ${text}` : text;
+  const by = conv.last_message_sender;
+  if (!by || by.type === "contact") return text;
+  if (by.type === "bot") return `${by.name}: ${text}`;
+  if (by.user_id === me) return `You: ${text}`;
+  // A user since deleted has no first name to give ("Former user").
+  const name = by.user_id === null ? by.name : by.name.split(/\s+/)[0] || by.name;
+  return `${name}: ${text}`;
 }
 
 export function viewLabel(view: ViewOut): string {

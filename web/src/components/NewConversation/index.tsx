@@ -21,7 +21,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
   const [found, setFound] = useState<{ q: string; items: ContactOut[] }>({ q: "", items: [] });
   const results = found.items;
   const [loading, setLoading] = useState(false);
-  const [active, setActive] = useState(0);
+  const [active, setActive] = useState(-1);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   // Creating the same contact again after a lost answer must not make two.
@@ -29,6 +29,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
   const abort = useRef<AbortController | null>(null);
   // Enter pressed before the answer for the typed text: it picks that answer's first option.
   const enterPending = useRef(false);
+  const [hint, setHint] = useState<string | null>(null);
 
   useEffect(() => {
     const t = setTimeout(async () => {
@@ -41,7 +42,10 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
         const page = await api.contacts.search(text, null, 20, ctrl.signal);
         if (!ctrl.signal.aborted) {
           setFound({ q: text, items: page.items });
-          setActive(0);
+          // With nothing typed no option is chosen until the agent picks one (arrows,
+          // pointer): an Enter meant for something else, right after the N shortcut, must
+          // not start a conversation with whoever happens to be listed first.
+          setActive(text ? 0 : -1);
           if (enterPending.current) {
             enterPending.current = false;
             if (page.items.length) void start(page.items[0].id);
@@ -104,6 +108,16 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
   const optionCount = results.length + (showCreate ? 1 : 0);
   const answered = found.q === typed.value && !loading;
 
+  // The option under a pointer that moved. Chrome also sends mouse events when the list
+  // appears under a pointer at rest (where the Sign in button was, say): that is not a
+  // choice, or the next Enter would open whoever was listed there.
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  function pointTo(index: number, e: MouseEvent) {
+    const last = pointer.current;
+    pointer.current = { x: e.clientX, y: e.clientY };
+    if (last && (last.x !== e.clientX || last.y !== e.clientY)) setActive(index);
+  }
+
   function onKeyDown(e: KeyboardEvent) {
     if (e.key === "ArrowDown") {
       e.preventDefault();
@@ -114,8 +128,13 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
     } else if (e.key === "Enter") {
       e.preventDefault();
       if (busy) return;
+      // Nothing typed: only a contact the agent chose from the listed answer.
+      if (!typed.value && (active < 0 || !answered)) {
+        setHint("Type a name, phone number or email, or choose a contact with ↓ first.");
+        return;
+      }
       if (!answered) enterPending.current = true;
-      else if (active < results.length) void start(results[active].id);
+      else if (active >= 0 && active < results.length) void start(results[active].id);
       else if (showCreate) void create(typed.value);
     }
   }
@@ -132,11 +151,14 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
           role="combobox"
           aria-expanded="true"
           aria-controls="new-conv-results"
-          aria-activedescendant={optionCount ? `nc-opt-${active}` : undefined}
+          aria-activedescendant={optionCount && active >= 0 ? `nc-opt-${active}` : undefined}
           aria-label="Search all contacts"
           placeholder="Name, phone number or email"
           value={q}
-          onInput={(e) => setQ((e.target as HTMLInputElement).value)}
+          onInput={(e) => {
+            setQ((e.target as HTMLInputElement).value);
+            setHint(null);
+          }}
           onKeyDown={onKeyDown}
           autoFocus
         />
@@ -149,7 +171,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
             role="option"
             aria-selected={i === active}
             class={`result${i === active ? " is-active" : ""}`}
-            onMouseEnter={() => setActive(i)}
+            onMouseMove={(e) => pointTo(i, e)}
             onClick={() => !busy && void start(c.id)}
           >
             <Avatar name={c.name || c.emails[0]?.address || "?"} initials={c.initials} url={c.avatar_url} size={34} decorative />
@@ -167,7 +189,7 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
             role="option"
             aria-selected={active === results.length}
             class={`result result-create${active === results.length ? " is-active" : ""}`}
-            onMouseEnter={() => setActive(results.length)}
+            onMouseMove={(e) => pointTo(results.length, e)}
             onClick={() => !busy && void create(typed.value)}
           >
             <span class="result-plus">
@@ -181,6 +203,9 @@ export function NewConversation({ onClose }: { onClose: () => void }) {
         ) : null}
         {!loading && !q && results.length === 0 ? <li class="result-empty">No contacts yet. Type a name, number or email to add one.</li> : null}
       </ul>
+      <p class="hint new-conv-hint" role="status">
+        {hint}
+      </p>
       {error ? (
         <p class="form-error" role="alert">
           {error}

@@ -37,8 +37,11 @@ export function ContactBar(p: Props) {
       <button type="button" class="icon-btn back-btn" aria-label="Back to conversations" onClick={p.onBack}>
         <ChevronLeftIcon size={20} />
       </button>
-      <button type="button" class="bar-avatar" aria-label={`Edit contact ${displayName(p.contact.name)}`} title="Quick edit" onClick={p.onEditContact}>
-        <Avatar name={p.contact.name} initials={p.contact.initials} url={p.contact.avatar_url} size={38} />
+      {/* Named by hidden text, not aria-label: the initials shown are not in the name, and
+          a name that leaves out what is shown confuses people who speak to select. */}
+      <button type="button" class="bar-avatar" title="Quick edit" onClick={p.onEditContact}>
+        <span class="sr-only">Edit contact {displayName(p.contact.name)}</span>
+        <Avatar name={p.contact.name} initials={p.contact.initials} url={p.contact.avatar_url} size={38} decorative />
       </button>
       <div class="bar-id">
         <div class="bar-title">

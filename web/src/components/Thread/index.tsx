@@ -133,6 +133,12 @@ function MessageList() {
     openId: null,
   });
 
+  // Whether the thread is held at its newest message: set when we put it there, and
+  // from then on by the reader's own scrolling only. Sizes that change without a scroll
+  // (an email's frame growing once loaded, the composer growing once the channels are
+  // known) keep it there; a reader who scrolled up meanwhile is left where they are.
+  const pinned = useRef(true);
+
   // Keep the reader's place: stick to the bottom for new messages, and hold the same
   // message under the eye when an older page is prepended.
   useLayoutEffect(() => {
@@ -143,6 +149,7 @@ function MessageList() {
     const p = prev.current;
     if (p.openId !== openId) {
       el.scrollTop = el.scrollHeight;
+      pinned.current = true;
       setBelow(0);
     } else if (p.firstKey !== firstKey && p.lastKey === lastKey && p.firstKey !== null) {
       el.scrollTop = keepPosition(p.top, p.height, el.scrollHeight);
@@ -150,32 +157,37 @@ function MessageList() {
       const nearBottom = p.height - (p.top + el.clientHeight) < 160;
       const last = thread[thread.length - 1];
       const mine = !!last && (last.id < 0 || (last.sender.type === "user" && last.sender.user_id === me));
-      if (nearBottom || mine) el.scrollTop = el.scrollHeight;
+      if (nearBottom || mine) {
+        el.scrollTop = el.scrollHeight;
+        pinned.current = true;
+      }
       // Reading older messages: say that something new arrived instead of jumping.
       else setBelow((n) => n + 1);
     }
     prev.current = { firstKey, lastKey, height: el.scrollHeight, top: el.scrollTop, openId };
   }, [thread, openId]);
 
-  // Email iframes grow after load; stay at the bottom if we were there.
+  // The messages growing (email frames settle their height after load) or the scroller
+  // shrinking (the composer below it grows): stay at the bottom if we were held there.
   useEffect(() => {
     const el = ref.current;
     if (!el || typeof ResizeObserver === "undefined") return;
     const inner = el.firstElementChild;
     if (!inner) return;
     const ro = new ResizeObserver(() => {
-      const p = prev.current;
-      // Where the reader is now, against the height before the growth.
-      if (p.height - (el.scrollTop + el.clientHeight) < 160) el.scrollTop = el.scrollHeight;
-      prev.current = { ...p, height: el.scrollHeight, top: el.scrollTop };
+      if (pinned.current) el.scrollTop = el.scrollHeight;
+      prev.current = { ...prev.current, height: el.scrollHeight, top: el.scrollTop };
     });
     ro.observe(inner);
+    ro.observe(el);
     return () => ro.disconnect();
   }, [openId]);
 
   function onScroll() {
     const el = ref.current;
     if (!el) return;
+    // A scroll we caused lands at the bottom and keeps the pin; the reader's moves decide.
+    pinned.current = el.scrollHeight - (el.scrollTop + el.clientHeight) < 24;
     prev.current = { ...prev.current, top: el.scrollTop, height: el.scrollHeight };
     if (below && el.scrollHeight - (el.scrollTop + el.clientHeight) < 80) setBelow(0);
     if (el.scrollTop < 200 && inbox.thread.olderCursor.value && !inbox.thread.olderLoading.value) void inbox.thread.loadOlder();
@@ -214,17 +226,22 @@ function MessageList() {
         {!inbox.thread.loading.value && thread.length === 0 && !inbox.thread.error.value ? (
           <p class="thread-start">No messages yet. Say hello below.</p>
         ) : null}
-        <ol class="messages" role="log" aria-label="Messages">
-          {items.map((item) =>
-            item.kind === "day" ? (
-              <li class="day-sep" key={item.key} role="separator">
-                <span>{dayLabel(item.day)}</span>
-              </li>
-            ) : (
-              <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.sending.retry} onDiscard={inbox.sending.discard} />
-            ),
-          )}
-        </ol>
+        {/* The log announces what arrives; the list inside it keeps the rows a list that a
+            screen reader counts and walks (role="log" on the <ol> itself took that away).
+            A day's label is an item of its own: a separator is not allowed in a list. */}
+        <div class="messages-log" role="log" aria-label="Messages">
+          <ol class="messages" aria-label="Messages">
+            {items.map((item) =>
+              item.kind === "day" ? (
+                <li class="day-sep" key={item.key}>
+                  <span>{dayLabel(item.day)}</span>
+                </li>
+              ) : (
+                <Message key={item.key} message={item.message!} first={!!item.first} onRetry={inbox.sending.retry} onDiscard={inbox.sending.discard} />
+              ),
+            )}
+          </ol>
+        </div>
         {inbox.thread.typingName.value ? (
           <p class="typing-note" aria-live="polite">
             <span class="typing-dots" aria-hidden="true">
