@@ -4,8 +4,8 @@
 1. reads the event log after the workflows' cursor and starts runs
    (parlour.workflows.triggers), stepping those due at once in that same transaction;
 2. fires the schedules that are due, once per firing;
-3. claims the runs that are due and steps them in chunks, one transaction per chunk and
-   a savepoint per step, so one step's failure undoes only itself.
+3. claims the runs that are due and steps them in chunks, one transaction per chunk; a
+   step that fails is undone alone (``_step_runs``).
 
 A run's step index, its timer (``due_at``) and what it waits for are columns of its row,
 written in the transaction that does the step. So a process killed at any moment leaves
@@ -104,7 +104,7 @@ class WorkflowEngine:
         claimed = await self._claim(now or utcnow())
         self.backlog = len(claimed) >= BATCH
         # A thread's runs stay together, in order; threads are packed into chunks, each
-        # chunk's steps done in one transaction (a savepoint each), several chunks at once.
+        # chunk's steps done in one transaction (_step_runs), several chunks at once.
         threads: dict[int | None, list[int]] = {}
         for run_id, conversation_id in claimed:
             threads.setdefault(conversation_id, []).append(run_id)
