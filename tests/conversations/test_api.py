@@ -490,17 +490,7 @@ async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
     )
     assert sent.status_code == 201, sent.text
 
-    async def bot_send(tx: Tx) -> None:
-        await outbound.send_message(
-            tx,
-            channel=runtime.channels["sms"],
-            account_id=tenant.account_id,
-            conversation_id=conv_id,
-            author=Author.bot(workflow_name="Welcome"),
-            draft=Draft(body="from the bot"),
-        )
-
-    await run_tx(runtime, bot_send)
+    await send_as_bot(runtime, tenant, conv_id, "from the bot")
     page = (
         await client.get(f"/api/v1/conversations/{conv_id}/messages", headers=tenant.admin_headers)
     ).json()
@@ -513,6 +503,22 @@ async def test_thread_and_panel_pages_are_exactly_their_documented_shapes(
     assert ConversationPage.model_validate(panel).model_dump(mode="json") == panel
     one = await client.get(f"/api/v1/conversations/{conv_id}", headers=tenant.admin_headers)
     assert panel["items"][0] == one.json()
+
+
+async def send_as_bot(runtime: Runtime, tenant: Tenant, conv_id: int, body: str) -> None:
+    """A message from the "Welcome" workflow, on SMS."""
+
+    async def send(tx: Tx) -> None:
+        await outbound.send_message(
+            tx,
+            channel=runtime.channels["sms"],
+            account_id=tenant.account_id,
+            conversation_id=conv_id,
+            author=Author.bot(workflow_name="Welcome"),
+            draft=Draft(body=body),
+        )
+
+    await run_tx(runtime, send)
 
 
 async def test_panel_names_who_wrote_the_newest_message(
@@ -547,15 +553,5 @@ async def test_panel_names_who_wrote_the_newest_message(
     sam = sent.json()["sender"]["user_id"]
     assert await newest_sender() == {"type": "user", "user_id": sam, "name": "Sam Agent"}
 
-    async def bot_send(tx: Tx) -> None:
-        await outbound.send_message(
-            tx,
-            channel=runtime.channels["sms"],
-            account_id=tenant.account_id,
-            conversation_id=conv_id,
-            author=Author.bot(workflow_name="Welcome"),
-            draft=Draft(body="from the bot"),
-        )
-
-    await run_tx(runtime, bot_send)
+    await send_as_bot(runtime, tenant, conv_id, "from the bot")
     assert await newest_sender() == {"type": "bot", "user_id": None, "name": "Welcome"}
