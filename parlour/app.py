@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parlour import __version__, webapp
+from parlour import __version__, edge, webapp
 from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
@@ -450,6 +450,9 @@ def create_app(
 
     webapp.mount(app, settings)
     idempotency_http.install(app)  # inside BodyLimit, which must see bodies first
+    # Text is checked once, here, for every field and parameter (parlour/edge.py); inside
+    # BodyLimit, which bounds what it reads.
+    app.add_middleware(edge.PlainText)
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,

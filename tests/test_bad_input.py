@@ -13,7 +13,7 @@ from tests.conftest import Tenant
     [
         ("POST", "/api/v1/contacts", {"name": 42}, 422, "validation_error"),
         ("POST", "/api/v1/contacts", {"name": "x", "bogus": 1}, 422, "validation_error"),
-        ("POST", "/api/v1/contacts", {"name": "a\x00b"}, 422, "validation_error"),
+        ("POST", "/api/v1/contacts", {"name": "a\x00b"}, 422, "control_characters"),
         ("POST", "/api/v1/contacts", {"phones": [{"number": "not a phone"}]}, 422, "invalid_phone"),
         ("POST", "/api/v1/contacts", {"emails": [{"address": "nope"}]}, 422, "validation_error"),
         ("GET", "/api/v1/contacts/99999999999999999999999", None, 422, "validation_error"),

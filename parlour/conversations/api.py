@@ -26,7 +26,7 @@ from parlour.conversations.schemas import (
     ViewIn,
     ViewOut,
 )
-from parlour.conversations.views import builtin_views
+from parlour.conversations.views import builtin_views, stored_filters
 from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import NotFound
@@ -56,7 +56,7 @@ async def view_filters(tx: Tx, *, user: User, view: str, channels: Channels) -> 
         )
     if saved is None:
         raise NotFound(f"No view '{view}'.", code="unknown_view")
-    return ViewFilters.model_validate(saved.filters)
+    return stored_filters(saved.id, saved.filters)
 
 
 @router.get("", response_model=ConversationPage)
@@ -249,7 +249,7 @@ async def list_views(user: CurrentUser, tx: TxDep, channels: ChannelsDep) -> lis
         .order_by(SavedView.name, SavedView.id)
     )
     for v in saved:
-        filters = ViewFilters.model_validate(v.filters)
+        filters = stored_filters(v.id, v.filters)
         count = await panel.count_view(
             tx, account_id=user.account_id, user_id=user.id, filters=filters
         )

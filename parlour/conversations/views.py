@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, and_, func, literal, select
 
 from parlour.contacts.models import ContactTag
 from parlour.conversations.models import Conversation, ReadMarker
 from parlour.conversations.schemas import ViewFilters
 from parlour.db.base import UtcDateTime
+from parlour.edge import FORBIDDEN
 
 if TYPE_CHECKING:
     # Only named: the channel module imports the schemas these views use.
     from parlour.conversations.channel import Channels
+
+log = logging.getLogger(__name__)
 
 _BEFORE_CHANNELS: dict[str, tuple[str, ViewFilters]] = {
     "all": ("All", ViewFilters(status="open")),
@@ -26,6 +31,19 @@ _BEFORE_CHANNELS: dict[str, tuple[str, ViewFilters]] = {
 _AFTER_CHANNELS: dict[str, tuple[str, ViewFilters]] = {
     "closed": ("Closed", ViewFilters(status="closed")),
 }
+
+
+def stored_filters(view_id: int, raw: dict[str, Any]) -> ViewFilters:
+    """A saved view's filters as stored, readable whatever was stored: text kept before the
+    edge refused control characters (parlour/edge.py) has them replaced, so the view still
+    lists and counts (PostgreSQL cannot compare with a NUL), and filters this release no
+    longer reads leave the view listed with the defaults rather than the list unreadable."""
+    clean = {k: FORBIDDEN.sub("\ufffd", v) if isinstance(v, str) else v for k, v in raw.items()}
+    try:
+        return ViewFilters.model_validate(clean)
+    except ValidationError as exc:
+        log.warning("saved view %s has filters this release cannot read: %s", view_id, exc)
+        return ViewFilters()
 
 
 @cache

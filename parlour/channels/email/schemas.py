@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from parlour.channels.email.models import Mailbox
 from parlour.types import ShortText
@@ -30,19 +30,12 @@ SmtpPort = Annotated[int, Field(ge=1, le=65535)]
 SmtpSecurity = Literal["starttls", "tls", "none"]
 
 
-def _no_nul(value: str) -> str:
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-SmtpUsername = Annotated[str, StringConstraints(max_length=320), AfterValidator(_no_nul)]
-SmtpPassword = Annotated[str, StringConstraints(max_length=500), AfterValidator(_no_nul)]
-Signature = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_no_nul)]
+SmtpUsername = Annotated[str, StringConstraints(max_length=320)]
+SmtpPassword = Annotated[str, StringConstraints(max_length=500)]
+Signature = Annotated[str, StringConstraints(max_length=5000)]
 ImapFolder = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-    AfterValidator(_no_nul),
 ]
 
 
