@@ -5,7 +5,8 @@ event), then, if the client passed ``?since=S``, every stored event with S < seq
 live events as they are committed, in sequence order. ``{"type": "resync"}`` means the
 client was away too long for a replay and should refetch what it shows.
 ``{"type": "ping"}`` keeps proxies from closing an idle connection. A socket whose login
-has ended is closed with 4401.
+has ended is closed with 4401; one opened with a ``since`` that is no event number (a
+whole number from 0) with 4400.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MAX_SEQ = 2**62
 # How often an open socket checks that its login still holds: a session ended (a password
 # changed elsewhere, a logout), a token revoked or a user deactivated closes it within this.
 RECHECK_SECONDS = 30.0
+CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FELL_BEHIND = 4000
 
@@ -51,8 +53,25 @@ def _origin_ok(ws: WebSocket, public_url: str) -> bool:
     return host in {ws.headers.get("host", ""), urlsplit(public_url).netloc}
 
 
+def _event_number(value: str | None) -> int | None:
+    """``since`` as an event number; ValueError for anything else."""
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_SEQ:
+        raise ValueError(value)
+    return int(value)
+
+
 @router.websocket("/ws")
-async def events_socket(ws: WebSocket, since: int | None = None, token: str | None = None) -> None:
+async def events_socket(ws: WebSocket, since: str | None = None, token: str | None = None) -> None:
+    # Read here rather than typed as an int: FastAPI would drop a socket whose parameter it
+    # cannot read before accepting it, and the client would learn nothing of why.
+    try:
+        since_seq = _event_number(since)
+    except ValueError:
+        await ws.accept()
+        await ws.close(code=CLOSE_BAD_REQUEST, reason="since: an event number, from 0")
+        return
     rt = runtime_of(ws)
     cookie = ws.cookies.get(SESSION_COOKIE)
     authorization = f"Bearer {token}" if token else None
@@ -84,14 +103,18 @@ async def events_socket(ws: WebSocket, since: int | None = None, token: str | No
             latest = await service.latest_seq(tx, account_id=account_id)
             backlog: list[Event] = []
             resync = False
-            if since is not None and since > latest:
+            if since_seq is not None and since_seq > latest:
                 resync = True  # the client knows a future: the database was replaced
-            elif since is not None and since < latest:
+            elif since_seq is not None and since_seq < latest:
                 backlog = await service.events_between(
-                    tx, account_id=account_id, first=since + 1, last=latest, limit=REPLAY_LIMIT + 1
+                    tx,
+                    account_id=account_id,
+                    first=since_seq + 1,
+                    last=latest,
+                    limit=REPLAY_LIMIT + 1,
                 )
                 resync = len(backlog) > REPLAY_LIMIT or (
-                    bool(backlog) and backlog[0].seq != since + 1
+                    bool(backlog) and backlog[0].seq != since_seq + 1
                 )
 
         async def read_gap(first: int, last: int) -> list[Event]:

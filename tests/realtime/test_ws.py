@@ -89,6 +89,25 @@ def test_socket_refuses_unauthenticated_and_cross_site(
             assert ws.receive_json()["type"] == "hello"
 
 
+def test_a_since_that_is_no_event_number_is_refused_with_a_close_code(
+    settings: Settings, providers: Providers
+) -> None:
+    """``?since=-1e30`` dropped the socket unanswered; now it is refused, saying why."""
+    import pytest
+    from starlette.websockets import WebSocketDisconnect
+
+    with serving(settings, providers) as (tc, _, _, token):
+        for since in ("-1e30", "-1", "1.5", "true", "9" * 40, "\u0661"):
+            with (
+                pytest.raises(WebSocketDisconnect) as exc,
+                tc.websocket_connect(f"/api/v1/ws?token={token}&since={since}") as ws,
+            ):
+                ws.receive_json()
+            assert (exc.value.code, exc.value.reason) == (4400, "since: an event number, from 0")
+        with tc.websocket_connect(f"/api/v1/ws?token={token}&since=0") as ws:
+            assert ws.receive_json()["type"] == "hello"
+
+
 async def test_old_events_are_pruned_and_recent_ones_kept(runtime: Runtime) -> None:
     from datetime import timedelta
 
