@@ -90,3 +90,30 @@ async def test_health_and_openapi(client: httpx.AsyncClient) -> None:
         "/api/v1/tokens",
     ):
         assert path in spec["paths"], path
+
+
+async def test_text_longer_than_its_column_is_refused_on_both_databases(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A phone number's label (API limit 200, column 100) and an upload's content type
+    (column 100) answered 500 on PostgreSQL and were stored whole on SQLite. The label's
+    API limit is now read from its column; and whatever a schema says, each column's
+    length is checked at the write (parlour/db/lengths.py)."""
+    before = (await client.get("/api/v1/phone-numbers", headers=tenant.admin_headers)).json()
+    label = await client.post(
+        "/api/v1/phone-numbers",
+        json={"number": "+1 415 555 0177", "label": "L" * 150},
+        headers=tenant.admin_headers,
+    )
+    assert label.status_code == 422, label.text  # the schema's limit is the column's now
+    assert label.json()["details"][0]["field"] == "label"
+    after = (await client.get("/api/v1/phone-numbers", headers=tenant.admin_headers)).json()
+    assert after == before
+    upload = await client.post(
+        "/api/v1/attachments",
+        files={"file": ("a.bin", b"data", "application/" + "x" * 120)},
+        headers=tenant.agent_headers,
+    )
+    assert upload.status_code == 422, upload.text
+    assert upload.json()["code"] == "too_long"
+    assert upload.json()["details"]["field"] == "content_type"

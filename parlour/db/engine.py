@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from parlour.config import Settings
-from parlour.db import sqlite_inline
+from parlour.db import lengths, sqlite_inline
 from parlour.db.coalesce import Coalescer
 from parlour.db.outage import Outage, watch
 
@@ -142,6 +142,7 @@ def _sqlite_engine(url: str, *, begin: str, busy_ms: int, autocheckpoint: bool) 
 def make_database(settings: Settings, *, serving: bool = False) -> Database:
     """``serving``: for a web server, whose SQLite statements run on its event loop; the
     write-ahead log is then checkpointed by ``Database.run_checkpoints`` on a thread."""
+    lengths.install()  # text longer than its column: 422 on both databases
     url = settings.database_url
     if settings.is_sqlite:
         path = make_url(url).database

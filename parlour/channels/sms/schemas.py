@@ -10,22 +10,26 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from parlour.channels.sms.models import PhoneNumber, SmsProviderAccount
 from parlour.channels.sms.segments import MAX_BODY, SegmentInfo
-from parlour.types import ShortText
 
 Provider = Literal["console", "twilio", "telnyx"]
+# The column's length (PhoneNumber.label), so the documented limit is the stored one.
+NumberLabel = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=PhoneNumber.__table__.c.label.type.length),
+]
 
 
 class PhoneNumberIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    label: ShortText = ""
+    label: NumberLabel = ""
     provider: Provider = "console"
     sms_enabled: bool = True
 
 
 class PhoneNumberPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    label: ShortText | None = None
+    label: NumberLabel | None = None
     provider: Provider | None = None
     sms_enabled: bool | None = None
 
