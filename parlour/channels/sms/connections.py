@@ -102,6 +102,21 @@ async def credentials_by_provider_account(
     return [(account_id, creds) for account_id, creds in found if creds is not None]
 
 
+async def public_keys(tx: Tx, *, provider: str) -> dict[str, list[int]]:
+    """The public keys that sign ``provider``'s webhooks (Telnyx), each with the Parlour
+    accounts connected under it."""
+    rows = await tx.session.execute(
+        select(SmsProviderAccount.public_key, SmsProviderAccount.account_id).where(
+            SmsProviderAccount.provider == provider, SmsProviderAccount.public_key.is_not(None)
+        )
+    )
+    keys: dict[str, list[int]] = {}
+    for key, account_id in rows.tuples():
+        if key:
+            keys.setdefault(key, []).append(account_id)
+    return keys
+
+
 async def credentials_for(
     tx: Tx, *, account_id: int, provider: str, secret_key: str
 ) -> SmsCredentials | None:

@@ -208,14 +208,12 @@ def _dig(obj: Any, *path: str | int) -> Any:
 
 
 def parse_event(body: bytes) -> WebhookEvent | None:
-    """The webhook's JSON body; None for the event types that are not ours to act on.
-
-    Read before the signature is checked (the company number names the key to check it
-    with), so it only reads, and the payload itself is read after the check."""
+    """The webhook's JSON body, once its signature was checked; None for the event types
+    that are not ours to act on."""
     try:
         event = json.loads(body)
-    except ValueError as exc:
-        raise errors.invalid_webhook("The body is not JSON.", "body") from exc
+    except (ValueError, RecursionError) as exc:
+        raise errors.invalid_webhook("The body is not JSON (or nested too deep).", "body") from exc
     kind = _dig(event, "data", "event_type")
     payload = _dig(event, "data", "payload")
     if not isinstance(kind, str) or not isinstance(payload, dict):

@@ -222,25 +222,40 @@ async def _twilio_signed_for(
 async def _telnyx_verified(
     request: Request, rt: Runtime, body: bytes
 ) -> tuple[telnyx.WebhookEvent, inbound.NumberRef] | None:
-    """The event and its company number, once the account's key has checked the signature
-    (None for an event that is not ours to act on)."""
+    """The event and its company number, once a connected account's key has checked the
+    signature (None for an event that is not ours to act on).
+
+    Nothing of the body is read before that: the keys of every account connected to
+    Telnyx are tried in turn (a few; accounts sharing a Telnyx account share one), so an
+    unsigned body, however large or deeply nested, costs one signature check a key."""
     signature = request.headers.get(telnyx.SIGNATURE_HEADER)
     timestamp = request.headers.get(telnyx.TIMESTAMP_HEADER)
     if not signature or not timestamp:
         raise Forbidden("The Telnyx signature headers are missing.", code="missing_signature")
+    async with transaction(rt.db, rt.hub, write=False) as tx:
+        keys = await connections.public_keys(tx, provider="telnyx")
+    signers = {
+        account_id
+        for key, account_ids in keys.items()
+        if telnyx.signature_valid(
+            public_key=key, body=body, signature=signature, timestamp=timestamp
+        )
+        for account_id in account_ids
+    }
+    if not signers:
+        raise Forbidden(
+            "The webhook signature does not match, or it is too old.", code="invalid_signature"
+        )
     event = telnyx.parse_event(body)
     if event is None:
         return None
-    number, creds = await _route(rt, event.company_number, "payload", "telnyx")
-    if creds is None or not creds.public_key:
-        raise Forbidden(
-            "Telnyx is not connected for this number's account.", code="telnyx_not_connected"
-        )
-    if not telnyx.signature_valid(
-        public_key=creds.public_key, body=body, signature=signature, timestamp=timestamp
-    ):
-        raise Forbidden(
-            "The webhook signature does not match, or it is too old.", code="invalid_signature"
+    number, _ = await _route(rt, event.company_number, "payload", "telnyx")
+    if number.account_id not in signers:
+        # Signed by another account's Telnyx key: not a number that account can speak for.
+        raise NotFound(
+            f"No company number {event.company_number} is set up in Parlour.",
+            code="unknown_number",
+            details={"field": "payload"},
         )
     return event, number
 

@@ -245,6 +245,24 @@ async def test_a_crash_mid_send_retries_with_the_same_key_and_telnyx_sends_once(
 async def test_malformed_telnyx_webhooks_get_4xx(
     client: httpx.AsyncClient, tenant: Tenant, fake_telnyx: FakeTelnyx, raw: bytes
 ) -> None:
+    await connect(client, tenant, fake_telnyx)
     r = await client.post("/webhooks/telnyx", content=raw, headers=fake_telnyx.sign(raw))
     assert r.status_code == 422
     assert r.json()["code"] == "invalid_webhook"
+
+
+async def test_nothing_of_a_telnyx_body_is_read_before_its_signature(
+    client: httpx.AsyncClient, tenant: Tenant, fake_telnyx: FakeTelnyx
+) -> None:
+    """JSON nested 100,000 deep with made-up signature headers answered 500: the body was
+    parsed (for the number whose key checks the signature) before any check."""
+    await connect(client, tenant, fake_telnyx)
+    deep = b"[" * 100_000 + b"]" * 100_000
+    forged = {"telnyx-signature-ed25519": "AAAA", "telnyx-timestamp": str(int(time.time()))}
+    r = await client.post("/webhooks/telnyx", content=deep, headers=forged)
+    assert (r.status_code, r.json()["code"]) == (403, "invalid_signature")
+    r = await client.post("/webhooks/telnyx", content=deep, headers=FakeTelnyx().sign(deep))
+    assert (r.status_code, r.json()["code"]) == (403, "invalid_signature")
+    # Signed by the connected account (Telnyx would not, but a leaked key could): a 4xx.
+    r = await client.post("/webhooks/telnyx", content=deep, headers=fake_telnyx.sign(deep))
+    assert (r.status_code, r.json()["code"]) == (422, "invalid_webhook")
