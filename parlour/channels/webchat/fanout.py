@@ -124,8 +124,12 @@ class _Route:
             async with self.hub.subscribe(account_topic(self.account_id)) as sub:
                 self.subscribed.set()
                 while not sub.overflowed:
+                    # asyncio.timeout, not wait_for: cancelled just as the get completed,
+                    # Python 3.11's wait_for returns the item and loses the cancellation,
+                    # and this task would outlive its last visitor.
                     with contextlib.suppress(TimeoutError):
-                        item = await asyncio.wait_for(sub.queue.get(), CHECK_SECONDS)
+                        async with asyncio.timeout(CHECK_SECONDS):
+                            item = await sub.queue.get()
                         if isinstance(item, Event):
                             for listener in self.concerned(item):
                                 listener.put(item)
@@ -171,8 +175,9 @@ class VisitorFanout:
                 del self._routes[account_id]
                 if route.task is not None:
                     route.task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await route.task
+                    # Its CancelledError as a result, not raised: suppressing it here would
+                    # also swallow a cancellation of this task while it waits.
+                    await asyncio.gather(route.task, return_exceptions=True)
 
 
 def _int(value: Any) -> int:

@@ -85,3 +85,18 @@ async def test_a_visitor_that_falls_behind_is_ended_not_grown() -> None:
         events = await heard(slow)
         assert len(events) == QUEUE_LIMIT + 1
         assert events[-1] is ENDED  # its socket closes; the widget reconnects and catches up
+
+
+async def test_the_last_visitor_leaving_stops_the_route_even_mid_burst() -> None:
+    """The route's task is cancelled when its last visitor leaves; cancelled just as its
+    wait for the next event completed, ``asyncio.wait_for`` (Python 3.11) swallowed the
+    cancellation and the task ran on, so leaving hung for ever (seen in CI)."""
+    hub, fanout = MemoryHub(), VisitorFanout()
+    for burst in range(200):
+        async with asyncio.timeout(5):
+            async with fanout.listen(hub, ACCOUNT, 1) as listener:
+                listener.follow(thread_id=10, contact_id=None)
+                for _ in range(burst % 7):
+                    await hub.publish(message(10, direction="out"))
+                await asyncio.sleep(0)
+    assert fanout.sockets(ACCOUNT) == 0 and account_topic(ACCOUNT) not in hub._subs
