@@ -78,6 +78,9 @@ def _cors(request: Request, response: Response) -> None:
 
 
 router = APIRouter(prefix=PREFIX, tags=["widget"], route_class=WidgetRoute)
+# What a header's value can be (visible ASCII and spaces): said in the OpenAPI document, so
+# that a client, or a fuzzer, knows; anything else is refused as malformed.
+HEADER_TEXT = r"^[ -~]*$"
 
 
 def origin_allowed(widget: Widget, origin: str | None) -> bool:
@@ -144,7 +147,9 @@ async def load_caller(tx: Tx, rt: Runtime, token: str, origin: str | None) -> Ca
 
 
 async def current_visitor(
-    request: Request, tx: TxDep, authorization: Annotated[str | None, Header()] = None
+    request: Request,
+    tx: TxDep,
+    authorization: Annotated[str | None, Header(pattern=HEADER_TEXT)] = None,
 ) -> Caller:
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -302,7 +307,7 @@ async def send_message(
     caller: CallerDep,
     request: Request,
     tx: TxDep,
-    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+    idempotency_key: Annotated[str | None, Header(max_length=200, pattern=HEADER_TEXT)] = None,
 ) -> chat.VisitorMessage:
     limits_of(runtime_of(request)).messages.take(f"visitor:{caller.visitor.id}")
     message_id = await chat.send(

@@ -92,11 +92,16 @@ async def test_the_last_visitor_leaving_stops_the_route_even_mid_burst() -> None
     wait for the next event completed, ``asyncio.wait_for`` (Python 3.11) swallowed the
     cancellation and the task ran on, so leaving hung for ever (seen in CI)."""
     hub, fanout = MemoryHub(), VisitorFanout()
-    for burst in range(200):
-        async with asyncio.timeout(5):
+
+    async def visits() -> None:
+        for burst in range(200):
             async with fanout.listen(hub, ACCOUNT, 1) as listener:
                 listener.follow(thread_id=10, contact_id=None)
                 for _ in range(burst % 7):
                     await hub.publish(message(10, direction="out"))
                 await asyncio.sleep(0)
+
+    # Watched rather than awaited: a visit that hangs fails the test instead of hanging it.
+    done, _ = await asyncio.wait({asyncio.create_task(visits())}, timeout=10)
+    assert done, "a visitor leaving waited for ever for the route to stop"
     assert fanout.sockets(ACCOUNT) == 0 and account_topic(ACCOUNT) not in hub._subs
