@@ -40,7 +40,7 @@ async def _phone_number_id(client: httpx.AsyncClient, tenant: Tenant) -> int:
             "unknown_channel",
             "",
         ),
-        ({"name": "Nul\u0000here"}, BAD, "name"),
+        ({"name": "Nul\u0000here"}, "control_characters", "name"),
         (
             {"steps": [{**SEND[0], "channel": "email", "subject": "Hi\r\nBcc: all@example.net"}]},
             BAD,
