@@ -47,7 +47,8 @@ def test_another_agents_message_appears_in_the_open_thread_and_the_panel_reorder
     # answered. Look at the top, as the agent would.
     page.locator(".panel-scroll").evaluate("el => el.scrollTo(0, 0)")
     expect(top_row(page)).to_contain_text("Mateo Rossi")
-    expect(top_row(page)).to_contain_text("You: Sam here")
+    # Sam wrote it, not the admin watching: the preview names him (not "You:").
+    expect(top_row(page)).to_contain_text("Sam: Sam here")
 
 
 def test_a_message_that_arrives_while_the_thread_loads_is_shown(app: App, demo: DemoServer) -> None:
@@ -248,7 +249,7 @@ def test_the_live_panel_equals_a_fresh_fetch_after_a_burst_of_changes(
         )
     finally:
         sam.close()
-    expect(top_row(page)).to_contain_text("You: Last")
+    expect(top_row(page)).to_contain_text("Sam: Last")
     expect(rows.nth(1)).to_contain_text("Grace Kim-Park")
 
     def shown() -> list[str]:
