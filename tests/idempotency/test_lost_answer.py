@@ -19,13 +19,7 @@ import httpx
 import pytest
 
 from tests.conftest import (
-    PG_HOST,
-    PG_PORT,
-    _pg_admin,
-    need_service,
     next_company_number,
-    pg_url,
-    run_apart,
     wait_for,
 )
 from tests.realtime.test_two_processes import free_port, parlour
@@ -39,28 +33,12 @@ class Served:
     log: Path
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database of the test's own: the server's worker sends whatever is queued in it."""
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'lost-answer.db'}"
-        return
-    request.applymarker(pytest.mark.postgres)
-    need_service("PostgreSQL", PG_HOST, PG_PORT)
-    name = f"parlour_lost_{uuid.uuid4().hex[:10]}"
-    run_apart(_pg_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url(name)
-    finally:
-        run_apart(_pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.fixture
-def served(fresh_database: str, tmp_path: Path) -> Iterator[Served]:
+def served(fresh_url: str, tmp_path: Path) -> Iterator[Served]:
     port = free_port()
     env = {
         **os.environ,
-        "PARLOUR_DATABASE_URL": fresh_database,
+        "PARLOUR_DATABASE_URL": fresh_url,
         "PARLOUR_PUBLIC_URL": f"http://127.0.0.1:{port}",
         "PARLOUR_SECRET_KEY": "lost-answer",
         "PARLOUR_LOG_LEVEL": "info",  # the console provider logs each text it sends
