@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from parlour import __version__, edge, webapp
+from parlour import __version__, edge, openapi, webapp
 from parlour.accounts import api as accounts_api
 from parlour.accounts.deps import current_user
 from parlour.channels.email import api as email_api
@@ -254,30 +254,6 @@ def _api_router() -> APIRouter:
     return api
 
 
-def _list_channels_in_openapi(app: FastAPI, channels: Channels) -> None:
-    """The OpenAPI document names the channels this server serves wherever a channel's
-    name goes (the schemas only know its pattern: the registry decides which exist)."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            _add_enum(build(), CHANNEL_NAME_PATTERN, channels.names)
-        return app.openapi_schema or {}
-
-    app.openapi = openapi  # type: ignore[method-assign]
-
-
-def _add_enum(node: Any, pattern: str, names: list[str]) -> None:
-    if isinstance(node, dict):
-        if node.get("pattern") == pattern:
-            node["enum"] = names
-        for value in node.values():
-            _add_enum(value, pattern, names)
-    elif isinstance(node, list):
-        for value in node:
-            _add_enum(value, pattern, names)
-
-
 def _lifespan(
     settings: Settings,
     providers: Providers,
@@ -391,7 +367,7 @@ def create_app(
         generate_unique_id_function=_route_id,
     )
     _install_error_handlers(app)
-    _list_channels_in_openapi(app, channels)
+    openapi.document(app, channel_names=lambda: channels.names, pattern=CHANNEL_NAME_PATTERN)
     idempotency_openapi.document(app, through=current_user)
     app.include_router(_api_router())
     app.include_router(sms_webhooks.router)
@@ -404,6 +380,7 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])
+    @openapi.answers({503: "`not_ready`: the database is not reachable (each check in `details`)."})
     async def readyz(request: Request) -> JSONResponse:
         """Whether this process can serve: the database answers (and was migrated), and
         whether live events cross processes (Redis, when configured). Redis being away

@@ -1,6 +1,8 @@
 """What text may come in through the API, decided once, here, for every field and query
 parameter rather than in each schema.
 
+A JSON body that does not parse is refused with 422 ``invalid_json``, whatever its bytes.
+
 Refused, with 422 and the code ``control_characters``: control characters (Unicode's Cc)
 other than tab, line feed and carriage return, and unpaired surrogates (a JSON ``\\ud800``
 escape with no partner). PostgreSQL cannot store NUL in text and SQLite's full-text search
@@ -101,13 +103,28 @@ class PlainText:
         except RecursionError:
             await _refusal_deep()(scope, receive, send)
             return
-        except ValueError:
-            parsed = None  # not JSON: the route's own parsing answers with its 422
+        except ValueError as exc:
+            # Not JSON, or not text at all (bytes that are no UTF-8 would otherwise reach
+            # FastAPI's parser, which answers those alone with a 400).
+            await _refusal_not_json(exc)(scope, receive, send)
+            return
         where = first_forbidden(parsed)
         if where is not None:
             await _refusal({"in": "body", "path": where})(scope, receive, send)
             return
         await self.app(scope, _replay([body], None, receive), send)
+
+
+def _refusal_not_json(exc: ValueError) -> JSONResponse:
+    where = {"position": exc.pos} if isinstance(exc, json.JSONDecodeError) else {}
+    return JSONResponse(
+        {
+            "code": "invalid_json",
+            "message": "The body is not valid JSON (UTF-8 text).",
+            "details": [{"in": "body", **where}],
+        },
+        status_code=422,
+    )
 
 
 def _refusal_deep() -> JSONResponse:

@@ -53,7 +53,7 @@ async def test_malformed_json_and_oversize_bodies(
     headers = {**tenant.admin_headers, "content-type": "application/json"}
     bad = await client.post("/api/v1/contacts", content=b"{not json", headers=headers)
     assert bad.status_code == 422
-    assert bad.json()["code"] == "validation_error"
+    assert bad.json()["code"] == "invalid_json"
     huge = await client.post(
         "/api/v1/contacts", content=b'{"name": "' + b"x" * 2_000_000 + b'"}', headers=headers
     )

@@ -129,6 +129,19 @@ async def test_a_body_nested_too_deep_is_refused(client: httpx.AsyncClient, tena
     assert resp.status_code == 422 and resp.json()["code"] == "validation_error"
 
 
+async def test_a_body_that_is_not_json_text_is_refused_as_one(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    # Bytes that are no UTF-8 got FastAPI's 400 "error parsing the body", unlike every
+    # other unparseable body; now all of them get the same 422.
+    headers = {**tenant.admin_headers, "content-type": "application/json"}
+    for body in (b"\xff\x01x\xa0R", b'{"name": "Ann"', b"{'name': 'Ann'}"):
+        resp = await client.patch("/api/v1/account", content=body, headers=headers)
+        assert resp.status_code == 422, (body, resp.text)
+        assert resp.json()["code"] == "invalid_json"
+    assert (await client.get("/api/v1/account", headers=tenant.admin_headers)).status_code == 200
+
+
 async def test_a_view_stored_with_a_nul_before_the_edge_refused_it_still_lists(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:

@@ -23,6 +23,7 @@ from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import Forbidden, Unauthorized
 from parlour.files.api import blob_response, read_upload
+from parlour.openapi import answers
 from parlour.runtime import runtime_of
 from parlour.types import PathId
 
@@ -33,6 +34,7 @@ account = APIRouter(prefix="/account", tags=["account"])
 
 
 @auth.post("/login")
+@answers({401: "`bad_credentials`: no user with this email and password."}, 429)
 async def login(body: LoginIn, request: Request, response: Response, tx: TxDep) -> SessionOut:
     rt = runtime_of(request)
     settings, throttle = rt.settings, rt.login_throttle
@@ -126,6 +128,7 @@ async def create_user(body: UserIn, admin: AdminUser, tx: TxDep) -> UserOut:
 
 
 @users.patch("/{user_id}")
+@answers(429)  # guesses at the current password count as failed logins
 async def update_user(
     user_id: PathId, body: UserPatch, request: Request, user: CurrentUser, tx: TxDep
 ) -> UserOut:

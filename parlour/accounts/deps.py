@@ -13,6 +13,7 @@ from parlour.db.deps import SAFE_METHODS, TxDep
 from parlour.db.tx import Tx
 from parlour.errors import Forbidden, Unauthorized
 from parlour.idempotency.http import claim_key
+from parlour.openapi import answers
 from parlour.runtime import runtime_of
 
 SESSION_COOKIE = "parlour_session"
@@ -68,6 +69,7 @@ def require_admin(user: User) -> User:
     return user
 
 
+@answers(401, writes=(403,))
 async def current_user(request: Request, tx: TxDep) -> User:
     user = await user_of_request(request, tx)
     # A write sent with an Idempotency-Key is answered again if it was answered, or its
@@ -76,6 +78,7 @@ async def current_user(request: Request, tx: TxDep) -> User:
     return user
 
 
+@answers(403)
 async def admin_user(user: Annotated[User, Depends(current_user)]) -> User:
     return require_admin(user)
 

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from parlour.idempotency.http import HEADER, REPLAYED
 from parlour.idempotency.service import KEEP_KEYS
+from parlour.openapi import ERROR_CONTENT, RETRY_AFTER
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
 _HOURS = int(KEEP_KEYS.total_seconds() // 3600)
@@ -27,18 +28,6 @@ PARAMETER = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
 }
-ERROR_SCHEMA = {
-    "title": "ErrorOut",
-    "type": "object",
-    "description": "Every error answer: a stable code, a message, and what it is about.",
-    "properties": {
-        "code": {"type": "string", "title": "Code"},
-        "message": {"type": "string", "title": "Message"},
-        "details": {"title": "Details"},
-    },
-    "required": ["code", "message"],
-}
-ERROR = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
 IN_USE = (
     "`idempotency_key_in_use`: a request with this key has no answer yet (it is still "
     "running, or it failed after its changes were stored). Its effect, if any, was not "
@@ -65,7 +54,6 @@ def document(app: FastAPI, *, through: Callable[..., Any]) -> None:
                     operation = doc.get("paths", {}).get(route.path_format, {}).get(method.lower())
                     if operation is not None:
                         _add(operation)
-            doc.setdefault("components", {}).setdefault("schemas", {})["ErrorOut"] = ERROR_SCHEMA
         return app.openapi_schema or {}
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -85,9 +73,6 @@ def _add(operation: dict[str, Any]) -> None:
                 "schema": {"type": "string", "enum": ["true"]},
             }
     for status, text in (("409", IN_USE), ("422", REFUSED_KEY)):
-        response = responses.setdefault(status, {"description": "", "content": ERROR})
-        response["description"] = "; ".join(filter(None, [response["description"], text]))
-    responses["409"].setdefault("headers", {})["Retry-After"] = {
-        "description": "Seconds to wait before asking again.",
-        "schema": {"type": "integer"},
-    }
+        response = responses.setdefault(status, {"description": "", "content": ERROR_CONTENT})
+        response["description"] = " ".join(filter(None, [response["description"], text]))
+    responses["409"].setdefault("headers", {})["Retry-After"] = RETRY_AFTER

@@ -25,6 +25,7 @@ from parlour.db.deps import TxDep
 from parlour.db.tx import Tx, transaction
 from parlour.errors import Conflict, NotFound, ParlourError
 from parlour.files.api import as_download, blob_response
+from parlour.openapi import answers
 from parlour.outbox.delivery import DeliveryError, TransientFailure
 from parlour.runtime import runtime_of
 from parlour.types import PathId
@@ -76,6 +77,7 @@ async def remove_mailbox(mailbox_id: PathId, admin: AdminUser, tx: TxDep) -> Non
 # The test email authenticates in a read-only transaction: on SQLite a write transaction
 # holds the one write lock, which must never wait on a mail server's answer. It takes no
 # Idempotency-Key (a second test email is harmless).
+@answers(401, 403)
 async def _reading_admin(request: Request) -> User:
     rt = runtime_of(request)
     async with transaction(rt.db, rt.hub, write=False) as tx:
@@ -83,6 +85,10 @@ async def _reading_admin(request: Request) -> User:
 
 
 @router.post("/{mailbox_id}/test-email")
+@answers(
+    {409: "`no_relay`: the mailbox has no outgoing mail server."},
+    {502: "`relay_refused` (the relay's code and text in `details`), `relay_unreachable`."},
+)
 async def send_test_email(
     mailbox_id: PathId,
     body: SendTestIn,

@@ -29,6 +29,7 @@ from parlour.channels.sms.telnyx import public_key_valid
 from parlour.db.deps import TxDep
 from parlour.db.tx import transaction
 from parlour.errors import InvalidInput, ParlourError
+from parlour.openapi import answers
 from parlour.outbox.delivery import DeliveryError, PermanentFailure
 from parlour.runtime import Runtime, runtime_of
 from parlour.types import PathId
@@ -81,18 +82,25 @@ async def remove_number(number_id: PathId, admin: AdminUser, tx: TxDep) -> None:
 # write lock, which must never wait on a provider's network answer (or on a keystroke).
 
 
+@answers(401, writes=(403,))
 async def _reading_user(request: Request) -> User:
     rt = runtime_of(request)
     async with transaction(rt.db, rt.hub, write=False) as tx:
         return await user_of_request(request, tx)
 
 
+@answers(403)
 async def _reading_admin(user: Annotated[User, Depends(_reading_user)]) -> User:
     return require_admin(user)
 
 
 ReadingUser = Annotated[User, Depends(_reading_user)]
 ReadingAdmin = Annotated[User, Depends(_reading_admin)]
+
+
+# What the routes that ask the provider add to their answers.
+PROVIDER_REFUSED = {502: "`provider_unavailable`: the provider refused or was not reached."}
+NOT_CONNECTED = {409: "`not_connected`: connect Twilio first."}
 
 
 def _provider_error(exc: DeliveryError, provider: str) -> ParlourError:
@@ -149,6 +157,7 @@ async def _save(
 
 
 @sms.put("/providers/twilio")
+@answers(PROVIDER_REFUSED)
 async def connect_twilio(
     body: TwilioConnectIn, request: Request, admin: ReadingAdmin
 ) -> ConnectionOut:
@@ -173,6 +182,7 @@ async def connect_twilio(
 
 
 @sms.put("/providers/telnyx")
+@answers(PROVIDER_REFUSED)
 async def connect_telnyx(
     body: TelnyxConnectIn, request: Request, admin: ReadingAdmin
 ) -> ConnectionOut:
@@ -211,6 +221,7 @@ async def _twilio_creds(request: Request, admin: User) -> SmsCredentials:
 
 
 @sms.get("/providers/twilio/numbers")
+@answers(NOT_CONNECTED, PROVIDER_REFUSED)
 async def twilio_numbers(request: Request, admin: ReadingAdmin) -> list[ProviderNumberOut]:
     """The numbers on the connected Twilio account, and which Parlour already has."""
     creds = await _twilio_creds(request, admin)
@@ -235,6 +246,7 @@ async def twilio_numbers(request: Request, admin: ReadingAdmin) -> list[Provider
 
 
 @sms.post("/providers/twilio/numbers/import", status_code=201)
+@answers(NOT_CONNECTED, PROVIDER_REFUSED)
 async def import_twilio_numbers(
     body: ImportNumbersIn, request: Request, admin: ReadingAdmin
 ) -> ImportNumbersOut:

@@ -33,6 +33,7 @@ from parlour.db.deps import TxDep
 from parlour.db.tx import Tx
 from parlour.errors import Forbidden, NotFound, ParlourError
 from parlour.files.api import as_download, blob_response, read_upload
+from parlour.openapi import answers
 from parlour.realtime.events import Event
 from parlour.runtime import Runtime, runtime_of
 
@@ -102,6 +103,7 @@ def limits_of(rt: Runtime) -> WidgetLimits:
     return rt.widget_limits
 
 
+@answers({429: "`rate_limited`: too many requests from this address; wait `Retry-After` seconds."})
 def _by_ip(request: Request) -> None:
     # Behind a proxy every visitor shares its address: set the proxy's forwarded
     # headers (uvicorn --forwarded-allow-ips) so request.client is the visitor.
@@ -121,6 +123,7 @@ def _guard(request: Request, widget: Widget) -> None:
         raise
 
 
+@answers({403: "`origin_not_allowed`: this website may not use the widget; `widget_disabled`."})
 async def public_widget(public_token: str, request: Request, tx: TxDep) -> Widget:
     widget = await tx.session.scalar(select(Widget).where(Widget.public_token == public_token))
     if widget is None:
@@ -146,6 +149,10 @@ async def load_caller(tx: Tx, rt: Runtime, token: str, origin: str | None) -> Ca
     return Caller(widget=widget, visitor=visitor)
 
 
+@answers(
+    {401: "`visitor_token_invalid`: no visitor token, or an invalid or expired one."},
+    {403: "`origin_not_allowed`: this website may not use the widget; `widget_disabled`."},
+)
 async def current_visitor(
     request: Request,
     tx: TxDep,
@@ -365,6 +372,7 @@ async def visitor_typing(caller: CallerDep, request: Request, tx: TxDep) -> None
 
 
 @router.post("/attachments", status_code=201)
+@answers(415)
 async def upload(
     file: UploadFile, caller: CallerDep, request: Request, tx: TxDep
 ) -> chat.VisitorAttachment:
