@@ -203,6 +203,13 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            # FastAPI's answer to a body it could not parse (a form whose boundary is not
+            # the one its Content-Type names): refused input, like JSON that does not parse.
+            return JSONResponse(
+                error_body("invalid_body", "The body could not be read as its Content-Type says."),
+                status_code=422,
+            )
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
         return JSONResponse(
             error_body(codes.get(exc.status_code, "http_error"), str(exc.detail)),

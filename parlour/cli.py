@@ -246,11 +246,15 @@ def seed(
     account: Annotated[str, typer.Option(help="Account to fill.")] = "Seed",
 ) -> None:
     """Bulk-insert a large synthetic data set, for benchmarks."""
+    from parlour.sample.progress import progress
     from parlour.sample.seed import seed as run_seed
 
     settings = _settings()
     _run_migrate(settings.database_url)
-    stats = asyncio.run(run_seed(settings, account=account, contacts=contacts, messages=messages))
+    with progress("seed", unit="messages" if messages else "contacts") as report:
+        stats = asyncio.run(
+            run_seed(settings, account=account, contacts=contacts, messages=messages, report=report)
+        )
     typer.echo(stats)
 
 

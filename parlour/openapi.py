@@ -3,9 +3,10 @@ operation's error answers, in the one error shape, and the channels this server 
 
 An error answer is documented where it comes from. What every route of a kind can answer
 follows from its shape (a path with an id: 404; a body: 413 and 422; a write: 409; every
-route: 503 while the database is away). What a dependency or an endpoint adds (401 from
-authentication, 429 from a rate limit, 502 from a provider) is declared on that function
-with :func:`answers`, so a route that uses it documents it without saying so itself.
+route: 400 for a request HTTP itself refuses, 503 while the database is away). What a
+dependency or an endpoint adds (401 from authentication, 429 from a rate limit, 502 from a
+provider) is declared on that function with :func:`answers`, so a route that uses it
+documents it without saying so itself.
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ RETRY_AFTER = {
 
 # What each error status means here, with the codes it most often carries.
 WHY: dict[int, str] = {
+    400: (
+        "The HTTP request itself is malformed (a header holding control characters, say): "
+        "answered in plain text by the HTTP server, before the app reads it."
+    ),
     401: (
         "Not authenticated: `not_authenticated` (no session or token), `invalid_token`, "
         "`bad_auth_header`."
@@ -52,13 +57,15 @@ WHY: dict[int, str] = {
     415: "`unsupported_file_type`.",
     422: (
         "Refused input: `validation_error` (each field's problem in `details`), "
-        "`control_characters`, `too_long`, `nested_too_deep`, or the rule's own code."
+        "`control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and "
+        "`invalid_body` (a body that does not parse), or the rule's own code."
     ),
     429: "Too many requests: wait `Retry-After` seconds.",
     502: "A provider refused the request or could not be reached (its answer in `details`).",
     503: "`database_unavailable`: try again after `Retry-After` seconds.",
 }
 _WITH_RETRY_AFTER = frozenset({429, 503})
+_PLAIN_TEXT = {"text/plain": {"schema": {"type": "string"}}}
 
 # FastAPI's own validation error schemas: its handler is replaced (parlour.app), so they
 # describe nothing that is ever sent.
@@ -119,13 +126,14 @@ def _add_errors(doc: dict[str, Any], route: APIRoute) -> None:
         for status in sorted(found):
             answer = responses.setdefault(str(status), {})
             answer["description"] = found[status] or WHY[status]
-            answer["content"] = ERROR_CONTENT
+            answer["content"] = _PLAIN_TEXT if status == 400 else ERROR_CONTENT
             if status in _WITH_RETRY_AFTER:
                 answer.setdefault("headers", {})["Retry-After"] = RETRY_AFTER
 
 
 def _by_shape(route: APIRoute, method: str, operation: dict[str, Any]) -> Iterator[tuple[int, str]]:
     has_body = "requestBody" in operation
+    yield 400, ""
     if "{" in route.path_format:
         yield 404, ""
     if method in WRITES:

@@ -18,8 +18,11 @@ import pytest
 
 from tests.services import Serve, parlour
 
-EXAMPLES = 10
-SEED = 20261203
+# A deeper run by hand: PARLOUR_FUZZ_EXAMPLES=200 PARLOUR_FUZZ_SEED=1
+# PARLOUR_FUZZ_PHASES=examples,coverage,fuzzing,stateful pytest tests/test_api_fuzz.py
+EXAMPLES = int(os.environ.get("PARLOUR_FUZZ_EXAMPLES", "10"))
+SEED = int(os.environ.get("PARLOUR_FUZZ_SEED", "20261203"))
+PHASES = os.environ.get("PARLOUR_FUZZ_PHASES", "fuzzing")
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 
 
@@ -44,7 +47,7 @@ def test_no_generated_request_gets_a_server_error(fresh_url: str) -> None:
                 f"{server.base}/api/v1/openapi.json",
                 "--header", f"Authorization: Bearer {token}",
                 "--checks", CHECKS,
-                "--phases", "fuzzing",
+                "--phases", PHASES,
                 "--max-examples", str(EXAMPLES),
                 "--seed", str(SEED),
                 "--workers", "1",
@@ -55,7 +58,7 @@ def test_no_generated_request_gets_a_server_error(fresh_url: str) -> None:
             ],
             capture_output=True,
             text=True,
-            timeout=900,
+            timeout=900 * max(1, EXAMPLES // 10),
         )  # fmt: skip
         log = server.output()
     finally:

@@ -142,6 +142,20 @@ async def test_a_body_that_is_not_json_text_is_refused_as_one(
     assert (await client.get("/api/v1/account", headers=tenant.admin_headers)).status_code == 200
 
 
+async def test_a_form_that_does_not_parse_is_refused_as_one(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    """A multipart body whose boundary is not the one its Content-Type names answered
+    FastAPI's 400 "error parsing the body", a status no operation documented."""
+    headers = {**tenant.admin_headers, "Content-Type": "multipart/form-data; boundary=abc"}
+    body = b"--xyz\r\n[]--xyz--\r\n"
+    for path in ("/api/v1/attachments", "/api/v1/users/me/avatar"):
+        method = "PUT" if path.endswith("avatar") else "POST"
+        resp = await client.request(method, path, content=body, headers=headers)
+        assert resp.status_code == 422, (path, resp.text)
+        assert resp.json()["code"] == "invalid_body"
+
+
 async def test_a_view_stored_with_a_nul_before_the_edge_refused_it_still_lists(
     client: httpx.AsyncClient, tenant: Tenant, runtime: Runtime
 ) -> None:

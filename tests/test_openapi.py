@@ -35,6 +35,11 @@ async def test_every_error_answer_has_the_error_shape(doc: dict[str, Any]) -> No
         for status, response in op["responses"].items():
             if status.startswith("2"):
                 continue
+            assert response["description"], (path, status)
+            if status == "400":
+                # Answered by the HTTP server, not the app: it has no JSON to give.
+                assert set(response["content"]) == {"text/plain"}, path
+                continue
             assert response["content"]["application/json"]["schema"] == error, (path, status)
             assert response["description"], (path, status)
     assert set(doc["components"]["schemas"]["ErrorOut"]["required"]) == {"code", "message"}
@@ -45,6 +50,7 @@ async def test_every_error_answer_has_the_error_shape(doc: dict[str, Any]) -> No
 async def test_each_operation_lists_what_its_shape_can_answer(doc: dict[str, Any]) -> None:
     for path, method, _ in operations(doc):
         errors = errors_of(doc, path, method)
+        assert 400 in errors, (path, method)
         if path != "/healthz":
             assert 503 in errors, (path, method)
         if not path.startswith((API, "/widget/")):
@@ -69,6 +75,7 @@ async def test_refusals_are_listed_where_they_can_happen(doc: dict[str, Any]) ->
     # A browser session's write needs its CSRF token.
     assert 403 in errors_of(doc, f"{API}/contacts", "post")
     assert 404 not in errors_of(doc, f"{API}/contacts", "get")
+    assert 404 in errors_of(doc, f"{API}/contacts/lookup", "get")  # no id, but a miss
 
 
 async def test_rate_limits_and_providers_are_listed(doc: dict[str, Any]) -> None:

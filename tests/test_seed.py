@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from collections import Counter, defaultdict
 from typing import Any
@@ -20,6 +21,7 @@ from parlour.conversations.models import Conversation, Message
 from parlour.conversations.thread import preview_of
 from parlour.db.tx import Tx
 from parlour.runtime import Runtime
+from parlour.sample.progress import progress
 from parlour.sample.seed import seed
 from parlour.sample.seed_company import ADMIN_PASSWORD, admin_email
 from tests.conftest import run_tx
@@ -178,7 +180,11 @@ async def test_seeding_the_same_account_again_adds_contacts(
     settings: Settings, runtime: Runtime
 ) -> None:
     account = f"Seed {uuid.uuid4().hex[:8]}"
-    await seed(settings, account=account, contacts=30, messages=60)
+    heard: list[tuple[int, int]] = []
+    await seed(
+        settings, account=account, contacts=30, messages=60, report=lambda *a: heard.append(a)
+    )
+    assert heard[0] == (0, 60) and heard[-1] == (60, 60)  # what the progress bar shows
     summary = await seed(settings, account=account, contacts=20, messages=20)
     assert "20 contacts, 20 messages" in summary
     data = await _load(runtime, account)
@@ -192,3 +198,24 @@ async def test_seeding_the_same_account_again_adds_contacts(
         )
 
     assert await run_tx(runtime, login)
+
+
+def test_seeding_off_a_terminal_says_how_far_it_got_in_plain_lines() -> None:
+    """In a CI log a redrawn bar is noise: a line at the start, then at most one every
+    ``every_s`` seconds, and the end, once."""
+    out = io.StringIO()
+    with progress("seed", unit="messages", stream=out, every_s=3600) as report:
+        report(0, 10_000_000)
+        report(1_200_000, 10_000_000)  # within the hour: not printed
+        report(10_000_000, 10_000_000)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0] == "seed: 0 of 10,000,000 messages (0%)"
+    assert lines[1].startswith("seed: 10,000,000 of 10,000,000 messages (100%), ")
+    assert "/s, in " in lines[1]
+
+    out = io.StringIO()
+    with progress("seed", unit="messages", stream=out, every_s=0) as report:
+        report(0, 100)
+        report(25, 100)
+    assert "25 of 100 messages (25%)" in out.getvalue() and "left" in out.getvalue()

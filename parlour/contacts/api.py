@@ -29,6 +29,7 @@ from parlour.db.tx import Tx
 from parlour.files import service as files_service
 from parlour.files.api import blob_response, read_upload
 from parlour.http import json_response
+from parlour.openapi import answers
 from parlour.runtime import runtime_of
 from parlour.types import PathId
 
@@ -73,6 +74,7 @@ async def list_contacts(
 
 
 @router.get("/lookup")
+@answers({404: "`not_found`: no contact has this phone or email."})
 async def lookup(
     request: Request,
     user: CurrentUser,

@@ -25,6 +25,7 @@ from parlour.contacts.models import Contact, ContactEmail, ContactPhone
 from parlour.conversations.models import Conversation, Message, ReadMarker
 from parlour.db.engine import make_database
 from parlour.sample.bulk import insert_returning, insert_rows, table_of
+from parlour.sample.progress import Report
 from parlour.sample.seed_company import ADMIN_PASSWORD, admin_email, find_or_create_company
 from parlour.sample.seed_rows import Generator, Thread, thread_sizes
 
@@ -44,11 +45,19 @@ class Reachable:
 
 
 async def seed(
-    settings: Settings, *, account: str, contacts: int, messages: int, random_seed: int = 1
+    settings: Settings,
+    *,
+    account: str,
+    contacts: int,
+    messages: int,
+    random_seed: int = 1,
+    report: Report | None = None,
 ) -> str:
     """Fill ``account`` with ``contacts`` contacts, each in a thread, and ``messages`` messages.
 
     Seeding the same account again adds more contacts (numbered after the existing ones).
+    ``report`` hears how many messages are stored (contacts, when there are no messages)
+    after each transaction.
     """
     if contacts < 0 or messages < 0:
         raise ValueError("contacts and messages must not be negative")
@@ -70,11 +79,16 @@ async def seed(
         base = int(existing or 0)
         gen = Generator(rng, company, now, run=secrets.token_hex(4))
         sizes = thread_sizes(rng, contacts, messages)
+        total = sum(sizes) or contacts
+        if report is not None:
+            report(0, total)
         for start in range(0, contacts, CHUNK):
             stop = min(start + CHUNK, contacts)
             async with engine.begin() as conn:
                 people = await _insert_contacts(conn, gen, range(base + start, base + stop))
                 written += await _insert_threads(conn, gen, people, sizes[start:stop])
+            if report is not None:
+                report(written if sum(sizes) else stop, total)
         async with engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
     finally:

@@ -2065,11 +2065,6 @@ export interface components {
             /** Enabled */
             enabled?: boolean | null;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /** IdentitySecretOut */
         IdentitySecretOut: {
             /** Identity Secret */
@@ -2914,15 +2909,6 @@ export interface components {
             /** Current Password */
             current_password?: string | null;
         };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-        };
         /** ViewFilters */
         ViewFilters: {
             /**
@@ -3303,13 +3289,71 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `bad_credentials`: no user with this email and password. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3335,7 +3379,34 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3346,9 +3417,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3375,6 +3457,44 @@ export interface operations {
                     "application/json": components["schemas"]["SessionOut"];
                 };
             };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
         };
     };
     "account-get_account": {
@@ -3393,6 +3513,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3424,7 +3582,34 @@ export interface operations {
                     "application/json": components["schemas"]["AccountOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3435,13 +3620,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3462,6 +3667,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3493,7 +3736,34 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3504,13 +3774,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3544,7 +3834,43 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3555,13 +3881,44 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Too many requests: wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3593,7 +3950,34 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3604,13 +3988,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3638,7 +4042,34 @@ export interface operations {
                     "application/json": components["schemas"]["UserOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3649,9 +4080,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3678,13 +4120,51 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3705,6 +4185,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3736,7 +4254,34 @@ export interface operations {
                     "application/json": components["schemas"]["NewTokenOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3747,13 +4292,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3781,7 +4346,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3792,13 +4393,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3825,13 +4437,42 @@ export interface operations {
                     "application/json": components["schemas"]["ContactPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3863,7 +4504,34 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3874,13 +4542,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3906,13 +4594,51 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found`: no contact has this phone or email. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3937,13 +4663,51 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -3971,7 +4735,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -3982,13 +4782,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4022,7 +4833,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4033,13 +4880,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4073,7 +4940,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4084,13 +4987,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4121,7 +5044,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4132,13 +5091,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4173,7 +5143,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4184,13 +5190,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4224,7 +5250,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4235,13 +5297,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4272,7 +5354,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4283,13 +5401,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4324,7 +5453,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4335,13 +5500,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4375,7 +5560,43 @@ export interface operations {
                     "application/json": components["schemas"]["NoteOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4386,13 +5607,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4421,7 +5662,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4432,13 +5709,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4472,7 +5760,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactDetailOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4483,13 +5807,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4512,13 +5856,51 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4552,7 +5934,43 @@ export interface operations {
                     "application/json": components["schemas"]["ContactOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4563,13 +5981,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4597,13 +6035,42 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationPage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4628,13 +6095,51 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4668,7 +6173,43 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4679,13 +6220,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4713,7 +6274,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4724,13 +6321,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4758,13 +6366,51 @@ export interface operations {
                     "application/json": components["schemas"]["MessagePage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4798,7 +6444,43 @@ export interface operations {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4809,13 +6491,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4846,7 +6548,43 @@ export interface operations {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4857,13 +6595,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4891,13 +6640,51 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelOptions"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4918,6 +6705,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ViewOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4949,7 +6774,34 @@ export interface operations {
                     "application/json": components["schemas"]["ViewOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -4960,13 +6812,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -4994,7 +6866,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5005,13 +6913,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5041,7 +6960,43 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5052,13 +7007,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5086,13 +7052,51 @@ export interface operations {
                     "application/json": components["schemas"]["ChannelOptions"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5124,7 +7128,34 @@ export interface operations {
                     "application/json": components["schemas"]["AttachmentOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5135,13 +7166,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5164,13 +7215,51 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5191,6 +7280,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PhoneNumberOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5222,7 +7349,34 @@ export interface operations {
                     "application/json": components["schemas"]["PhoneNumberOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5233,13 +7387,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5267,7 +7441,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5278,13 +7488,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5318,7 +7539,43 @@ export interface operations {
                     "application/json": components["schemas"]["PhoneNumberOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5329,13 +7586,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5362,13 +7639,69 @@ export interface operations {
                     "application/json": components["schemas"]["SegmentsOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5389,6 +7722,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ConnectionOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5415,13 +7795,78 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `provider_unavailable`: the provider refused or was not reached. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5448,13 +7893,78 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectionOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `provider_unavailable`: the provider refused or was not reached. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5482,7 +7992,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5493,13 +8039,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5520,6 +8077,71 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProviderNumberOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_connected`: connect Twilio first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `provider_unavailable`: the provider refused or was not reached. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5546,13 +8168,78 @@ export interface operations {
                     "application/json": components["schemas"]["ImportNumbersOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_connected`: connect Twilio first. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `provider_unavailable`: the provider refused or was not reached. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5573,6 +8260,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MailboxOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5604,7 +8329,34 @@ export interface operations {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5615,13 +8367,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5649,7 +8421,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5660,13 +8468,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5700,7 +8519,43 @@ export interface operations {
                     "application/json": components["schemas"]["MailboxOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5711,13 +8566,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5746,13 +8621,87 @@ export interface operations {
                     "application/json": components["schemas"]["SendTestOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `no_relay`: the mailbox has no outgoing mail server. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `relay_refused` (the relay's code and text in `details`), `relay_unreachable`. */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5775,13 +8724,51 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5804,13 +8791,51 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5831,6 +8856,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WidgetOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5862,7 +8925,34 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5873,13 +8963,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5907,7 +9017,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5918,13 +9064,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -5958,7 +9115,43 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -5969,13 +9162,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6000,13 +9213,60 @@ export interface operations {
                     "application/json": components["schemas"]["IdentitySecretOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6036,7 +9296,43 @@ export interface operations {
                     "application/json": components["schemas"]["IdentitySecretOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6047,13 +9343,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6081,7 +9388,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6092,13 +9435,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6125,13 +9479,42 @@ export interface operations {
                     "application/json": components["schemas"]["TaskOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6152,6 +9535,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6183,7 +9604,34 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6194,13 +9642,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6225,13 +9693,51 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6259,7 +9765,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6270,13 +9812,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6310,7 +9863,43 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6321,13 +9910,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6352,13 +9961,51 @@ export interface operations {
                     "application/json": components["schemas"]["RunOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6392,7 +10039,43 @@ export interface operations {
                     "application/json": components["schemas"]["TestRunOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6403,13 +10086,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6430,6 +10133,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EndpointOut"][];
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6461,7 +10202,34 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointCreated"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6472,13 +10240,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6503,13 +10291,51 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6537,7 +10363,43 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6548,13 +10410,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6588,7 +10461,43 @@ export interface operations {
                     "application/json": components["schemas"]["EndpointOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6599,13 +10508,33 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6630,13 +10559,60 @@ export interface operations {
                     "application/json": components["schemas"]["SecretOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6664,13 +10640,51 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryOut"][];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6701,7 +10715,43 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6712,13 +10762,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6748,7 +10809,43 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
-            /** @description `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Not authenticated: `not_authenticated` (no session or token), `invalid_token`, `bad_auth_header`. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Not allowed: `admin_only`, `csrf_failed` (a browser session's write without its token). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). `idempotency_key_in_use`: a request with this key has no answer yet (it is still running, or it failed after its changes were stored). Its effect, if any, was not repeated; try again after `Retry-After` seconds. */
             409: {
                 headers: {
                     /** @description Seconds to wait before asking again. */
@@ -6759,13 +10856,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
-            /** @description Validation Error; `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. `invalid_idempotency_key`: the key is not 1 to 255 visible ASCII characters; `idempotency_key_reused`: the key was sent before with another request. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6790,13 +10898,62 @@ export interface operations {
                     "application/json": components["schemas"]["WidgetConfigOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6825,13 +10982,80 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `not_found` (or the object's own code): nothing with this id in this account. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6859,13 +11083,62 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorMessagesOut"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6895,13 +11168,80 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorMessage"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6928,13 +11268,80 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6961,13 +11368,80 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -6990,13 +11464,71 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -7025,13 +11557,89 @@ export interface operations {
                     "application/json": components["schemas"]["VisitorAttachment"];
                 };
             };
-            /** @description Validation Error */
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `visitor_token_invalid`: no visitor token, or an invalid or expired one. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `origin_not_allowed`: this website may not use the widget; `widget_disabled`. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Conflicts with what is stored: `conflict` or the object's own code (`user_exists`, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `body_too_large`, `file_too_large`: the request is over the size limit. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `unsupported_file_type`. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `rate_limited`: too many requests from this address; wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description `database_unavailable`: try again after `Retry-After` seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -7056,6 +11664,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
         };
     };
     "health-readyz": {
@@ -7074,6 +11691,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description The HTTP request itself is malformed (a header holding control characters, say): answered in plain text by the HTTP server, before the app reads it. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description `not_ready`: the database is not reachable (each check in `details`). */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
