@@ -76,6 +76,7 @@ async def test_refusals_are_listed_where_they_can_happen(doc: dict[str, Any]) ->
     assert 403 in errors_of(doc, f"{API}/contacts", "post")
     assert 404 not in errors_of(doc, f"{API}/contacts", "get")
     assert 404 in errors_of(doc, f"{API}/contacts/lookup", "get")  # no id, but a miss
+    assert 404 in errors_of(doc, f"{API}/conversations", "get")  # ?view= of no view
 
 
 async def test_rate_limits_and_providers_are_listed(doc: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from parlour.db.tx import Tx
 from parlour.errors import NotFound
 from parlour.files.api import as_download, blob_response, read_upload
 from parlour.http import json_response
+from parlour.openapi import answers
 from parlour.runtime import ChannelsDep, runtime_of
 from parlour.types import MAX_ID, PathId
 
@@ -60,6 +61,7 @@ async def view_filters(tx: Tx, *, user: User, view: str, channels: Channels) -> 
 
 
 @router.get("", response_model=ConversationPage)
+@answers({404: "`unknown_view`: no built-in or saved view of yours has this id."})
 async def list_conversations(
     user: CurrentUser,
     tx: TxDep,
