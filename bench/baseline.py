@@ -2,7 +2,8 @@
 
 Parlour's latencies are reported as ratios to this, so the numbers say how much the
 application adds on top of the HTTP stack, whatever the machine.
-Run: ``uv run python bench/baseline.py --port 8766``.
+Run: ``uv run python -m bench.baseline --port 8766`` (as a script, bench/email would hide
+Python's email package).
 """
 
 from __future__ import annotations

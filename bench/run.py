@@ -9,6 +9,10 @@ Run from the repository root, e.g.::
     uv run python bench/run.py demo
     # the fresh-clone setup: `git clone ... && make demo` until the login line
     uv run python bench/run.py fresh-clone
+    # every latency row at 100k/1M, 300k/3M and 1M/10M, seeded once each (bench/scale.py)
+    uv run python bench/run.py scale --dialect sqlite
+    # many agents at once, texts coming in (see bench/load.py)
+    uv run python bench/run.py load --database-url sqlite+aiosqlite:////tmp/bench/big.db
 
 Every server is a separate process started here (``uv run parlour serve``, and a bare
 Starlette app as the baseline), measured over HTTP with sequential requests after a
@@ -17,6 +21,14 @@ are printed as a Markdown table and written as JSON under bench/results/.
 """
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this folder would come first on the path, and its email/ would hide
+# Python's own email package: the repository root goes there instead (as with -m bench.run).
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import argparse
 import asyncio
@@ -28,12 +40,10 @@ import signal
 import socket
 import statistics
 import subprocess
-import sys
 import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -110,6 +120,19 @@ class Server:
         self.stop()
         raise RuntimeError(f"{self.name} did not become ready in {timeout} s")
 
+    def start_background(self) -> None:
+        """Starts a process that serves nothing to wait for (``parlour worker``)."""
+        LOGS.mkdir(parents=True, exist_ok=True)
+        log = open(LOGS / f"{self.name}.log", "wb")  # noqa: SIM115 - lives with the process
+        self.proc = subprocess.Popen(
+            self.cmd,
+            cwd=self.cwd,
+            env=child_env(self.env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
     def python(self) -> psutil.Process:
         """The Python process serving (``uv run`` starts it as a child)."""
         assert self.proc is not None
@@ -152,7 +175,7 @@ def parlour_server(database_url: str, port: int, *, app_dir: Path, name: str = "
 def baseline_server(port: int) -> Server:
     return Server(
         name="baseline",
-        cmd=["uv", "run", "python", "bench/baseline.py", "--port", str(port)],
+        cmd=["uv", "run", "python", "-m", "bench.baseline", "--port", str(port)],
         port=port,
     )
 
@@ -664,9 +687,21 @@ def main() -> None:
     fresh = sub.add_parser("fresh-clone", help="time `git clone && make demo` to the login")
     fresh.add_argument("--dest", default="/tmp/parlour-fresh")
     fresh.add_argument("--timeout", type=float, default=900)
+    from bench import load, scale
+
+    load.add_parser(sub)
+    scale.add_parser(sub)
     args = parser.parse_args()
 
-    if args.command == "latency":
+    if args.command == "scale":
+        results = scale.run_scale(args)
+        save(results, f"scale-{args.dialect}")
+        print(scale.markdown(results))
+    elif args.command == "load":
+        results = load.run_load(args)
+        save(results, args.label)
+        print(load.markdown(results))
+    elif args.command == "latency":
         results = run_latency(args)
         save(results, args.label)
         print(markdown(results))

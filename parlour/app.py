@@ -51,6 +51,7 @@ from parlour.realtime.presence import Presence
 from parlour.runtime import Runtime
 from parlour.tasks import api as tasks_api
 from parlour.types import CHANNEL_NAME_PATTERN
+from parlour.warmup import warm_up
 from parlour.webhooks import api as webhooks_api
 from parlour.webhooks.worker import WebhookWorker
 from parlour.workflows import api as workflows_api
@@ -299,10 +300,12 @@ def _lifespan(
                 url=settings.database_url,
                 migrate=migrate,
                 stop=stop,
-                tried=tried,
+                failed_once=unreachable,
                 pool=min(settings.database_pool_size, 8),
             ):
                 return
+            if settings.warm_up:
+                await warm_up(rt, connections=min(settings.database_pool_size, 8))
             rt.ready.set()
             if settings.imap_poll:
                 tasks.append(email_imap.start(rt, stop))
@@ -321,14 +324,14 @@ def _lifespan(
                 await sms_media.resume_pending(rt, providers.sms)
 
         servers: list[asyncio.Server] = []
-        tried = asyncio.Event()
+        unreachable = asyncio.Event()
         starting = asyncio.create_task(start_serving(), name="start-serving")
-        # A database that answers is ready before the first request; one that does not is
-        # waited for in the background, while /readyz says so.
-        first_try = asyncio.ensure_future(tried.wait())
-        await asyncio.wait({starting, first_try}, return_when=asyncio.FIRST_COMPLETED)
-        first_try.cancel()
-        if rt.ready.is_set():
+        # A database that answers is ready (and warmed up) before the first request; one
+        # that does not is waited for in the background, while /readyz says so.
+        failed = asyncio.ensure_future(unreachable.wait())
+        await asyncio.wait({starting, failed}, return_when=asyncio.FIRST_COMPLETED)
+        failed.cancel()
+        if starting.done():
             await starting
         try:
             yield

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     # The in-process outbox worker; turn it off when running `parlour worker` separately.
     run_worker: bool = True
     worker_poll_seconds: float = 0.5
+    # Run the busiest paths once on each pooled connection before /readyz says ready
+    # (parlour/warmup.py), so the first requests after a restart are not slow.
+    warm_up: bool = True
     # An outbound message still "sent" this long after the provider took it (its delivery
     # callback lost in an outage, say) is looked up at the provider, then again at doubling
     # intervals, seven times in all; 0 never asks.

@@ -156,6 +156,8 @@ def settings(database_url: str) -> Settings:
         public_url="http://test",
         run_worker=True,
         worker_poll_seconds=0.05,
+        # Each test's server would run it (tests/test_warmup.py does, on purpose).
+        warm_up=False,
         _env_file=None,  # type: ignore[call-arg]
     )
 

@@ -5,6 +5,7 @@
     uv run python -m bench.sms.latency --postgres --rate 100 --seconds 10
     uv run python -m bench.sms.latency --new-senders    # every sender new, server warmed up
     uv run python -m bench.sms.latency --cold           # every sender new, no warm-up at all
+    uv run python -m bench.sms.latency --cold --no-server-warm-up   # nor the server's own
 
 Traffic goes to 127.0.0.1 only and stops by itself.
 """
@@ -63,6 +64,10 @@ async def agent_token(database_url: str) -> str:
     return token
 
 
+# Settings of the measured server, from the command line.
+SERVER_ENV: dict[str, str] = {}
+
+
 async def run(database_url: str, rate: float, seconds: float, senders: int, warmup: str) -> None:
     """``warmup``: "senders" (every measured sender texts once first), "server" (other
     senders text first: the measured ones are new), or "none" (a server just started)."""
@@ -76,6 +81,7 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
         "PARLOUR_SECRET_KEY": SECRET,
         "PARLOUR_PUBLIC_URL": base,
         "PARLOUR_LOG_LEVEL": "warning",
+        **SERVER_ENV,
     }
     proc = run_server(
         [sys.executable, "-m", "parlour.cli", "serve", "--port", str(port)], env, f"{base}/healthz"
@@ -196,7 +202,14 @@ async def main() -> None:
         action="store_true",
         help="measure from the server's first text, every sender new (no warm-up)",
     )
+    parser.add_argument(
+        "--no-server-warm-up",
+        action="store_true",
+        help="PARLOUR_WARM_UP=false: the server is ready before running its busiest paths",
+    )
     args = parser.parse_args()
+    if args.no_server_warm_up:
+        SERVER_ENV["PARLOUR_WARM_UP"] = "false"
     warmup = "none" if args.cold else "server" if args.new_senders else "senders"
     if args.postgres:
         name = f"parlour_bench_{uuid.uuid4().hex[:8]}"

@@ -30,13 +30,13 @@ async def wait_for_database(
     url: str,
     migrate: bool,
     stop: asyncio.Event,
-    tried: asyncio.Event | None = None,
+    failed_once: asyncio.Event | None = None,
     pool: int = 0,
 ) -> bool:
     """Returns True once the database answers (migrated first if ``migrate``), or False
-    when ``stop`` is set first or its schema is a newer release's. ``tried`` is set after
-    the first attempt, whatever it found; ``pool`` connections are then opened at once
-    (``Database.open_connections``)."""
+    when ``stop`` is set first or its schema is a newer release's. ``failed_once`` is set
+    when an attempt fails (so a caller can serve 503 meanwhile rather than wait); ``pool``
+    connections are opened at once once it answers (``Database.open_connections``)."""
     failures = 0
     while not stop.is_set():
         try:
@@ -53,6 +53,8 @@ async def wait_for_database(
             return False
         except Exception as exc:
             failures += 1
+            if failed_once is not None:
+                failed_once.set()
             if failures == 1:
                 if is_unavailable(exc) or isinstance(exc, OSError | TimeoutError):
                     log.warning("database not reachable (%s); waiting for it", describe(exc))
@@ -62,9 +64,6 @@ async def wait_for_database(
             if failures:
                 log.warning("database reachable after %d attempts; starting", failures + 1)
             return True
-        finally:
-            if tried is not None:
-                tried.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=RETRY_SECONDS)
     return False
