@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import defaultdict
 from pathlib import Path
 
 import httpx
@@ -64,6 +65,15 @@ async def agent_token(database_url: str) -> str:
     return token
 
 
+async def watch_lag(lags: list[float]) -> None:
+    """How late a 10 ms sleep of this harness wakes: a harness short of CPU answers late
+    itself, and would count that against the server."""
+    while True:
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.01)
+        lags.append(time.perf_counter() - t0 - 0.01)
+
+
 # Settings of the measured server, from the command line.
 SERVER_ENV: dict[str, str] = {}
 
@@ -73,6 +83,11 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
     senders text first: the measured ones are new), or "none" (a server just started)."""
     await prepare_parlour(database_url)
     token = await agent_token(database_url)
+    if database_url.startswith("postgresql"):
+        # Creating this run's database and dropping the last one wrote a lot: without a
+        # checkpoint now, PostgreSQL's own comes during the run, and its writes slowed
+        # every COMMIT's fsync for seconds (the first texts then waited 3 s, one run in two).
+        await pg_admin("CHECKPOINT")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -92,7 +107,13 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
     warm_from = {"senders": pool, "server": others, "none": []}[warmup]
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
+    # The same, by the second of the run the text was sent in: the first second of a
+    # server that just started is what a rolling restart costs.
+    by_second: dict[int, list[float]] = defaultdict(list)
+    start = time.perf_counter()
     statuses: list[int] = []
+    answered: list[float] = []  # the webhook's own answer
+    lags: list[float] = []  # how late this harness's own event loop ran
     try:
         async with websockets.connect(f"ws://127.0.0.1:{port}/api/v1/ws?token={token}") as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
@@ -104,7 +125,9 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                         continue
                     body = event["data"]["message"]["body"]
                     if body in sent_at:
-                        latencies.append(time.perf_counter() - sent_at.pop(body))
+                        at = sent_at.pop(body)
+                        latencies.append(time.perf_counter() - at)
+                        by_second[int(at - start)].append(latencies[-1])
 
             async with httpx.AsyncClient(base_url=base, timeout=30) as client:
 
@@ -118,13 +141,14 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                         message_sid=sid("SM"),
                     )
                     signature = sign(AUTH_TOKEN, f"{base}/webhooks/twilio/sms", params)
-                    sent_at[body] = time.perf_counter()
+                    sent_at[body] = posted = time.perf_counter()
                     r = await client.post(
                         "/webhooks/twilio/sms",
                         data=params,
                         headers={"X-Twilio-Signature": signature},
                     )
                     statuses.append(r.status_code)
+                    answered.append(time.perf_counter() - posted)
 
                 if warm_from:
                     # Texts first, as in an inbox already running: the server's statement
@@ -161,6 +185,7 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                 gc.collect()
                 gc.freeze()
                 listener = asyncio.create_task(listen())
+                lag_task = asyncio.create_task(watch_lag(lags))
                 start = time.perf_counter()
                 tasks = []
                 for i in range(total):
@@ -170,6 +195,7 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
                         await asyncio.sleep(delay)
                     tasks.append(asyncio.create_task(one(i)))
                 await asyncio.gather(*tasks)
+                lag_task.cancel()
                 try:
                     await asyncio.wait_for(listener, timeout=30)
                 except TimeoutError:
@@ -184,6 +210,23 @@ async def run(database_url: str, rate: float, seconds: float, senders: int, warm
         p50 = statistics.median(latencies) * 1000
         p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
         print(f"webhook → agent socket: p50 {p50:.1f} ms, p99 {p99:.1f} ms")
+        lags.sort()
+        print(
+            f"harness loop lag: p50 {statistics.median(lags or [0]) * 1000:.1f} ms,"
+            f" max {(lags or [0])[-1] * 1000:.1f} ms"
+        )
+        answered.sort()
+        print(
+            f"webhook answered in: p50 {statistics.median(answered) * 1000:.1f} ms,"
+            f" p99 {answered[max(0, int(len(answered) * 0.99) - 1)] * 1000:.1f} ms"
+        )
+        for second, values in sorted(by_second.items()):
+            values.sort()
+            worst = values[max(0, int(len(values) * 0.99) - 1)] * 1000
+            print(
+                f"  sent in second {second + 1}: p50 {statistics.median(values) * 1000:.1f} ms,"
+                f" p99 {worst:.1f} ms, max {values[-1] * 1000:.1f} ms"
+            )
 
 
 async def main() -> None:
