@@ -6053,6 +6053,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
             };
+            /** @description `unknown_view`: no built-in or saved view of yours has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
             /** @description Refused input: `validation_error` (each field's problem in `details`), `control_characters`, `too_long`, `nested_too_deep`, `invalid_json` and `invalid_body` (a body that does not parse), or the rule's own code. */
             422: {
                 headers: {
