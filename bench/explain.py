@@ -24,7 +24,7 @@ from parlour.config import Settings
 from parlour.contacts import service as contacts_service
 from parlour.conversations import panel as conversations_panel
 from parlour.conversations import thread_page as conversations_thread_page
-from parlour.conversations.views import BUILTIN_VIEWS
+from parlour.conversations.views import builtin_views
 from parlour.db.engine import Database, make_database
 from parlour.db.tx import transaction
 from parlour.realtime.hub import make_hub
@@ -100,7 +100,7 @@ async def main(args: argparse.Namespace) -> None:
                     {"a": account_id},
                 )
             ).scalar_one()
-        filters = BUILTIN_VIEWS["all"][1]
+        filters = builtin_views(channels)["all"][1]
 
         async def panel(tx: Any, q: str | None = None, pages: int = 1) -> None:
             cursor = None

@@ -40,15 +40,28 @@ def text_id_cursor(cursor: str) -> tuple[str, int]:
     return text, _id(row_id)
 
 
-def _decode(cursor: str, arity: int) -> list[Any]:
+def decode_cursor(cursor: str) -> list[Any]:
+    """A cursor's values, for a list whose cursors take more than one shape (check each)."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         values = json.loads(base64.urlsafe_b64decode(padded))
     except ValueError as exc:
         raise _invalid() from exc
-    if not isinstance(values, list) or len(values) != arity:
+    if not isinstance(values, list):
         raise _invalid()
     return values
+
+
+def _decode(cursor: str, arity: int) -> list[Any]:
+    values = decode_cursor(cursor)
+    if len(values) != arity:
+        raise _invalid()
+    return values
+
+
+def row_id(value: object) -> int:
+    """A cursor's id, checked as every list checks it."""
+    return _id(value)
 
 
 def _id(value: object) -> int:

@@ -67,6 +67,9 @@ async def list_contacts(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Response:
+    """Every contact of the account, by name. With ``q``: those matching it (name, company,
+    email, phone digits; case and accents ignored), the ones whose name starts with it
+    first, then the others by name."""
     items, next_cursor = await service.search_contacts(
         tx, account_id=user.account_id, q=q, cursor=cursor, limit=limit
     )

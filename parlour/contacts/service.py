@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +12,9 @@ from sqlalchemy import (
     LargeBinary,
     Row,
     Select,
+    and_,
     bindparam,
+    case,
     cast,
     delete,
     func,
@@ -667,30 +669,25 @@ async def delete_note(tx: Tx, *, account_id: int, contact_id: int, note_id: int)
 async def search_contacts(
     tx: Tx, *, account_id: int, q: str | None, cursor: str | None, limit: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Every contact of the account (not only those in a conversation), by name:
-    ContactOut-shaped dicts, and the next page's cursor."""
-    start: tuple[str, int] | None = None
-    if cursor:
-        start = text_id_cursor(cursor)
-
-    def after(name_col: Any, id_col: Any) -> list[ColumnElement[bool]]:
-        if start is None:
-            return []
-        return [name_col >= start[0], or_(name_col > start[0], id_col > start[1])]
-
+    """Every contact of the account (not only those in a conversation), by name; with a
+    query, its prefix matches first (see contacts/search.py). ContactOut-shaped dicts, and
+    the next page's cursor."""
     conn = await tx.session.connection()
-
-    async def read(*conditions: ColumnElement[bool]) -> list[Row[Any]]:
-        """Up to ``limit`` + 1 of the account's contacts after the cursor, by name."""
-        stmt = select(*_LIST_COLUMNS).where(
-            Contact.account_id == account_id, *conditions, *after(Contact.name, Contact.id)
-        )
-        return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
-
     if q and q.strip():
-        rows = await _search_by_name(conn, read, q, account_id=account_id, after=after, limit=limit)
-    else:
-        rows = await read()
+        after = search.search_cursor(cursor) if cursor else None
+        found = await _search(conn, q, account_id=account_id, after=after, limit=limit)
+        next_cursor = None
+        if len(found) > limit:
+            found = found[:limit]
+            row, tier = found[-1]
+            key = row.head_key if tier == 1 else row.name
+            next_cursor = encode_cursor(tier, key, row.id)
+        return await _shape(conn, [row for row, _ in found]), next_cursor
+    start = text_id_cursor(cursor) if cursor else None
+    stmt = select(*_LIST_COLUMNS).where(
+        Contact.account_id == account_id, *_after_name(Contact.name, Contact.id, start)
+    )
+    rows = list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -698,39 +695,129 @@ async def search_contacts(
     return await _shape(conn, rows), next_cursor
 
 
-async def _search_by_name(
+def _after_name(name: Any, row_id: Any, start: tuple[str, int] | None) -> list[ColumnElement[bool]]:
+    """After ``start`` in (name, id) order, written so that the name index serves it."""
+    if start is None:
+        return []
+    return [name >= start[0], or_(name > start[0], row_id > start[1])]
+
+
+async def _search(
     conn: AsyncConnection,
-    read: Callable[[ColumnElement[bool]], Awaitable[list[Row[Any]]]],
     q: str,
     *,
     account_id: int,
-    after: Callable[[Any, Any], list[ColumnElement[bool]]],
+    after: search.SearchCursor | None,
     limit: int,
-) -> list[Row[Any]]:
-    """Up to ``limit`` + 1 contacts ``read`` gives (the account's, by name, after the
-    cursor's) matching ``q`` (the plans and their measurements: contacts/search.py)."""
+) -> list[tuple[Row[Any], int]]:
+    """Up to ``limit`` + 1 of the account's contacts matching ``q``, after the cursor, in
+    the search's order, each with its tier (1: a prefix match; 2: the others, by name).
+    The plans and their measurements: contacts/search.py."""
     dialect = conn.dialect.name
+    key = search.head_key(Contact.search_head, dialect=dialect)
+    columns = (*_LIST_COLUMNS, key.label("head_key"))
+    leads = search.leads(Contact.search_head, q)
     probe = await search.probe(conn, q, account_id=account_id, with_leads=True)
     if probe.few is not None:
-        return await read(in_ids(Contact.id, "few", dialect=dialect, value=probe.few))
-    # Many matches: the name index is walked, testing the search head it keeps, for at most
-    # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
-    # when nearly all matches have a name starting with the query ("priya"): they all sort
-    # under P, beyond any walk from A.
-    if not probe.lead_by_name:
-        rows = await read(
-            Contact.id.in_(
-                search.walk(
-                    select(Contact.id, Contact.name, Contact.search_head)
-                    .where(Contact.account_id == account_id, *after(Contact.name, Contact.id))
-                    .order_by(*_BY_NAME),
-                    head="search_head",
-                    contact_id="id",
-                    query=q,
-                    account_id=account_id,
-                ).limit(limit + 1)
+        # Few matches: all of them, sorted by tier then by the tier's key.
+        tier = case((leads, 1), else_=2)
+        stmt = (
+            select(*columns, tier.label("tier"))
+            .where(
+                Contact.account_id == account_id,
+                in_ids(Contact.id, "few", dialect=dialect, value=probe.few),
+                *_after_in_tiers(tier, key, after),
             )
+            .order_by(
+                tier,
+                case((leads, key), else_=null()),
+                case((leads, null()), else_=Contact.name),
+                Contact.id,
+            )
+            .limit(limit + 1)
         )
+        return [(row, row.tier) for row in await conn.execute(stmt)]
+
+    found: list[tuple[Row[Any], int]] = []
+    if after is None or after.tier == 1:
+        # The prefix matches: one range of the head-key index (migration 0015), in order.
+        start = (after.key, after.id) if after is not None else None
+        prefix = (
+            select(*columns)
+            .where(
+                Contact.account_id == account_id,
+                *search.prefix_range(q, key),
+                leads,
+                search.text_matches(Contact.search_text, q),
+                *_after_name(key, Contact.id, start),
+            )
+            .order_by(key, Contact.id)
+            .limit(limit + 1)
+        )
+        found = [(row, 1) for row in await conn.execute(prefix)]
+        if len(found) > limit:
+            return found
+    # Then the other matches, by name.
+    start = (after.key, after.id) if after is not None and after.tier == 2 else None
+    rest = await _others_by_name(
+        conn, q, columns, account_id=account_id, start=start, probe=probe, limit=limit
+    )
+    return found + [(row, 2) for row in rest[: limit + 1 - len(found)]]
+
+
+def _after_in_tiers(
+    tier: ColumnElement[int], key: ColumnElement[str], after: search.SearchCursor | None
+) -> list[ColumnElement[bool]]:
+    if after is None:
+        return []
+    if after.tier == 1:
+        beyond = and_(tier == 1, *_after_name(key, Contact.id, (after.key, after.id)))
+        return [or_(tier == 2, beyond)]
+    return [tier == 2, *_after_name(Contact.name, Contact.id, (after.key, after.id))]
+
+
+async def _others_by_name(
+    conn: AsyncConnection,
+    q: str,
+    columns: Sequence[Any],
+    *,
+    account_id: int,
+    start: tuple[str, int] | None,
+    probe: search.Probe,
+    limit: int,
+) -> list[Row[Any]]:
+    """Up to ``limit`` + 1 of the matches that are not prefix matches, by name, after
+    ``start``."""
+    dialect = conn.dialect.name
+    not_leading = ~search.leads(Contact.search_head, q)
+
+    async def read(*conditions: ColumnElement[bool]) -> list[Row[Any]]:
+        stmt = select(*columns).where(
+            Contact.account_id == account_id,
+            not_leading,
+            *conditions,
+            *_after_name(Contact.name, Contact.id, start),
+        )
+        return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
+
+    # The name index is walked, testing the search head it keeps, for at most
+    # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
+    # when nearly all matches are prefix matches ("priya"): the others are too rare for it.
+    if not probe.lead_by_name:
+        walked = search.walk(
+            select(Contact.id, Contact.name, Contact.search_head)
+            .where(Contact.account_id == account_id, *_after_name(Contact.name, Contact.id, start))
+            .order_by(*_BY_NAME)
+            # The walk is in name order, index only: SQLite without statistics for the other
+            # indexes on (account_id, ...) could take one of them and sort the account.
+            .with_hint(Contact, "INDEXED BY ix_contacts_account_name", "sqlite"),
+            head="search_head",
+            contact_id="id",
+            query=q,
+            account_id=account_id,
+            exclude_leading=True,
+        )
+        rows = await read(Contact.id.in_(walked.limit(limit + 1)))
         if len(rows) > limit:
             return rows
     if dialect != "postgresql":
@@ -740,14 +827,14 @@ async def _search_by_name(
     # against 5). Materialising the matches makes it ask the index, then sort only those.
     matched = (
         select(Contact.id, Contact.name)
-        .where(Contact.account_id == account_id, search.matches(q, dialect=dialect))
+        .where(Contact.account_id == account_id, search.matches(q, dialect=dialect), not_leading)
         .cte("matched")
         .prefix_with("MATERIALIZED")
     )
     return await read(
         Contact.id.in_(
             select(matched.c.id)
-            .where(*after(matched.c.name, matched.c.id))
+            .where(*_after_name(matched.c.name, matched.c.id, start))
             .order_by(matched.c.name, matched.c.id)
             .limit(limit + 1)
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 
+from parlour.pagination import encode_cursor
 from tests.conftest import Tenant, search_pages
 
 
@@ -88,22 +89,63 @@ async def test_search_ignores_case_and_accents_and_matches_phone_digits(
     assert await names("nobody-like-this") == []
 
 
-async def test_search_results_page_by_name_with_a_cursor(
+async def test_search_results_page_prefix_matches_first_then_by_name(
     client: httpx.AsyncClient, tenant: Tenant, search_plan: str
 ) -> None:
-    # Every plan (see parlour.contacts.search) gives one order.
-    for name in ["Quill Evans", "Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam"]:
+    """Names starting with the query come first (whatever their case and accents, in
+    that folded order), then the other matches by name; every plan (see
+    parlour.contacts.search) gives one order, across pages."""
+    names = ["Quill Evans", "Ada Quillon", "Bea Quill", "Cy Quillsby", "Dee Quilliam"]
+    for name in [*names, "quilla Moss", "Quíllan Ash", "Nobody Else"]:
         await create(client, tenant, name=name)
-    await create(client, tenant, name="Nobody Else")
 
     seen = await search_pages(client, tenant, "/api/v1/contacts", "quill", limit=2)
     assert [c["name"] for c in seen] == [
+        "Quill Evans",
+        "quilla Moss",
+        "Quíllan Ash",
         "Ada Quillon",
         "Bea Quill",
         "Cy Quillsby",
         "Dee Quilliam",
-        "Quill Evans",
     ]
+
+
+async def test_a_name_most_matches_start_with_still_lists_the_others_after_them(
+    client: httpx.AsyncClient, tenant: Tenant, search_plan: str
+) -> None:
+    # Nearly every "zanele" is named Zanele: the walk for the others is skipped, and the
+    # one named otherwise still comes, after them, on its page. (A name no other test
+    # uses: on SQLite the accounts share the word index, which tests/contacts/test_search.py
+    # samples.)
+    for letter in "JIHGFEDCBA":
+        await create(client, tenant, name=f"Zanele {letter}")
+    await create(client, tenant, name="Anna Muzanele")
+
+    seen = await search_pages(client, tenant, "/api/v1/contacts", "zanele", limit=3)
+    assert [c["name"] for c in seen] == [*(f"Zanele {c}" for c in "ABCDEFGHIJ"), "Anna Muzanele"]
+
+
+async def test_a_search_cursor_from_before_prefix_matches_came_first_goes_on_by_name(
+    client: httpx.AsyncClient, tenant: Tenant
+) -> None:
+    for name in ["Ada Quillon", "Bea Quill", "Quill Evans"]:
+        await create(client, tenant, name=name)
+    old = encode_cursor("Ada Quillon", 0)  # (name, id): the earlier releases' search cursor
+    resp = await client.get(
+        "/api/v1/contacts",
+        params={"q": "quill", "cursor": old},
+        headers=tenant.admin_headers,
+    )
+    assert resp.status_code == 200
+    assert [c["name"] for c in resp.json()["items"]] == ["Ada Quillon", "Bea Quill"]
+    for bad in (encode_cursor(3, "x", 1), encode_cursor(True, "x", 1), encode_cursor(1, 5, 1)):
+        resp = await client.get(
+            "/api/v1/contacts",
+            params={"q": "quill", "cursor": bad},
+            headers=tenant.admin_headers,
+        )
+        assert resp.status_code == 422 and resp.json()["code"] == "invalid_cursor"
 
 
 async def test_quick_edit_replaces_endpoints_and_keeps_opt_out(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -18,7 +19,11 @@ def _diff(conn: Connection) -> list[Any]:
     ctx = MigrationContext.configure(
         conn, opts={"include_object": include_object, "compare_type": True}
     )
-    return list(compare_metadata(ctx, Base.metadata))
+    with warnings.catch_warnings():
+        # SQLite's reflection skips expression indexes, saying so; the one there is
+        # (migration 0015) is left out of the comparison anyway (parlour.db.schema_filter).
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based")
+        return list(compare_metadata(ctx, Base.metadata))
 
 
 async def test_migrations_match_models(database_url: str) -> None:

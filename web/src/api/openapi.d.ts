@@ -185,7 +185,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List Contacts */
+        /**
+         * List Contacts
+         * @description Every contact of the account, by name. With ``q``: those matching it (name, company,
+         *     email, phone digits; case and accents ignored), the ones whose name starts with it
+         *     first, then the others by name.
+         */
         get: operations["contacts-list_contacts"];
         put?: never;
         /** Create Contact */
