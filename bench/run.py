@@ -95,17 +95,9 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, ready_path: str = "/healthz", timeout: float = 180) -> None:
-        LOGS.mkdir(parents=True, exist_ok=True)
-        log = open(LOGS / f"{self.name}.log", "wb")  # noqa: SIM115 - lives with the process
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.cmd,
-            cwd=self.cwd,
-            env=child_env(self.env),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.start_background()
+        assert self.proc is not None
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -121,7 +113,8 @@ class Server:
         raise RuntimeError(f"{self.name} did not become ready in {timeout} s")
 
     def start_background(self) -> None:
-        """Starts a process that serves nothing to wait for (``parlour worker``)."""
+        """Starts the process, without waiting for it to serve (``parlour worker`` serves
+        nothing to wait for)."""
         LOGS.mkdir(parents=True, exist_ok=True)
         log = open(LOGS / f"{self.name}.log", "wb")  # noqa: SIM115 - lives with the process
         self.proc = subprocess.Popen(
