@@ -44,10 +44,9 @@ from bench.run import (
     percentile,
     redact,
 )
+from bench.sms.webhooks import add_twilio_number
 from parlour.accounts import service as accounts_service
-from parlour.channels.sms import connections
 from parlour.channels.sms.models import PhoneNumber
-from parlour.channels.sms.provider import SmsCredentials
 from parlour.config import Settings
 from parlour.db.engine import make_database
 from parlour.db.tx import transaction
@@ -126,24 +125,16 @@ async def prepare(database_url: str, agents: int) -> Targets:
     try:
         async with transaction(db, hub) as tx:
             load = await accounts_service.get_or_create_account(tx, name=LOAD_ACCOUNT)
-            if await tx.session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == COMPANY)):
-                pass
-            else:
-                await connections.save(
+            if not await tx.session.scalar(
+                select(PhoneNumber.id).where(PhoneNumber.e164 == COMPANY)
+            ):
+                await add_twilio_number(
                     tx,
                     account_id=load.id,
-                    provider="twilio",
-                    secret_key=SECRET,
-                    creds=SmsCredentials(account_sid=TWILIO_SID, auth_token=TWILIO_TOKEN),
-                )
-                tx.session.add(
-                    PhoneNumber(
-                        account_id=load.id,
-                        e164=COMPANY,
-                        label="Load",
-                        provider="twilio",
-                        sms_enabled=True,
-                    )
+                    secret=SECRET,
+                    account_sid=TWILIO_SID,
+                    auth_token=TWILIO_TOKEN,
+                    e164=COMPANY,
                 )
             seeded = await tx.session.scalar(
                 text("SELECT account_id FROM users WHERE email = :e").bindparams(e=SEED_ADMIN)

@@ -35,7 +35,7 @@ from parlour.channels.sms.provider import SmsCredentials
 from parlour.config import Settings
 from parlour.db.engine import make_database
 from parlour.db.migrate import migrate
-from parlour.db.tx import transaction
+from parlour.db.tx import Tx, transaction
 from parlour.realtime.hub import make_hub
 from tests.fakes.twilio import inbound_params, sid, sign
 
@@ -65,6 +65,24 @@ def wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
     raise SystemExit("server did not start")
 
 
+async def add_twilio_number(
+    tx: Tx, *, account_id: int, secret: str, account_sid: str, auth_token: str, e164: str
+) -> None:
+    """Connects the account to Twilio and gives it the number ``e164``, as an admin would."""
+    await connections.save(
+        tx,
+        account_id=account_id,
+        provider="twilio",
+        secret_key=secret,
+        creds=SmsCredentials(account_sid=account_sid, auth_token=auth_token),
+    )
+    tx.session.add(
+        PhoneNumber(
+            account_id=account_id, e164=e164, label="Bench", provider="twilio", sms_enabled=True
+        )
+    )
+
+
 async def prepare_parlour(database_url: str) -> None:
     from parlour.accounts import service as accounts_service
 
@@ -73,17 +91,13 @@ async def prepare_parlour(database_url: str) -> None:
     db, hub = make_database(settings), make_hub(settings)
     async with transaction(db, hub) as tx:
         acct = await accounts_service.get_or_create_account(tx, name="Bench")
-        await connections.save(
+        await add_twilio_number(
             tx,
             account_id=acct.id,
-            provider="twilio",
-            secret_key=SECRET,
-            creds=SmsCredentials(account_sid=ACCOUNT_SID, auth_token=AUTH_TOKEN),
-        )
-        tx.session.add(
-            PhoneNumber(
-                account_id=acct.id, e164=COMPANY, label="Bench", provider="twilio", sms_enabled=True
-            )
+            secret=SECRET,
+            account_sid=ACCOUNT_SID,
+            auth_token=AUTH_TOKEN,
+            e164=COMPANY,
         )
         await tx.commit()
     await db.dispose()
