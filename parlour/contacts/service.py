@@ -685,7 +685,7 @@ async def search_contacts(
         return await _shape(conn, [row for row, _ in found]), next_cursor
     start = text_id_cursor(cursor) if cursor else None
     stmt = select(*_LIST_COLUMNS).where(
-        Contact.account_id == account_id, *_after_name(Contact.name, Contact.id, start)
+        Contact.account_id == account_id, *_after_key(Contact.name, Contact.id, start)
     )
     rows = list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
     next_cursor = None
@@ -695,11 +695,12 @@ async def search_contacts(
     return await _shape(conn, rows), next_cursor
 
 
-def _after_name(name: Any, row_id: Any, start: tuple[str, int] | None) -> list[ColumnElement[bool]]:
-    """After ``start`` in (name, id) order, written so that the name index serves it."""
+def _after_key(key: Any, row_id: Any, start: tuple[str, int] | None) -> list[ColumnElement[bool]]:
+    """After ``start`` in (key, id) order (a name, or a head key), written so that an index
+    on the key serves it."""
     if start is None:
         return []
-    return [name >= start[0], or_(name > start[0], row_id > start[1])]
+    return [key >= start[0], or_(key > start[0], row_id > start[1])]
 
 
 async def _search(
@@ -749,7 +750,7 @@ async def _search(
                 *search.prefix_range(q, key),
                 leads,
                 search.text_matches(Contact.search_text, q),
-                *_after_name(key, Contact.id, start),
+                *_after_key(key, Contact.id, start),
             )
             .order_by(key, Contact.id)
             .limit(limit + 1)
@@ -771,9 +772,9 @@ def _after_in_tiers(
     if after is None:
         return []
     if after.tier == 1:
-        beyond = and_(tier == 1, *_after_name(key, Contact.id, (after.key, after.id)))
+        beyond = and_(tier == 1, *_after_key(key, Contact.id, (after.key, after.id)))
         return [or_(tier == 2, beyond)]
-    return [tier == 2, *_after_name(Contact.name, Contact.id, (after.key, after.id))]
+    return [tier == 2, *_after_key(Contact.name, Contact.id, (after.key, after.id))]
 
 
 async def _others_by_name(
@@ -796,7 +797,7 @@ async def _others_by_name(
             Contact.account_id == account_id,
             not_leading,
             *conditions,
-            *_after_name(Contact.name, Contact.id, start),
+            *_after_key(Contact.name, Contact.id, start),
         )
         return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
 
@@ -806,7 +807,7 @@ async def _others_by_name(
     if not probe.lead_by_name:
         walked = search.walk(
             select(Contact.id, Contact.name, Contact.search_head)
-            .where(Contact.account_id == account_id, *_after_name(Contact.name, Contact.id, start))
+            .where(Contact.account_id == account_id, *_after_key(Contact.name, Contact.id, start))
             .order_by(*_BY_NAME)
             # The walk is in name order, index only: SQLite without statistics for the other
             # indexes on (account_id, ...) could take one of them and sort the account.
@@ -834,7 +835,7 @@ async def _others_by_name(
     return await read(
         Contact.id.in_(
             select(matched.c.id)
-            .where(*_after_name(matched.c.name, matched.c.id, start))
+            .where(*_after_key(matched.c.name, matched.c.id, start))
             .order_by(matched.c.name, matched.c.id)
             .limit(limit + 1)
         )
