@@ -48,7 +48,9 @@ def runtime_of(conn: HTTPConnection) -> Runtime:
     return rt
 
 
-def channels_of(conn: HTTPConnection) -> Channels:
+async def channels_of(conn: HTTPConnection) -> Channels:
+    # A coroutine, as every dependency is: FastAPI runs a plain function in a worker
+    # thread, a hop (and a turn of the GIL) for every request that names it.
     return runtime_of(conn).channels
 
 

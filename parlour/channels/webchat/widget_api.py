@@ -104,9 +104,11 @@ def limits_of(rt: Runtime) -> WidgetLimits:
 
 
 @answers({429: "`rate_limited`: too many requests from this address; wait `Retry-After` seconds."})
-def _by_ip(request: Request) -> None:
-    # Behind a proxy every visitor shares its address: set the proxy's forwarded
-    # headers (uvicorn --forwarded-allow-ips) so request.client is the visitor.
+async def _by_ip(request: Request) -> None:
+    # A coroutine, so the limiter's counts change on the event loop only (FastAPI would
+    # run a plain function in a worker thread). Behind a proxy every visitor shares its
+    # address: set the proxy's forwarded headers (uvicorn --forwarded-allow-ips) so
+    # request.client is the visitor.
     host = request.client.host if request.client else "unknown"
     limits_of(runtime_of(request)).requests.take(f"ip:{host}")
 
