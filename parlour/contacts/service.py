@@ -743,13 +743,19 @@ async def _search(
     if after is None or after.tier == 1:
         # The prefix matches: one range of the head-key index (migration 0015), in order.
         start = (after.key, after.id) if after is not None else None
+        # Where a prefix match is a match, the trigram condition is left out: PostgreSQL
+        # combined both indexes' bitmaps and sorted all 11,700 "priya" at a million
+        # contacts (34 ms), instead of reading 51 entries of the range in order.
+        matched = (
+            [] if search.leads_imply_match(q) else [search.text_matches(Contact.search_text, q)]
+        )
         prefix = (
             select(*columns)
             .where(
                 Contact.account_id == account_id,
                 *search.prefix_range(q, key),
                 leads,
-                search.text_matches(Contact.search_text, q),
+                *matched,
                 *_after_key(key, Contact.id, start),
             )
             .order_by(key, Contact.id)

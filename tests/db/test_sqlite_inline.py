@@ -112,3 +112,18 @@ async def test_a_server_checkpoints_the_log_in_the_background_not_inside_commits
         assert len(_rows_in_database_file(path)) == 1200
     finally:
         await db.dispose()
+
+
+async def test_sqlite_reads_the_file_through_a_memory_map_of_the_size_set(tmp_path: Path) -> None:
+    # Read through each connection's own 2 MB cache, a search at a million contacts cost a
+    # system call for nearly every page (bench/RESULTS.md, session 15).
+    url = f"sqlite+aiosqlite:///{tmp_path / 'mapped.db'}"
+    for mb, expected in ((None, 2048 * 1024 * 1024), (64, 64 * 1024 * 1024), (0, 0)):
+        extra = {} if mb is None else {"sqlite_mmap_mb": mb}
+        db = make_database(Settings(database_url=url, _env_file=None, **extra))  # type: ignore[call-arg]
+        try:
+            for engine in (db.reader, db.writer):
+                async with engine.connect() as conn:
+                    assert await conn.scalar(text("PRAGMA mmap_size")) == min(expected, 2147418112)
+        finally:
+            await db.dispose()
