@@ -309,11 +309,12 @@ async def wait_for(predicate: Any, *, within: float = 5.0) -> Any:
 
 
 # Each plan a search can take (see parlour.contacts.search): look a few matches up, walk
-# the display order, or (the contacts list) look the matches up after a walk gave up.
+# the display order (the panel: first the newest threads only), or (the contacts list)
+# look the matches up after a walk gave up.
 SEARCH_PLANS = {
-    "look-up-few": {"FEW": 500, "FEW_SHORT": 100, "WALK_CAP": 15000},
-    "walk-in-order": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 15000},
-    "look-up-after-walking": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 1},
+    "look-up-few": {"FEW": 500, "FEW_SHORT": 100, "WALK_CAP": 15000, "PANEL_FIRST_WALK": 0},
+    "walk-in-order": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 15000, "PANEL_FIRST_WALK": 5000},
+    "look-up-after-walking": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 1, "PANEL_FIRST_WALK": 1},
 }
 
 
