@@ -309,12 +309,25 @@ async def wait_for(predicate: Any, *, within: float = 5.0) -> Any:
 
 
 # Each plan a search can take (see parlour.contacts.search): look a few matches up, walk
-# the display order (the panel: first the newest threads only), or (the contacts list)
-# look the matches up after a walk gave up.
-SEARCH_PLANS = {
-    "look-up-few": {"FEW": 500, "FEW_SHORT": 100, "WALK_CAP": 15000, "PANEL_FIRST_WALK": 0},
-    "walk-in-order": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 15000, "PANEL_FIRST_WALK": 5000},
-    "look-up-after-walking": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 1, "PANEL_FIRST_WALK": 1},
+# the display order (one word: before anything else; the panel walks only the newest
+# threads then), look the matches up after a walk gave up.
+SEARCH_PLANS: dict[str, dict[str, object]] = {
+    "look-up-few": {"FEW": 500, "FEW_SHORT": 100, "WALK_CAP": 15000, "WALK_FIRST": False},
+    "walk-in-order": {"FEW": 0, "FEW_SHORT": 0, "WALK_CAP": 15000, "WALK_FIRST": True},
+    "look-up-after-walking": {
+        "FEW": 0,
+        "FEW_SHORT": 0,
+        "WALK_CAP": 1,
+        "WALK_FIRST": True,
+        "PANEL_FIRST_WALK": 1,
+    },
+    "look-up-after-a-first-walk": {
+        "FEW": 500,
+        "FEW_SHORT": 100,
+        "WALK_CAP": 1,
+        "WALK_FIRST": True,
+        "PANEL_FIRST_WALK": 1,
+    },
 }
 
 

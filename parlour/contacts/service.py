@@ -745,6 +745,20 @@ async def _search(
         found = [(row, 1) for row in await conn.execute(prefix)]
         if len(found) > limit:
             return found
+    start = (after.key, after.id) if after is not None and after.tier == 2 else None
+    need = limit + 1 - len(found)
+
+    def page(rest: list[Row[Any]]) -> list[tuple[Row[Any], int]]:
+        return found + [(row, 2) for row in rest[:need]]
+
+    # Then the other matches, by name. One word ("fernandez") is walked for first: a
+    # surname is 1% of contacts at any size, found within the walk, while the probe's
+    # trigram lookup reads every match (6-8 ms at a million contacts on PostgreSQL).
+    walked = search.WALK_FIRST and search.one_word(q)
+    if walked:
+        rest = await _walk_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
+        if len(rest) >= need:
+            return page(rest)
     probe = await search.probe(conn, q, account_id=account_id, with_leads=True)
     if probe.few is not None:
         # Few matches: all of them, sorted by tier then by the tier's key.
@@ -765,12 +779,15 @@ async def _search(
             .limit(limit + 1)
         )
         return [(row, row.tier) for row in await conn.execute(stmt)]
-    # Then the other matches, by name.
-    start = (after.key, after.id) if after is not None and after.tier == 2 else None
-    rest = await _others_by_name(
-        conn, q, columns, account_id=account_id, start=start, probe=probe, limit=limit
+    # Not walked for when nearly all matches are prefix matches ("priya"): the others are
+    # too rare for it.
+    if not walked and not probe.lead_by_name:
+        rest = await _walk_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
+        if len(rest) >= need:
+            return page(rest)
+    return page(
+        await _sort_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
     )
-    return found + [(row, 2) for row in rest[: limit + 1 - len(found)]]
 
 
 def _after_in_tiers(
@@ -784,68 +801,112 @@ def _after_in_tiers(
     return [tier == 2, *_after_key(Contact.name, Contact.id, (after.key, after.id))]
 
 
-async def _others_by_name(
+async def _read_others(
+    conn: AsyncConnection,
+    q: str,
+    columns: Sequence[Any],
+    condition: ColumnElement[bool],
+    *,
+    account_id: int,
+    start: tuple[str, int] | None,
+    limit: int,
+) -> list[Row[Any]]:
+    """Up to ``limit`` + 1 of the matches that are not prefix matches and meet
+    ``condition``, by name, after ``start``."""
+    stmt = select(*columns).where(
+        Contact.account_id == account_id,
+        ~search.leads(Contact.search_head, q),
+        condition,
+        *_after_key(Contact.name, Contact.id, start),
+    )
+    return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
+
+
+async def _walk_others(
     conn: AsyncConnection,
     q: str,
     columns: Sequence[Any],
     *,
     account_id: int,
     start: tuple[str, int] | None,
-    probe: search.Probe,
+    limit: int,
+) -> list[Row[Any]]:
+    """The first of the matches that are not prefix matches, by name, after ``start``,
+    found by walking the name index, testing the search head it keeps, for at most
+    search.WALK_CAP entries ("jo" or "martin" fill a page within a thousand or two). Fewer
+    than ``limit`` + 1: the first ones all the same, but there may be more beyond."""
+    walked = search.walk(
+        select(Contact.id, Contact.name, Contact.search_head)
+        .where(Contact.account_id == account_id, *_after_key(Contact.name, Contact.id, start))
+        .order_by(*_BY_NAME)
+        # The walk is in name order, index only: SQLite without statistics for the other
+        # indexes on (account_id, ...) could take one of them and sort the account.
+        .with_hint(Contact, "INDEXED BY ix_contacts_account_name", "sqlite"),
+        head="search_head",
+        contact_id="id",
+        query=q,
+        account_id=account_id,
+        exclude_leading=True,
+    )
+    return await _read_others(
+        conn,
+        q,
+        columns,
+        Contact.id.in_(walked.limit(limit + 1)),
+        account_id=account_id,
+        start=start,
+        limit=limit,
+    )
+
+
+async def _sort_others(
+    conn: AsyncConnection,
+    q: str,
+    columns: Sequence[Any],
+    *,
+    account_id: int,
+    start: tuple[str, int] | None,
     limit: int,
 ) -> list[Row[Any]]:
     """Up to ``limit`` + 1 of the matches that are not prefix matches, by name, after
-    ``start``."""
+    ``start``: all of them looked up and sorted."""
     dialect = conn.dialect.name
-    not_leading = ~search.leads(Contact.search_head, q)
-
-    async def read(*conditions: ColumnElement[bool]) -> list[Row[Any]]:
-        stmt = select(*columns).where(
-            Contact.account_id == account_id,
-            not_leading,
-            *conditions,
-            *_after_key(Contact.name, Contact.id, start),
-        )
-        return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
-
-    # The name index is walked, testing the search head it keeps, for at most
-    # search.WALK_CAP entries: "jo" or "martin" fill a page within a thousand or two. Not
-    # when nearly all matches are prefix matches ("priya"): the others are too rare for it.
-    if not probe.lead_by_name:
-        walked = search.walk(
-            select(Contact.id, Contact.name, Contact.search_head)
-            .where(Contact.account_id == account_id, *_after_key(Contact.name, Contact.id, start))
-            .order_by(*_BY_NAME)
-            # The walk is in name order, index only: SQLite without statistics for the other
-            # indexes on (account_id, ...) could take one of them and sort the account.
-            .with_hint(Contact, "INDEXED BY ix_contacts_account_name", "sqlite"),
-            head="search_head",
-            contact_id="id",
-            query=q,
-            account_id=account_id,
-            exclude_leading=True,
-        )
-        rows = await read(Contact.id.in_(walked.limit(limit + 1)))
-        if len(rows) > limit:
-            return rows
     if dialect != "postgresql":
-        return await read(search.matches(q, dialect=dialect))
+        return await _read_others(
+            conn,
+            q,
+            columns,
+            search.matches(q, dialect=dialect),
+            account_id=account_id,
+            start=start,
+            limit=limit,
+        )
     # PostgreSQL guesses how many contacts a LIKE matches, and walked the name index from A
     # to P, 60,000 rows, instead of asking the trigram index for the 1,200 "priya" (115 ms
     # against 5). Materialising the matches makes it ask the index, then sort only those.
     matched = (
         select(Contact.id, Contact.name)
-        .where(Contact.account_id == account_id, search.matches(q, dialect=dialect), not_leading)
+        .where(
+            Contact.account_id == account_id,
+            search.matches(q, dialect=dialect),
+            ~search.leads(Contact.search_head, q),
+        )
         .cte("matched")
         .prefix_with("MATERIALIZED")
     )
-    return await read(
+    return await _read_others(
+        conn,
+        q,
+        columns,
         Contact.id.in_(
             select(matched.c.id)
             .where(*_after_key(matched.c.name, matched.c.id, start))
             .order_by(matched.c.name, matched.c.id)
             .limit(limit + 1)
-        )
+        ),
+        account_id=account_id,
+        start=start,
+        limit=limit,
     )
 
 

@@ -143,12 +143,10 @@ async def _search_panel(
     page after 2,625 entries, in about a millisecond). A thread's recency has nothing to do
     with its contact's name, so the walk needs no cap: with more than FEW matches in the
     account, a page is found within a few thousand entries."""
-    words = q.split()
-    if len(words) == 1 and not any(c.isdigit() for c in q):
-        # One word ("martin") usually has many matches at any size, which fill a page
-        # within the newest few thousand threads: walked first, so the probe, whose trigram
-        # lookup reads every match (5-10 ms at a million contacts on PostgreSQL), is left
-        # out. A whole name, or digits (a phone number), is rare: the probe comes first.
+    if search.WALK_FIRST and search.one_word(q):
+        # Many matches fill a page within the newest few thousand threads: walked first,
+        # so the probe, whose trigram lookup reads every match (5-10 ms at a million
+        # contacts on PostgreSQL), is left out.
         walked = (
             page.add_columns(Conversation.search_head, Conversation.contact_id)
             .order_by(*_NEWEST_FIRST)
