@@ -93,7 +93,7 @@ class Tally:
         if not self.on:
             return
         self.ms[kind].append(ms)
-        if status >= 400:
+        if status >= 400 or status == 0:  # 0: no answer (the connection failed)
             self.failed[kind] += 1
             if len(self.examples) < 5:
                 self.examples.append(f"{kind}: {status} {body[:160]}")
@@ -236,7 +236,11 @@ class Agents:
             kind = rng.choices(self.kinds, self.weights)[0]
             conv = rng.choice(self.targets.conversations)
             t0 = time.perf_counter()
-            resp = await self._request(c, kind, conv, rng)
+            try:
+                resp = await self._request(c, kind, conv, rng)
+            except httpx.HTTPError as exc:
+                self.tally.add(kind, (time.perf_counter() - t0) * 1000, 0, repr(exc))
+                continue
             self.tally.add(kind, (time.perf_counter() - t0) * 1000, resp.status_code, resp.text)
 
     async def _request(
@@ -292,7 +296,12 @@ class Agents:
         self, c: httpx.AsyncClient, base: str, params: dict[str, str], headers: dict[str, str]
     ) -> None:
         t0 = time.perf_counter()
-        resp = await c.post(f"{base}/webhooks/twilio/sms", data=params, headers=headers)
+        try:
+            resp = await c.post(f"{base}/webhooks/twilio/sms", data=params, headers=headers)
+        except httpx.HTTPError as exc:
+            # Counted, not lost: a text Twilio could not deliver.
+            self.tally.add("inbound text", (time.perf_counter() - t0) * 1000, 0, repr(exc))
+            return
         self.tally.add("inbound text", (time.perf_counter() - t0) * 1000, resp.status_code, "")
 
 

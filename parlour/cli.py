@@ -41,6 +41,9 @@ def _logging(settings: Settings) -> None:
     )
 
 
+KEEP_ALIVE_SECONDS = 90
+
+
 def _serve(settings: Settings, *, migrate: bool = False) -> None:
     import uvicorn
     from sqlalchemy.orm import configure_mappers
@@ -64,6 +67,11 @@ def _serve(settings: Settings, *, migrate: bool = False) -> None:
         # visitor sockets a GiB with it, 19,700 without (bench/widget/idle.py). Our frames
         # are small JSON events, which compression hardly shrinks.
         ws_per_message_deflate=False,
+        # An idle keep-alive connection is kept longer than a load balancer or a client
+        # keeps it (nginx 75 s upstream, AWS's load balancers 60 s): closed by us first,
+        # a request already on its way on it fails (a 502 behind the balancer, a
+        # connection error for a webhook's sender). Uvicorn's own default is 5 s.
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
 
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from parlour.cli import app
 from parlour.config import Settings
 from parlour.conversations.models import Conversation, Message
 from parlour.db.engine import make_database
+from tests.services import Serve
 
 
 def test_demo_creates_a_full_inbox_and_prints_the_login(
@@ -86,3 +90,24 @@ def test_user_and_token_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert token.output.strip().startswith("plr_")
     missing = runner.invoke(app, ["token", "create", "--email", "nobody@example.com"])
     assert missing.exit_code == 1
+
+
+def test_serve_keeps_an_idle_connection_open_longer_than_uvicorns_five_seconds(
+    tmp_path: Path,
+) -> None:
+    # Closed by the server after 5 s idle, a connection a load balancer or a webhook's
+    # sender was about to reuse failed the request sent on it (bench/load.py saw it).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLOUR_")}
+    env |= {"PARLOUR_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'idle.db'}"}
+    server = Serve(env)
+    try:
+        server.wait_up()
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+            request = f"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+            conn.sendall(request)
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(6.5)
+            conn.sendall(request)
+            assert conn.recv(4096).startswith(b"HTTP/1.1 200")  # b"" once closed
+    finally:
+        server.stop()
