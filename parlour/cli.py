@@ -68,7 +68,7 @@ def _serve(settings: Settings, *, migrate: bool = False) -> None:
         # are small JSON events, which compression hardly shrinks.
         ws_per_message_deflate=False,
         # An idle keep-alive connection is kept longer than a load balancer or a client
-        # keeps it (nginx 75 s upstream, AWS's load balancers 60 s): closed by us first,
+        # keeps it (nginx 60 s upstream, AWS's load balancers 60 s): closed by us first,
         # a request already on its way on it fails (a 502 behind the balancer, a
         # connection error for a webhook's sender). Uvicorn's own default is 5 s.
         timeout_keep_alive=KEEP_ALIVE_SECONDS,

@@ -754,9 +754,10 @@ async def _search(
     # Then the other matches, by name. One word ("fernandez") is walked for first: a
     # surname is 1% of contacts at any size, found within the walk, while the probe's
     # trigram lookup reads every match (6-8 ms at a million contacts on PostgreSQL).
+    others = _Others(conn, q, columns, account_id=account_id, start=start, limit=limit)
     walked = search.WALK_FIRST and search.one_word(q)
     if walked:
-        rest = await _walk_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
+        rest = await others.walk()
         if len(rest) >= need:
             return page(rest)
     probe = await search.probe(conn, q, account_id=account_id, with_leads=True)
@@ -782,12 +783,10 @@ async def _search(
     # Not walked for when nearly all matches are prefix matches ("priya"): the others are
     # too rare for it.
     if not walked and not probe.lead_by_name:
-        rest = await _walk_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
+        rest = await others.walk()
         if len(rest) >= need:
             return page(rest)
-    return page(
-        await _sort_others(conn, q, columns, account_id=account_id, start=start, limit=limit)
-    )
+    return page(await others.sort())
 
 
 def _after_in_tiers(
@@ -801,113 +800,77 @@ def _after_in_tiers(
     return [tier == 2, *_after_key(Contact.name, Contact.id, (after.key, after.id))]
 
 
-async def _read_others(
-    conn: AsyncConnection,
-    q: str,
-    columns: Sequence[Any],
-    condition: ColumnElement[bool],
-    *,
-    account_id: int,
-    start: tuple[str, int] | None,
-    limit: int,
-) -> list[Row[Any]]:
-    """Up to ``limit`` + 1 of the matches that are not prefix matches and meet
-    ``condition``, by name, after ``start``."""
-    stmt = select(*columns).where(
-        Contact.account_id == account_id,
-        ~search.leads(Contact.search_head, q),
-        condition,
-        *_after_key(Contact.name, Contact.id, start),
-    )
-    return list(await conn.execute(stmt.order_by(*_BY_NAME).limit(limit + 1)))
+@dataclass(frozen=True)
+class _Others:
+    """The matches of ``q`` that are not prefix matches, by name, after ``start``: up to
+    ``limit`` + 1 of them, read one way or another."""
 
+    conn: AsyncConnection
+    q: str
+    columns: Sequence[Any]
+    account_id: int
+    start: tuple[str, int] | None
+    limit: int
 
-async def _walk_others(
-    conn: AsyncConnection,
-    q: str,
-    columns: Sequence[Any],
-    *,
-    account_id: int,
-    start: tuple[str, int] | None,
-    limit: int,
-) -> list[Row[Any]]:
-    """The first of the matches that are not prefix matches, by name, after ``start``,
-    found by walking the name index, testing the search head it keeps, for at most
-    search.WALK_CAP entries ("jo" or "martin" fill a page within a thousand or two). Fewer
-    than ``limit`` + 1: the first ones all the same, but there may be more beyond."""
-    walked = search.walk(
-        select(Contact.id, Contact.name, Contact.search_head)
-        .where(Contact.account_id == account_id, *_after_key(Contact.name, Contact.id, start))
-        .order_by(*_BY_NAME)
-        # The walk is in name order, index only: SQLite without statistics for the other
-        # indexes on (account_id, ...) could take one of them and sort the account.
-        .with_hint(Contact, "INDEXED BY ix_contacts_account_name", "sqlite"),
-        head="search_head",
-        contact_id="id",
-        query=q,
-        account_id=account_id,
-        exclude_leading=True,
-    )
-    return await _read_others(
-        conn,
-        q,
-        columns,
-        Contact.id.in_(walked.limit(limit + 1)),
-        account_id=account_id,
-        start=start,
-        limit=limit,
-    )
-
-
-async def _sort_others(
-    conn: AsyncConnection,
-    q: str,
-    columns: Sequence[Any],
-    *,
-    account_id: int,
-    start: tuple[str, int] | None,
-    limit: int,
-) -> list[Row[Any]]:
-    """Up to ``limit`` + 1 of the matches that are not prefix matches, by name, after
-    ``start``: all of them looked up and sorted."""
-    dialect = conn.dialect.name
-    if dialect != "postgresql":
-        return await _read_others(
-            conn,
-            q,
-            columns,
-            search.matches(q, dialect=dialect),
-            account_id=account_id,
-            start=start,
-            limit=limit,
+    async def read(self, condition: ColumnElement[bool]) -> list[Row[Any]]:
+        """Those that also meet ``condition``."""
+        stmt = select(*self.columns).where(
+            Contact.account_id == self.account_id,
+            ~search.leads(Contact.search_head, self.q),
+            condition,
+            *_after_key(Contact.name, Contact.id, self.start),
         )
-    # PostgreSQL guesses how many contacts a LIKE matches, and walked the name index from A
-    # to P, 60,000 rows, instead of asking the trigram index for the 1,200 "priya" (115 ms
-    # against 5). Materialising the matches makes it ask the index, then sort only those.
-    matched = (
-        select(Contact.id, Contact.name)
-        .where(
-            Contact.account_id == account_id,
-            search.matches(q, dialect=dialect),
-            ~search.leads(Contact.search_head, q),
+        return list(await self.conn.execute(stmt.order_by(*_BY_NAME).limit(self.limit + 1)))
+
+    async def walk(self) -> list[Row[Any]]:
+        """Found by walking the name index, testing the search head it keeps, for at most
+        search.WALK_CAP entries ("jo" or "martin" fill a page within a thousand or two).
+        Fewer than ``limit`` + 1: the first ones all the same, but there may be more."""
+        walked = search.walk(
+            select(Contact.id, Contact.name, Contact.search_head)
+            .where(
+                Contact.account_id == self.account_id,
+                *_after_key(Contact.name, Contact.id, self.start),
+            )
+            .order_by(*_BY_NAME)
+            # The walk is in name order, index only: SQLite without statistics for the
+            # other indexes on (account_id, ...) could take one of them and sort the account.
+            .with_hint(Contact, "INDEXED BY ix_contacts_account_name", "sqlite"),
+            head="search_head",
+            contact_id="id",
+            query=self.q,
+            account_id=self.account_id,
+            exclude_leading=True,
         )
-        .cte("matched")
-        .prefix_with("MATERIALIZED")
-    )
-    return await _read_others(
-        conn,
-        q,
-        columns,
-        Contact.id.in_(
-            select(matched.c.id)
-            .where(*_after_key(matched.c.name, matched.c.id, start))
-            .order_by(matched.c.name, matched.c.id)
-            .limit(limit + 1)
-        ),
-        account_id=account_id,
-        start=start,
-        limit=limit,
-    )
+        return await self.read(Contact.id.in_(walked.limit(self.limit + 1)))
+
+    async def sort(self) -> list[Row[Any]]:
+        """All of them looked up and sorted."""
+        dialect = self.conn.dialect.name
+        if dialect != "postgresql":
+            return await self.read(search.matches(self.q, dialect=dialect))
+        # PostgreSQL guesses how many contacts a LIKE matches, and walked the name index
+        # from A to P, 60,000 rows, instead of asking the trigram index for the 1,200
+        # "priya" (115 ms against 5). Materialising the matches makes it ask the index,
+        # then sort only those.
+        matched = (
+            select(Contact.id, Contact.name)
+            .where(
+                Contact.account_id == self.account_id,
+                search.matches(self.q, dialect=dialect),
+                ~search.leads(Contact.search_head, self.q),
+            )
+            .cte("matched")
+            .prefix_with("MATERIALIZED")
+        )
+        return await self.read(
+            Contact.id.in_(
+                select(matched.c.id)
+                .where(*_after_key(matched.c.name, matched.c.id, self.start))
+                .order_by(matched.c.name, matched.c.id)
+                .limit(self.limit + 1)
+            )
+        )
 
 
 # The contacts list's order, and its cursor's.
