@@ -18,7 +18,7 @@ many contacts match:
 - The contacts list, sorted by name, walks at most ``WALK_CAP`` entries (``walk``): matches
   can be far apart in name order (every "Priya" sorts under P), and are then looked up and
   sorted after all. The panel, newest first, needs no cap.
-- **One word** (``one_word``: a first name or a surname, no digits) is walked for before
+- **One word** (``walk_first``: a first name or a surname, no digits) is walked for before
   the probe, which then only runs if the walk (the panel: the newest
   ``PANEL_FIRST_WALK`` threads) did not fill the page: at a million contacts the probe's
   trigram lookup reads every match, 5-10 ms on PostgreSQL, while "martin" or
@@ -111,12 +111,13 @@ def leads(search_head: SQLCoreOperations[str], query: str) -> ColumnElement[bool
     return search_head.like(_like_escape(fold(query.strip())) + "%", escape="\\")
 
 
-def one_word(query: str) -> bool:
-    """Whether ``query`` is one word without digits ("martin", "fernandez"): a first name or
-    a surname, which at any size usually matches 1% of contacts or more, so that a walk in
-    display order finds a page sooner than the probe reads the matches. A whole name, a
-    phone number or an address is rarer: the probe comes first."""
-    return len(query.split()) == 1 and not any(c.isdigit() for c in query)
+def walk_first(query: str) -> bool:
+    """Whether to walk for ``query`` before the probe: when it is one word without digits
+    ("martin", "fernandez"), a first name or a surname, which at any size usually matches
+    1% of contacts or more, so that a walk in display order finds a page sooner than the
+    probe reads the matches. A whole name, a phone number or an address is rarer: the
+    probe comes first."""
+    return WALK_FIRST and len(query.split()) == 1 and not any(c.isdigit() for c in query)
 
 
 def leads_imply_match(query: str) -> bool:
@@ -234,9 +235,11 @@ def walk(
     query: str,
     account_id: int,
     exclude_leading: bool = False,
+    cap: int | None = None,
 ) -> Select[tuple[int]]:
     """The ids of the rows of ``ordered`` (a select in display order) whose search head
-    matches ``query``, in that order, looking at no more than ``WALK_CAP`` rows.
+    matches ``query``, in that order, looking at no more than ``cap`` rows (``WALK_CAP``
+    unless given).
 
     ``ordered`` selects ``id`` and the columns named: the search head and the contact's id.
     Add ``.limit(n)``; fewer than ``n`` ids means the walk ended or gave up: then look the
@@ -245,7 +248,7 @@ def walk(
     order when the query around it neither sorts nor joins (the search tests page through
     every plan to hold them to it). ``exclude_leading``: only matches that are not prefix
     matches (the contacts search's second tier)."""
-    walked = ordered.limit(WALK_CAP).subquery("walked")
+    walked = ordered.limit(WALK_CAP if cap is None else cap).subquery("walked")
     found = head_matches(walked.c[head], walked.c[contact_id], query, account_id=account_id)
     if exclude_leading:
         found = and_(found, ~leads(walked.c[head], query))

@@ -755,7 +755,7 @@ async def _search(
     # surname is 1% of contacts at any size, found within the walk, while the probe's
     # trigram lookup reads every match (6-8 ms at a million contacts on PostgreSQL).
     others = _Others(conn, q, columns, account_id=account_id, start=start, limit=limit)
-    walked = search.WALK_FIRST and search.one_word(q)
+    walked = search.walk_first(q)
     if walked:
         rest = await others.walk()
         if len(rest) >= need:

@@ -143,18 +143,19 @@ async def _search_panel(
     page after 2,625 entries, in about a millisecond). A thread's recency has nothing to do
     with its contact's name, so the walk needs no cap: with more than FEW matches in the
     account, a page is found within a few thousand entries."""
-    if search.WALK_FIRST and search.one_word(q):
+    if search.walk_first(q):
         # Many matches fill a page within the newest few thousand threads: walked first,
         # so the probe, whose trigram lookup reads every match (5-10 ms at a million
         # contacts on PostgreSQL), is left out.
-        walked = (
-            page.add_columns(Conversation.search_head, Conversation.contact_id)
-            .order_by(*_NEWEST_FIRST)
-            .limit(search.PANEL_FIRST_WALK)
-            .subquery("walked")
-        )
-        hits = select(walked.c.id).where(
-            search.head_matches(walked.c.search_head, walked.c.contact_id, q, account_id=account_id)
+        hits = search.walk(
+            page.add_columns(Conversation.search_head, Conversation.contact_id).order_by(
+                *_NEWEST_FIRST
+            ),
+            head="search_head",
+            contact_id="contact_id",
+            query=q,
+            account_id=account_id,
+            cap=search.PANEL_FIRST_WALK,
         )
         rows = await read(page.where(Conversation.id.in_(hits.limit(limit + 1))))
         if len(rows) > limit:
