@@ -110,8 +110,9 @@ def _checkpoint(conn: sqlite3.Connection) -> None:
 
 
 def _sqlite_engine(
-    url: str, *, begin: str, busy_ms: int, autocheckpoint: bool, mmap_mb: int
+    settings: Settings, *, begin: str, busy_ms: int, autocheckpoint: bool
 ) -> AsyncEngine:
+    url = settings.database_url
     path = make_url(url).database
     inline = bool(path) and path != ":memory:"
     if path and inline:
@@ -130,7 +131,7 @@ def _sqlite_engine(
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={busy_ms}")
-        cur.execute(f"PRAGMA mmap_size={mmap_mb * 1024 * 1024}")
+        cur.execute(f"PRAGMA mmap_size={settings.sqlite_mmap_mb * 1024 * 1024}")
         if not autocheckpoint:
             cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
@@ -153,20 +154,12 @@ def make_database(settings: Settings, *, serving: bool = False) -> Database:
         return Database(
             # Readers of a WAL database wait only in rare moments (recovery after a crash).
             reader=_sqlite_engine(
-                url,
-                begin="BEGIN",
-                busy_ms=2000,
-                autocheckpoint=not background,
-                mmap_mb=settings.sqlite_mmap_mb,
+                settings, begin="BEGIN", busy_ms=2000, autocheckpoint=not background
             ),
             # A writer waits for the write lock at BEGIN IMMEDIATE, asynchronously (see
             # sqlite_inline.py), so SQLite's own busy wait, which would block the loop, is off.
             writer=_sqlite_engine(
-                url,
-                begin="BEGIN IMMEDIATE",
-                busy_ms=0,
-                autocheckpoint=not background,
-                mmap_mb=settings.sqlite_mmap_mb,
+                settings, begin="BEGIN IMMEDIATE", busy_ms=0, autocheckpoint=not background
             ),
             dialect="sqlite",
             checkpoint_path=path if background else None,
